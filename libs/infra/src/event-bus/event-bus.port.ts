@@ -1,0 +1,62 @@
+/**
+ * EventBus: an ordered, partitioned, replayable log with consumer groups (Kafka semantics).
+ *
+ * Invariants every adapter keeps (checked by event-bus.contract.ts):
+ * - Records with the same key land in the same partition, and a partition is delivered in order.
+ * - A group's offset for a partition is committed only after the handler for that record resolved
+ *   (at-least-once). If the handler throws, the record is redelivered after a backoff and no later
+ *   offset of that partition is committed.
+ * - Within one group a partition is handled by one subscriber at a time; a second subscriber of the
+ *   same group shares the partitions; different groups each see every record.
+ * - `fromBeginning` applies only when the group has no committed offset; `startOffsets` overrides
+ *   both (used to replay from a snapshot's recorded offsets).
+ */
+export interface BusRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are int64: kept as decimal strings. */
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  timestamp: number;
+}
+
+export interface ProduceRecord {
+  key?: string | null;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+}
+
+/** topic -> partition -> next offset to read (the offset of the first record not yet applied). */
+export type StartOffsets = Record<string, Record<number, string>>;
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  startOffsets?: StartOffsets;
+  handler: (record: BusRecord) => Promise<void>;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for the in-flight handler, commits what was handled, leaves the group. */
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  readonly kind: string;
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  produce(topic: string, records: ProduceRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Latest offset per partition (the offset the next produced record will get). */
+  endOffsets(topic: string): Promise<Record<number, string>>;
+  /** Resolves when the bus is reachable; rejects otherwise (used by /health). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

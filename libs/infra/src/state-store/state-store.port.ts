@@ -1,0 +1,58 @@
+/**
+ * StateStore: what the services need from Redis. Keys are strings, values are bytes.
+ * String inputs are stored as UTF-8. Every adapter passes state-store.contract.ts.
+ */
+export type StateValue = Buffer | string;
+
+export interface SetOptions {
+  /** Expire after this many milliseconds. */
+  ttlMs?: number;
+  /** Only set when the key does not exist (SET NX). */
+  ifAbsent?: boolean;
+}
+
+/** Commands that can be batched. Results of exec() come back in order of the calls. */
+export interface StateBatch {
+  get(key: string): this;
+  set(key: string, value: StateValue, options?: SetOptions): this;
+  del(key: string): this;
+  incrBy(key: string, by: number): this;
+  hset(key: string, fields: Record<string, StateValue>): this;
+  hdel(key: string, fields: string[]): this;
+  hincrBy(key: string, field: string, by: number): this;
+  /** Push to the head of a list and trim it to the newest `cap` entries. */
+  listPushCapped(key: string, values: StateValue[], cap: number): this;
+  expire(key: string, ttlMs: number): this;
+  exec(): Promise<unknown[]>;
+}
+
+export interface StateStore {
+  readonly kind: string;
+  get(key: string): Promise<Buffer | null>;
+  getMany(keys: string[]): Promise<(Buffer | null)[]>;
+  /** Returns false when ifAbsent was set and the key already existed. */
+  set(key: string, value: StateValue, options?: SetOptions): Promise<boolean>;
+  del(...keys: string[]): Promise<number>;
+  exists(key: string): Promise<boolean>;
+  incrBy(key: string, by: number): Promise<number>;
+  hget(key: string, field: string): Promise<Buffer | null>;
+  hgetall(key: string): Promise<Record<string, Buffer>>;
+  hset(key: string, fields: Record<string, StateValue>): Promise<void>;
+  hdel(key: string, fields: string[]): Promise<number>;
+  hincrBy(key: string, field: string, by: number): Promise<number>;
+  listPushCapped(key: string, values: StateValue[], cap: number): Promise<number>;
+  /** Inclusive range, 0 = newest; -1 = last. */
+  listRange(key: string, start: number, stop: number): Promise<Buffer[]>;
+  listLength(key: string): Promise<number>;
+  expire(key: string, ttlMs: number): Promise<boolean>;
+  /** Remaining time to live in ms; -1 when the key has no TTL, -2 when it does not exist. */
+  ttlMs(key: string): Promise<number>;
+  /** Non-atomic batch, one round trip. */
+  pipeline(): StateBatch;
+  /** Atomic batch (MULTI/EXEC): all commands apply or none. */
+  transaction(): StateBatch;
+  /** Keys matching a glob-style prefix pattern such as `user:*` (SCAN, for admin and tests). */
+  scanKeys(pattern: string): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
