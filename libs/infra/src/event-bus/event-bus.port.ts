@@ -41,7 +41,15 @@ export interface SubscribeOptions {
   topics: string[];
   fromBeginning?: boolean;
   startOffsets?: StartOffsets;
-  handler: (record: BusRecord) => Promise<void>;
+  /** Exactly one of handler / batchHandler. */
+  handler?: (record: BusRecord) => Promise<void>;
+  /**
+   * Batch mode for high-rate consumers: records of ONE partition, in offset order, as many as one
+   * fetch returned (max `maxBatchSize`). The partition's offset is committed after the batch
+   * resolves; if it throws, the whole batch is redelivered after a backoff.
+   */
+  batchHandler?: (records: BusRecord[]) => Promise<void>;
+  maxBatchSize?: number;
 }
 
 export interface Subscription {

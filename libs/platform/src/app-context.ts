@@ -1,0 +1,41 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { EventBus, Subscription } from '../../infra/src/event-bus/event-bus.port';
+import type { JobQueue } from '../../infra/src/job-queue/job-queue.port';
+import type { SqlDatabase } from '../../infra/src/sql/sql.port';
+import type { StateStore } from '../../infra/src/state-store/state-store.port';
+import type { EventPublisher, IdempotencyLedger } from '../../messaging/src';
+import type { AppName, SuiteConfig } from './config';
+
+export type Dependency = 'bus' | 'state' | 'sql' | 'jobs';
+
+export interface InfraContext {
+  bus: EventBus;
+  state: StateStore;
+  sql: SqlDatabase;
+  jobs: JobQueue;
+  /** Which adapter backs each port, e.g. {bus: 'kafka', state: 'memory', ...}. */
+  kinds: Record<Dependency, string>;
+  close(): Promise<void>;
+}
+
+export type HealthCheck = () => Promise<void>;
+
+/** What a service module receives: its config, the shared infrastructure and its own observability. */
+export interface AppContext {
+  name: AppName;
+  config: SuiteConfig;
+  infra: InfraContext;
+  log: Logger;
+  metrics: Registry;
+  publisher: EventPublisher;
+  ledger: IdempotencyLedger;
+  /** Extra readiness checks shown in /health (e.g. "index loaded"). */
+  healthChecks: Map<string, HealthCheck>;
+  /** Consumers registered here are drained (stopped, offsets committed) on shutdown. */
+  subscriptions: Subscription[];
+  /** Hooks run on shutdown after consumers are drained (e.g. write a final snapshot). */
+  shutdownHooks: Array<() => Promise<void>>;
+}
+
+export const APP_CONTEXT = Symbol('APP_CONTEXT');

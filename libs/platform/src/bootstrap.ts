@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Server } from 'node:http';
+import { APP_CONTEXT, AppContext, Dependency } from './app-context';
+import { DEPENDENCIES, HealthController, MetricsController } from './platform.controllers';
+import { httpMetricsMiddleware } from './metrics';
+import { PinoNestLogger } from './logger';
+import { ProblemFilter } from './problem';
+
+/** One service of the suite: a Nest module plus the infrastructure it needs to be healthy. */
+export interface AppDefinition {
+  name: AppContext['name'];
+  title: string;
+  description: string;
+  dependencies: Dependency[];
+  module(ctx: AppContext): DynamicModule;
+}
+
+export interface RunningApp {
+  name: string;
+  url: string;
+  nest: NestExpressApplication;
+  /** Stops taking requests, drains consumers (committing offsets), runs shutdown hooks. */
+  close(): Promise<void>;
+}
+
+function platformModule(def: AppDefinition, ctx: AppContext): DynamicModule {
+  @Global()
+  @Module({})
+  class PlatformModule {}
+  return {
+    module: PlatformModule,
+    imports: [def.module(ctx)],
+    controllers: [HealthController, MetricsController],
+    providers: [
+      { provide: APP_CONTEXT, useValue: ctx },
+      { provide: DEPENDENCIES, useValue: def.dependencies },
+    ],
+    exports: [APP_CONTEXT],
+  };
+}
+
+export async function startApp(def: AppDefinition, ctx: AppContext, port: number, host: string): Promise<RunningApp> {
+  const nest = await NestFactory.create<NestExpressApplication>(platformModule(def, ctx), {
+    logger: new PinoNestLogger(ctx.log),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  nest.useBodyParser('json', { limit: '10mb' });
+  nest.useGlobalFilters(new ProblemFilter(ctx.log));
+  nest.use(httpMetricsMiddleware(ctx.metrics));
+  const doc = SwaggerModule.createDocument(
+    nest,
+    new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').build(),
+  );
+  SwaggerModule.setup('docs', nest, doc, { jsonDocumentUrl: 'docs-json' });
+  await nest.listen(port, host);
+  const server = nest.getHttpServer() as Server;
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  let closing: Promise<void> | undefined;
+  return {
+    name: def.name,
+    url: `http://${host}:${actualPort}`,
+    nest,
+    close() {
+      closing ??= (async () => {
+        // Stop accepting connections first; in-flight requests finish.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections?.();
+        for (const s of ctx.subscriptions.splice(0)) await s.stop();
+        for (const hook of ctx.shutdownHooks.splice(0)) await hook();
+        await nest.close();
+      })();
+      return closing;
+    },
+  };
+}

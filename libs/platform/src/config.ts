@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+export const APP_NAMES = ['gateway', 'retrieval', 'behavior', 'ranking', 'slates', 'adload', 'experiments'] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+export const DEFAULT_PORTS: Record<AppName, number> = {
+  gateway: 3000,
+  retrieval: 3001,
+  behavior: 3002,
+  ranking: 3003,
+  slates: 3004,
+  adload: 3005,
+  experiments: 3006,
+};
+
+const port = z.coerce.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine((s) => {
+    try {
+      return protocols.includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(' or ')} URL`);
+
+/**
+ * Every environment variable the suite reads, validated once at boot. Unset infrastructure URLs
+ * select the embedded adapters (in-process log, in-memory state, PGlite, in-process jobs).
+ */
+export const configSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'comma-separated host:port list')
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().default('recsys'),
+  /** Partitions for topics the suite creates. */
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(4),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  /** Embedded PostgreSQL data directory; unset = in memory (state is lost at exit). */
+  PGLITE_DIR: z.string().optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** Prefix for every state-store key and job queue (several suites on one Redis). */
+  STATE_PREFIX: z.string().default(''),
+  /** Where services keep local files (index snapshots, posting lists). */
+  DATA_DIR: z.string().default('.data'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
+  RETRIEVAL_PORT: port.default(DEFAULT_PORTS.retrieval),
+  BEHAVIOR_PORT: port.default(DEFAULT_PORTS.behavior),
+  RANKING_PORT: port.default(DEFAULT_PORTS.ranking),
+  SLATES_PORT: port.default(DEFAULT_PORTS.slates),
+  ADLOAD_PORT: port.default(DEFAULT_PORTS.adload),
+  EXPERIMENTS_PORT: port.default(DEFAULT_PORTS.experiments),
+  /** Apps to run in this process (comma-separated); all by default. */
+  APPS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return [...APP_NAMES];
+      const names = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const bad = names.filter((n) => !(APP_NAMES as readonly string[]).includes(n));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown app(s) ${bad.join(', ')}; known: ${APP_NAMES.join(', ')}` });
+      return names as AppName[];
+    }),
+  /** Seed the embedded demo catalog at start (embedded mode only by default). */
+  SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
+  BEHAVIOR_HISTORY_CAP: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  SDIM_M: z.coerce.number().int().min(1).max(1024).default(48),
+  SDIM_TAU: z.coerce.number().int().min(1).max(16).default(3),
+  SDIM_SEED: z.coerce.number().int().default(20240501),
+  EMBEDDING_DIM: z.coerce.number().int().min(1).max(4096).default(32),
+  RETRIEVAL_INDEX_KIND: z.enum(['hnsw', 'spann', 'exact']).default('hnsw'),
+  RETRIEVAL_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+});
+
+export type SuiteConfig = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: { key: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.key}: ${p.message}`).join('\n')}`);
+  }
+}
+
+export function portOf(config: SuiteConfig, app: AppName): number {
+  return config[`${app.toUpperCase()}_PORT` as keyof SuiteConfig] as number;
+}
+
+/** Validates every known key at once and lists all the bad ones (never just the first). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): SuiteConfig {
+  const known = Object.keys(configSchema.shape);
+  const input: Record<string, string> = {};
+  for (const k of known) {
+    const v = env[k];
+    if (v !== undefined && v !== '') input[k] = v;
+  }
+  const r = configSchema.safeParse(input);
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => ({ key: String(i.path[0] ?? '(config)'), message: i.message })));
+  }
+  return r.data;
+}

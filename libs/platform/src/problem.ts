@@ -1,0 +1,79 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+
+/**
+ * An error with a stable machine-readable code, rendered as RFC 9457 problem+json.
+ * Codes are part of the API: clients switch on them; never rename one.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problemOf(code: string, status: number, detail: string, extra: Record<string, unknown> = {}, instance?: string): Problem {
+  return {
+    type: `https://recsys-suite.dev/problems/${code}`,
+    title: TITLES[status] ?? HttpStatus[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(instance ? { instance } : {}),
+    ...extra,
+  };
+}
+
+/** Every error leaves the API as application/problem+json with a stable `code`. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly log: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost) {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    let problem: Problem;
+    if (exception instanceof DomainError) {
+      problem = problemOf(exception.code, exception.status, exception.message, exception.extra, req.originalUrl);
+    } else if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+      const code = status === 404 ? 'route_not_found' : status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : `http_${status}`;
+      problem = problemOf(code, status, Array.isArray(detail) ? detail.join('; ') : String(detail), {}, req.originalUrl);
+    } else if ((exception as { type?: string })?.type === 'entity.parse.failed') {
+      problem = problemOf('malformed_json', 400, 'request body is not valid JSON', {}, req.originalUrl);
+    } else {
+      this.log.error({ err: exception, url: req.originalUrl }, 'unhandled error');
+      problem = problemOf('internal_error', 500, 'internal error', {}, req.originalUrl);
+    }
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+}
