@@ -1,0 +1,410 @@
+/**
+ * In-memory StateStore for the embedded (single process) mode and unit tests.
+ *
+ * It mirrors the Redis behaviours the contract pins down: values are copied Buffers, empty hashes
+ * and lists disappear, type mismatches raise WRONGTYPE, integer parsing is as strict as Redis'.
+ * Every operation is synchronous underneath, which makes batches atomic: exec() applies all
+ * commands in one tick, so no other caller can observe or interleave with a half-applied batch.
+ */
+import type { SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
+import {
+  batchCommandError,
+  checkCap,
+  checkExpire,
+  checkIncrement,
+  checkIndex,
+  checkTtl,
+  toBuffer,
+} from './state-store.validate';
+
+type Entry =
+  | { type: 'string'; value: Buffer; expiresAt?: number }
+  | { type: 'hash'; value: Map<string, Buffer>; expiresAt?: number }
+  | { type: 'list'; value: Buffer[]; expiresAt?: number };
+
+const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Redis' string2ll: optional minus, no plus sign, no leading zeros, no spaces. */
+const STRICT_INT = /^(0|-?[1-9][0-9]{0,19})$/;
+
+function parseInt64(buf: Buffer, message: string): bigint {
+  const s = buf.toString('latin1');
+  if (!STRICT_INT.test(s)) throw new Error(message);
+  const n = BigInt(s);
+  if (n < INT64_MIN || n > INT64_MAX) throw new Error(message);
+  return n;
+}
+
+function addInt64(current: bigint, by: number): number {
+  const next = current + BigInt(by);
+  if (next < INT64_MIN || next > INT64_MAX) throw new Error('ERR increment or decrement would overflow');
+  return Number(next);
+}
+
+const copy = (b: Buffer): Buffer => Buffer.from(b);
+
+/** Redis glob (`*`, `?`, `[a-z]`, `[^x]`, `\x`) to an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '\\' && i + 1 < glob.length) re += escapeRe(glob[++i]);
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = glob.slice(i + 1, end);
+      const negate = body.startsWith('^');
+      if (negate) body = body.slice(1);
+      re += `[${negate ? '^' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`;
+      i = end;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+interface QueuedOp {
+  command: string;
+  key: string;
+  run(): unknown;
+}
+
+class MemoryBatch implements StateBatch {
+  private readonly ops: QueuedOp[] = [];
+  private executed = false;
+
+  constructor(
+    private readonly kind: 'pipeline' | 'transaction',
+    private readonly store: MemoryStateStore,
+  ) {}
+
+  private op(command: string, key: string, run: () => unknown): this {
+    this.ops.push({ command, key, run });
+    return this;
+  }
+
+  get(key: string): this {
+    return this.op('get', key, () => this.store.getSync(key));
+  }
+  set(key: string, value: StateValue, options: SetOptions = {}): this {
+    if (options.ttlMs !== undefined) checkTtl(options.ttlMs);
+    const buf = copy(toBuffer(value));
+    return this.op('set', key, () => this.store.setSync(key, buf, options));
+  }
+  del(key: string): this {
+    return this.op('del', key, () => this.store.delSync([key]));
+  }
+  incrBy(key: string, by: number): this {
+    checkIncrement(by);
+    return this.op('incrBy', key, () => this.store.incrBySync(key, by));
+  }
+  hset(key: string, fields: Record<string, StateValue>): this {
+    const copied = Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const);
+    return this.op('hset', key, () => this.store.hsetSync(key, copied));
+  }
+  hdel(key: string, fields: string[]): this {
+    return this.op('hdel', key, () => this.store.hdelSync(key, fields));
+  }
+  hincrBy(key: string, field: string, by: number): this {
+    checkIncrement(by);
+    return this.op('hincrBy', key, () => this.store.hincrBySync(key, field, by));
+  }
+  listPushCapped(key: string, values: StateValue[], cap: number): this {
+    checkCap(cap);
+    const copied = values.map((v) => copy(toBuffer(v)));
+    return this.op('listPushCapped', key, () => this.store.listPushCappedSync(key, copied, cap));
+  }
+  expire(key: string, ttlMs: number): this {
+    checkExpire(ttlMs);
+    return this.op('expire', key, () => this.store.expireSync(key, ttlMs));
+  }
+
+  async exec(): Promise<unknown[]> {
+    if (this.executed) throw new Error(`${this.kind} already executed`);
+    this.executed = true;
+    const results: unknown[] = [];
+    let firstError: Error | undefined;
+    // One synchronous loop: atomic with respect to every other caller. Like Redis MULTI, a failing
+    // command does not undo the others; exec() then rejects naming the first failure.
+    this.ops.forEach((op, index) => {
+      try {
+        results.push(op.run());
+      } catch (err) {
+        firstError ??= batchCommandError(this.kind, index, op.command, op.key, err);
+        results.push(undefined);
+      }
+    });
+    if (firstError) throw firstError;
+    return results;
+  }
+}
+
+export interface MemoryStateStoreOptions {
+  /** How often expired keys are swept (they are also dropped lazily on access). Default 1000 ms. */
+  sweepIntervalMs?: number;
+}
+
+export class MemoryStateStore implements StateStore {
+  readonly kind = 'memory';
+  private readonly data = new Map<string, Entry>();
+  /** Keys that carry a TTL, so the sweep does not walk the whole map. */
+  private readonly expiring = new Set<string>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryStateStoreOptions = {}) {
+    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 1000);
+    this.sweeper.unref();
+  }
+
+  /** Drops expired keys; returns how many. */
+  sweep(now = Date.now()): number {
+    let n = 0;
+    for (const key of this.expiring) {
+      const e = this.data.get(key);
+      if (!e || e.expiresAt === undefined) this.expiring.delete(key);
+      else if (e.expiresAt <= now) {
+        this.remove(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private remove(key: string): boolean {
+    this.expiring.delete(key);
+    return this.data.delete(key);
+  }
+
+  private entry(key: string): Entry | undefined {
+    const e = this.data.get(key);
+    if (e?.expiresAt !== undefined && e.expiresAt <= Date.now()) {
+      this.remove(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  private typed<T extends Entry['type']>(key: string, type: T): Extract<Entry, { type: T }> | undefined {
+    const e = this.entry(key);
+    if (e && e.type !== type) throw new Error(WRONGTYPE);
+    return e as Extract<Entry, { type: T }> | undefined;
+  }
+
+  // Synchronous primitives, shared by the async methods and by batches.
+
+  getSync(key: string): Buffer | null {
+    const e = this.typed(key, 'string');
+    return e ? copy(e.value) : null;
+  }
+
+  setSync(key: string, value: Buffer, options: SetOptions): boolean {
+    if (options.ifAbsent && this.entry(key)) return false;
+    // Like SET: replaces any type and drops a previous TTL unless a new one is given.
+    this.remove(key);
+    const e: Entry = { type: 'string', value };
+    if (options.ttlMs !== undefined) {
+      e.expiresAt = Date.now() + options.ttlMs;
+      this.expiring.add(key);
+    }
+    this.data.set(key, e);
+    return true;
+  }
+
+  delSync(keys: string[]): number {
+    let n = 0;
+    for (const key of keys) if (this.entry(key) && this.remove(key)) n++;
+    return n;
+  }
+
+  incrBySync(key: string, by: number): number {
+    const e = this.typed(key, 'string');
+    const current = e ? parseInt64(e.value, 'ERR value is not an integer or out of range') : 0n;
+    const next = addInt64(current, by);
+    const value = Buffer.from(String(next));
+    if (e) e.value = value; // keeps the TTL, as INCRBY does
+    else this.data.set(key, { type: 'string', value });
+    return next;
+  }
+
+  hsetSync(key: string, fields: ReadonlyArray<readonly [string, Buffer]>): void {
+    if (fields.length === 0) return;
+    let e = this.typed(key, 'hash');
+    if (!e) {
+      e = { type: 'hash', value: new Map() };
+      this.data.set(key, e);
+    }
+    for (const [f, v] of fields) e.value.set(f, v);
+  }
+
+  hdelSync(key: string, fields: string[]): number {
+    const e = this.typed(key, 'hash');
+    if (!e) return 0;
+    let n = 0;
+    for (const f of fields) if (e.value.delete(f)) n++;
+    if (e.value.size === 0) this.remove(key);
+    return n;
+  }
+
+  hincrBySync(key: string, field: string, by: number): number {
+    let e = this.typed(key, 'hash');
+    const cur = e?.value.get(field);
+    const current = cur ? parseInt64(cur, 'ERR hash value is not an integer') : 0n;
+    const next = addInt64(current, by);
+    if (!e) {
+      e = { type: 'hash', value: new Map() };
+      this.data.set(key, e);
+    }
+    e.value.set(field, Buffer.from(String(next)));
+    return next;
+  }
+
+  listPushCappedSync(key: string, values: Buffer[], cap: number): number {
+    const e = this.typed(key, 'list');
+    // LPUSH a b c puts c at the head: the last value given is the newest.
+    const pushed = values.slice().reverse();
+    const list = e ? pushed.concat(e.value) : pushed;
+    if (list.length > cap) list.length = cap;
+    if (list.length === 0) {
+      if (e) this.remove(key);
+      return 0;
+    }
+    if (e) e.value = list;
+    else this.data.set(key, { type: 'list', value: list });
+    return list.length;
+  }
+
+  expireSync(key: string, ttlMs: number): boolean {
+    const e = this.entry(key);
+    if (!e) return false;
+    if (ttlMs <= 0) {
+      this.remove(key);
+      return true;
+    }
+    e.expiresAt = Date.now() + ttlMs;
+    this.expiring.add(key);
+    return true;
+  }
+
+  // StateStore
+
+  async get(key: string): Promise<Buffer | null> {
+    return this.getSync(key);
+  }
+
+  async getMany(keys: string[]): Promise<(Buffer | null)[]> {
+    // MGET answers null for keys of another type instead of failing.
+    return keys.map((k) => {
+      const e = this.entry(k);
+      return e?.type === 'string' ? copy(e.value) : null;
+    });
+  }
+
+  async set(key: string, value: StateValue, options: SetOptions = {}): Promise<boolean> {
+    if (options.ttlMs !== undefined) checkTtl(options.ttlMs);
+    return this.setSync(key, copy(toBuffer(value)), options);
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    return this.delSync(keys);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.entry(key) !== undefined;
+  }
+
+  async incrBy(key: string, by: number): Promise<number> {
+    return this.incrBySync(key, checkIncrement(by));
+  }
+
+  async hget(key: string, field: string): Promise<Buffer | null> {
+    const v = this.typed(key, 'hash')?.value.get(field);
+    return v ? copy(v) : null;
+  }
+
+  async hgetall(key: string): Promise<Record<string, Buffer>> {
+    const out: Record<string, Buffer> = {};
+    const e = this.typed(key, 'hash');
+    if (e) for (const [f, v] of e.value) out[f] = copy(v);
+    return out;
+  }
+
+  async hset(key: string, fields: Record<string, StateValue>): Promise<void> {
+    this.hsetSync(key, Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const));
+  }
+
+  async hdel(key: string, fields: string[]): Promise<number> {
+    return this.hdelSync(key, fields);
+  }
+
+  async hincrBy(key: string, field: string, by: number): Promise<number> {
+    return this.hincrBySync(key, field, checkIncrement(by));
+  }
+
+  async listPushCapped(key: string, values: StateValue[], cap: number): Promise<number> {
+    return this.listPushCappedSync(key, values.map((v) => copy(toBuffer(v))), checkCap(cap));
+  }
+
+  /** LRANGE index rules: negatives count from the tail, out-of-range ends are clamped. */
+  async listRange(key: string, start: number, stop: number): Promise<Buffer[]> {
+    checkIndex(start, 'start');
+    checkIndex(stop, 'stop');
+    const list = this.typed(key, 'list')?.value;
+    if (!list) return [];
+    const len = list.length;
+    let from = start < 0 ? len + start : start;
+    let to = stop < 0 ? len + stop : stop;
+    if (from < 0) from = 0;
+    if (to >= len) to = len - 1;
+    if (from > to) return [];
+    return list.slice(from, to + 1).map(copy);
+  }
+
+  async listLength(key: string): Promise<number> {
+    return this.typed(key, 'list')?.value.length ?? 0;
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.expireSync(key, checkExpire(ttlMs));
+  }
+
+  async ttlMs(key: string): Promise<number> {
+    const e = this.entry(key);
+    if (!e) return -2;
+    if (e.expiresAt === undefined) return -1;
+    return Math.max(0, e.expiresAt - Date.now());
+  }
+
+  pipeline(): StateBatch {
+    return new MemoryBatch('pipeline', this);
+  }
+
+  transaction(): StateBatch {
+    return new MemoryBatch('transaction', this);
+  }
+
+  async scanKeys(pattern: string): Promise<string[]> {
+    const re = globToRegExp(pattern);
+    const now = Date.now();
+    const out: string[] = [];
+    for (const [key, e] of this.data) {
+      if (e.expiresAt !== undefined && e.expiresAt <= now) continue;
+      if (re.test(key)) out.push(key);
+    }
+    return out;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+}
