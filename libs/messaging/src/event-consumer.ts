@@ -32,7 +32,12 @@ export interface EventConsumerOptions<T extends TopicName> {
   topic: T;
   /** Consumer group id; also the idempotency scope. */
   groupId: string;
-  ledger: IdempotencyLedger;
+  /**
+   * Event-id ledger. Omit it only when the handler is idempotent by construction and replays are
+   * bounded by offsets it records itself (e.g. the retrieval index, which stores the offsets it
+   * applied with each snapshot and upserts are last-write-wins per item).
+   */
+  ledger?: IdempotencyLedger;
   handle(event: EventOf<T>, ctx: HandlerContext): Promise<void>;
   fromBeginning?: boolean;
   startOffsets?: StartOffsets;
@@ -94,7 +99,7 @@ export async function startEventConsumer<T extends TopicName>(opts: EventConsume
         return;
       }
       const id = (event as { eventId: string }).eventId;
-      if (await opts.ledger.seen(opts.groupId, id)) {
+      if (opts.ledger && (await opts.ledger.seen(opts.groupId, id))) {
         opts.hooks?.onDuplicate?.(record.topic);
         return;
       }
@@ -104,12 +109,12 @@ export async function startEventConsumer<T extends TopicName>(opts: EventConsume
         if (e instanceof PermanentEventError) {
           await sendToDeadLetter(opts.bus, record, opts.groupId, e.code, e.message);
           opts.hooks?.onDeadLetter?.(record.topic, e.code, e.message);
-          await opts.ledger.mark(opts.groupId, id);
+          await opts.ledger?.mark(opts.groupId, id);
           return;
         }
         throw e;
       }
-      if (!opts.handlerMarksLedger) await opts.ledger.mark(opts.groupId, id);
+      if (opts.ledger && !opts.handlerMarksLedger) await opts.ledger.mark(opts.groupId, id);
       opts.hooks?.onApplied?.(record.topic);
     },
   });

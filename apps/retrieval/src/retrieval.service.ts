@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { decodeFloat32, stateKeys } from '../../../libs/contracts/src';
+import { DomainError, type AppContext } from '../../../libs/platform/src';
+import type { CandidatesRequest } from './api/dto';
+import { CatalogIndex } from './domain/catalog-index';
+import { DefaultIndexFactory, IndexFactory, IndexKind } from './domain/index-factory';
+import { scoreOf } from './domain/score';
+import { startCatalogConsumer } from './catalog.consumer';
+import { REBUILD_QUEUE, RebuildJobData, runRebuild } from './rebuild.job';
+
+export interface Candidate {
+  itemId: string;
+  score: number;
+}
+
+/** The retrieval use cases: wiring of CatalogIndex to the bus, the job queue and snapshots. */
+export class RetrievalService {
+  readonly index: CatalogIndex;
+  readonly factory: IndexFactory;
+  private readonly snapshotDir: string;
+  private timer?: NodeJS.Timeout;
+  private lastSnapshotAt: number | null = null;
+
+  constructor(private readonly ctx: AppContext) {
+    const dataDir = join(ctx.config.DATA_DIR, 'retrieval');
+    this.snapshotDir = join(dataDir, 'snapshots');
+    this.factory = new DefaultIndexFactory(dataDir);
+    this.index = new CatalogIndex(this.factory, { kind: ctx.config.RETRIEVAL_INDEX_KIND, metric: ctx.config.RETRIEVAL_METRIC });
+  }
+
+  /** Restore the last snapshot, then catch up from its offsets; snapshot periodically and at shutdown. */
+  async start(): Promise<void> {
+    const restored = await this.index.restore(this.snapshotDir);
+    this.ctx.log.info({ restored, offsets: this.index.appliedOffsets(), namespaces: this.index.info().map((n) => [n.namespace, n.size]) }, 'retrieval index state');
+    await startCatalogConsumer(this.ctx, this.index, this.ctx.config.RETRIEVAL_CONSUMER_GROUP);
+    await this.ctx.infra.jobs.process<RebuildJobData>(REBUILD_QUEUE, (job) => runRebuild(this.ctx, this.index, this.factory, job));
+    this.timer = setInterval(() => void this.snapshot().catch((e) => this.ctx.log.error({ err: e }, 'snapshot failed')), this.ctx.config.RETRIEVAL_SNAPSHOT_INTERVAL_MS);
+    this.timer.unref();
+    // Runs after the consumer is drained (platform shutdown order), so the snapshot is final.
+    this.ctx.shutdownHooks.push(async () => {
+      clearInterval(this.timer);
+      await this.snapshot();
+    });
+  }
+
+  async snapshot() {
+    const r = await this.index.snapshot(this.snapshotDir);
+    this.lastSnapshotAt = Date.now();
+    return r;
+  }
+
+  async candidates(req: CandidatesRequest): Promise<Candidate[]> {
+    const index = this.index.get(req.namespace);
+    if (!index) throw new DomainError('namespace_not_found', 404, `no index for namespace '${req.namespace}'`, { namespace: req.namespace });
+    let query: ArrayLike<number>;
+    if (req.userId) {
+      const bytes = await this.ctx.infra.state.get(stateKeys.userEmbedding(req.userId));
+      if (!bytes) throw new DomainError('user_embedding_not_found', 404, `user '${req.userId}' has no embedding yet`, { userId: req.userId });
+      query = decodeFloat32(bytes);
+    } else {
+      query = req.vector!;
+    }
+    if (query.length !== index.dim) {
+      throw new DomainError('dimension_mismatch', 422, `namespace '${req.namespace}' has dimension ${index.dim}, query has ${query.length}`);
+    }
+    const hits = index.search(query as number[], req.k, req.filter);
+    return hits.map((h) => ({ itemId: h.id, score: scoreOf(index.metric, h.distance) }));
+  }
+
+  indexes() {
+    const applied = this.index.appliedOffsets();
+    return {
+      lastSnapshotAt: this.lastSnapshotAt,
+      lastAppliedOffsets: applied,
+      indexes: this.index.info().map((n) => ({ ...n, lastAppliedOffsets: applied })),
+    };
+  }
+
+  async rebuild(namespace: string, kind?: IndexKind) {
+    const current = this.index.get(namespace);
+    if (!current) throw new DomainError('namespace_not_found', 404, `no index for namespace '${namespace}'`, { namespace });
+    const id = await this.ctx.infra.jobs.add<RebuildJobData>(REBUILD_QUEUE, { namespace, kind: kind ?? current.kind });
+    return this.ctx.infra.jobs.get(REBUILD_QUEUE, id);
+  }
+
+  async job(id: string) {
+    const job = await this.ctx.infra.jobs.get(REBUILD_QUEUE, id);
+    if (!job) throw new DomainError('job_not_found', 404, `no rebuild job '${id}'`);
+    return job;
+  }
+}
