@@ -315,6 +315,9 @@ export class RedisStateStore implements StateStore {
     reply.catch(() => undefined); // it may settle after the timeout won
     try {
       await Promise.race([reply, timeout]);
+    } catch (err) {
+      const message = (err as Error).message;
+      throw message.startsWith('redis ') ? err : new Error(`redis ping failed: ${message}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
