@@ -1,0 +1,54 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { APP_NAMES } from '../../libs/platform/src';
+
+const MAIN = resolve(__dirname, '../../apps/suite/main.js');
+
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-main-')), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('the suite process (what npm start runs)', () => {
+  it('prints one line per app, serves health, and shuts down cleanly on SIGTERM', async () => {
+    const base = 23100 + (process.pid % 500) * 10;
+    const ports = Object.fromEntries(APP_NAMES.map((a, i) => [`${a.toUpperCase()}_PORT`, String(base + i)]));
+    const p = run(ports);
+    const started = Date.now();
+    while (p.out().trim().split('\n').filter(Boolean).length < APP_NAMES.length) {
+      if (Date.now() - started > 60_000) assert.fail(`not started in 60 s: ${p.err()}`);
+      if (p.child.exitCode !== null) assert.fail(`exited early: ${p.err()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const lines = p.out().trim().split('\n');
+    for (const line of lines) assert.match(line, /^(gateway|retrieval|behavior|ranking|slates|adload|experiments) http:\/\/127\.0\.0\.1:\d+$/);
+    for (const line of lines) {
+      const [, url] = line.split(' ');
+      const res = await fetch(`${url}/health`);
+      assert.equal(res.status, 200, line);
+    }
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.err());
+    // The listening sockets are gone after shutdown.
+    await assert.rejects(fetch(`${lines[0].split(' ')[1]}/health`));
+  });
+
+  it('lists every bad configuration key and exits non-zero', async () => {
+    const p = run({ KAFKA_BROKERS: 'nope', REDIS_URL: 'http://x', GATEWAY_PORT: 'abc' });
+    const code = await p.exited;
+    assert.equal(code, 2);
+    for (const key of ['KAFKA_BROKERS', 'REDIS_URL', 'GATEWAY_PORT']) assert.match(p.err(), new RegExp(key));
+  });
+});
