@@ -1,0 +1,9 @@
+export * from './vector-index.port';
+export { ExactIndex, type ExactIndexOptions } from './exact.index';
+export { HnswIndex, type HnswParams } from './hnsw.index';
+export * from './io/texmex';
+export * from './synthetic';
+export * from './recall';
+export { l2sq, dot, normalizeInPlace } from './distance';
+
+// --- SPANN (written by the SPANN helper): add its export line below this marker. ---
