@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { ConfigError, createLogger, loadConfig, startSuite } from '../../libs/platform/src';
+import { EventPublisher } from '../../libs/messaging/src';
 import { ALL_APPS } from './apps';
+import { seedDemo } from './demo-seed';
 
 /**
  * `node dist/apps/suite/main.js [--only app1,app2]`: runs the selected apps (all by default) in
@@ -24,6 +26,11 @@ async function main() {
   const suite = await startSuite(config, ALL_APPS, log);
   log.info({ adapters: suite.infra.kinds }, 'suite started');
   for (const app of suite.apps) process.stdout.write(`${app.name} ${app.url}\n`);
+  const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && suite.infra.kinds.bus === 'inprocess');
+  if (seed) {
+    const seeded = await seedDemo(new EventPublisher(suite.infra.bus), { dim: config.EMBEDDING_DIM });
+    log.info({ seeded }, 'demo catalog and users published (SEED_DEMO=false to skip)');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
