@@ -1,0 +1,214 @@
+import { SdimConfig, SdimHasher, Vector } from './hasher';
+
+/**
+ * How a selected bucket becomes a vector before the mean over signature groups:
+ * - 'l2' (default, as in the paper): sum / ||sum||;
+ * - 'count': sum / count, the mean of the behaviours in the bucket;
+ * - 'none': the raw sum (an unbiased estimate of the SimHash-kernel weighted sum, see reference.ts).
+ * An empty bucket (or, for 'l2', a bucket whose sum is the zero vector) contributes zero.
+ */
+export type Normalization = 'l2' | 'count' | 'none';
+
+export interface InterestOptions {
+  normalize?: Normalization;
+}
+
+/** Embedding components are snapped to multiples of 2^-24 before they enter the sums. */
+export const SNAP_SCALE = 16777216; // 2^24
+/** Largest accepted |component|; with at most MAX_BUCKET_COUNT behaviours per bucket, |sum| < 2^29. */
+export const MAX_ABS_COMPONENT = 1024;
+export const MAX_BUCKET_COUNT = 1 << 19;
+
+/**
+ * Snap to the 2^-24 grid: floor(x * 2^24 + 0.5) / 2^24. Every snapped component is k * 2^-24 with
+ * |k| <= 2^34, so any sum of at most 2^19 of them is an integer multiple of 2^-24 below 2^53 units:
+ * float64 represents every partial sum exactly. Hence add/remove are exact inverses and the
+ * tables do not depend on the order of the behaviours (out-of-order events, replays, evictions).
+ */
+export function snap(x: number): number {
+  return Math.floor(x * SNAP_SCALE + 0.5) / SNAP_SCALE;
+}
+
+/**
+ * Per-user SDIM bucket tables: for every signature group j and signature value c, the sum of the
+ * (snapped) embeddings of the behaviours whose signature j is c, and their count.
+ * Layout: bucket index b = j * 2^tau + c; sums[b * d + k]; counts[b].
+ */
+export class BucketTables {
+  readonly config: Readonly<SdimConfig>;
+  readonly groups: number;
+  readonly buckets: number;
+  readonly sums: Float64Array;
+  readonly counts: Uint32Array;
+  private readonly scratch: Uint16Array;
+
+  constructor(readonly hasher: SdimHasher, sums?: Float64Array, counts?: Uint32Array) {
+    this.config = hasher.config;
+    this.groups = hasher.groups;
+    this.buckets = hasher.buckets;
+    const n = this.groups * this.buckets;
+    this.sums = sums ?? new Float64Array(n * this.config.d);
+    this.counts = counts ?? new Uint32Array(n);
+    if (this.sums.length !== n * this.config.d || this.counts.length !== n) throw new RangeError('sums/counts do not match the config');
+    this.scratch = new Uint16Array(this.groups);
+  }
+
+  /** Number of behaviours in the tables (every behaviour is counted once in each group). */
+  get size(): number {
+    let n = 0;
+    for (let c = 0; c < this.buckets; c++) n += this.counts[c];
+    return n;
+  }
+
+  /**
+   * Adds a behaviour. `signatures` (m/tau values, as from SdimHasher.signatures) may be passed when
+   * already known (e.g. cached with the item); otherwise they are computed from x.
+   */
+  add(x: Vector, signatures?: ArrayLike<number>): void {
+    this.update(x, signatures, 1);
+  }
+
+  /** Removes a behaviour previously added with the same vector; exact inverse of add. */
+  remove(x: Vector, signatures?: ArrayLike<number>): void {
+    this.update(x, signatures, -1);
+  }
+
+  private update(x: Vector, signatures: ArrayLike<number> | undefined, sign: 1 | -1): void {
+    const { d } = this.config;
+    if (x.length !== d) throw new RangeError(`vector has dimension ${x.length}, expected ${d}`);
+    for (let k = 0; k < d; k++) {
+      const v = x[k];
+      if (!(Math.abs(v) <= MAX_ABS_COMPONENT)) throw new RangeError(`embedding component ${k} is ${v}; |x| must be <= ${MAX_ABS_COMPONENT}`);
+    }
+    const sigs = signatures ?? this.hasher.signatures(x, this.scratch);
+    if (sigs.length !== this.groups) throw new RangeError(`expected ${this.groups} signatures, got ${sigs.length}`);
+    // Validate every touched bucket before mutating anything, so a failure leaves the tables intact.
+    for (let j = 0; j < this.groups; j++) {
+      const c = sigs[j];
+      if (!(c >= 0 && c < this.buckets) || !Number.isInteger(c)) throw new RangeError(`signature ${j} is ${c}`);
+      const count = this.counts[j * this.buckets + c];
+      if (sign < 0 && count === 0) throw new RangeError(`remove from an empty bucket (group ${j}, signature ${c}): behaviour was not added`);
+      if (sign > 0 && count >= MAX_BUCKET_COUNT) throw new RangeError(`bucket holds ${count} behaviours, the maximum`);
+    }
+    const sums = this.sums;
+    for (let j = 0; j < this.groups; j++) {
+      const b = j * this.buckets + sigs[j];
+      const count = (this.counts[b] += sign);
+      const base = b * d;
+      if (count === 0) {
+        // Exact arithmetic makes this a no-op after matching adds/removes; it also heals a remove
+        // of a vector that differs from the one added.
+        sums.fill(0, base, base + d);
+      } else {
+        for (let k = 0; k < d; k++) sums[base + k] += sign * snap(x[k]);
+      }
+    }
+  }
+
+  /** The interest vector for candidate q: mean over groups of the normalised selected bucket. */
+  interest(q: Vector, options: InterestOptions = {}): Float64Array {
+    const sigs = this.hasher.signatures(q);
+    return interestFromTables(this.sums, this.counts, this.groups, this.buckets, this.config.d, [sigs], options.normalize ?? 'l2');
+  }
+
+  /** Interest vectors for many candidates, row-major [n][d]; equal to n calls of interest(). */
+  interestBatch(qs: readonly Vector[], options: InterestOptions = {}): Float64Array {
+    const sigs = qs.map((q) => this.hasher.signatures(q));
+    return interestFromTables(this.sums, this.counts, this.groups, this.buckets, this.config.d, sigs, options.normalize ?? 'l2');
+  }
+
+  clone(): BucketTables {
+    return new BucketTables(this.hasher, this.sums.slice(), this.counts.slice());
+  }
+
+  /** Bitwise equality of sums and counts. */
+  equals(other: BucketTables): boolean {
+    if (other.sums.length !== this.sums.length || other.counts.length !== this.counts.length) return false;
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i] !== other.counts[i]) return false;
+    for (let i = 0; i < this.sums.length; i++) if (!Object.is(this.sums[i], other.sums[i])) return false;
+    return true;
+  }
+
+  nonEmptyBuckets(): number {
+    let n = 0;
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i] > 0) n++;
+    return n;
+  }
+}
+
+/**
+ * Normalised bucket vectors (dense, [groups * buckets][d]); all-zero rows for empty buckets.
+ * l2: s_k / sqrt(sum_k s_k^2) with the sum of squares accumulated from 0 in index order;
+ * count: s_k / count; none: s_k. Divisions, not multiplications by a reciprocal (parity with SPEC.md).
+ */
+export function normalizedBuckets(
+  sums: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  d: number,
+  normalize: Normalization,
+  out: Float64Array = new Float64Array(counts.length * d),
+): Float64Array {
+  for (let b = 0; b < counts.length; b++) {
+    const base = b * d;
+    const count = counts[b];
+    if (count === 0) {
+      out.fill(0, base, base + d);
+      continue;
+    }
+    let div = 1;
+    if (normalize === 'l2') {
+      let ss = 0;
+      for (let k = 0; k < d; k++) ss += sums[base + k] * sums[base + k];
+      div = Math.sqrt(ss);
+      if (div === 0) {
+        out.fill(0, base, base + d);
+        continue;
+      }
+    } else if (normalize === 'count') {
+      div = count;
+    }
+    if (normalize === 'none') for (let k = 0; k < d; k++) out[base + k] = sums[base + k];
+    else for (let k = 0; k < d; k++) out[base + k] = sums[base + k] / div;
+  }
+  return out;
+}
+
+/**
+ * out[n][k] = (sum over groups j, in order, of v[j * 2^tau + sig[n][j]][k]) / groups, where v is
+ * normalizedBuckets(...). `signatures` holds one array of m/tau signatures per candidate.
+ */
+export function interestFromTables(
+  sums: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  groups: number,
+  buckets: number,
+  d: number,
+  signatures: readonly ArrayLike<number>[],
+  normalize: Normalization,
+  out?: Float64Array,
+): Float64Array {
+  const v = normalizedBuckets(sums, counts, d, normalize);
+  return gatherInterest(v, groups, buckets, d, signatures, out);
+}
+
+/** The mean-over-groups gather of interestFromTables, given normalised bucket vectors. */
+export function gatherInterest(
+  v: Float64Array,
+  groups: number,
+  buckets: number,
+  d: number,
+  signatures: readonly ArrayLike<number>[],
+  out: Float64Array = new Float64Array(signatures.length * d),
+): Float64Array {
+  for (let n = 0; n < signatures.length; n++) {
+    const sig = signatures[n];
+    const o = n * d;
+    for (let k = 0; k < d; k++) out[o + k] = 0;
+    for (let j = 0; j < groups; j++) {
+      const base = (j * buckets + sig[j]) * d;
+      for (let k = 0; k < d; k++) out[o + k] += v[base + k];
+    }
+    for (let k = 0; k < d; k++) out[o + k] /= groups;
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+import { GaussianStream, SplitMix64 } from './prng';
+
+/** Parameters that fix the hash functions. Both sides of the wire must use the same ones. */
+export interface SdimConfig {
+  /** uint32 seed of the splitmix64 stream that draws the hyperplanes. */
+  seed: number;
+  /** Number of hyperplanes (hash codes per vector); a multiple of tau. Paper: 48. */
+  m: number;
+  /** Bits per signature; each signature selects one of 2^tau buckets. Paper: 3. */
+  tau: number;
+  /** Embedding dimension. */
+  d: number;
+}
+
+export type Vector = Float32Array | Float64Array | readonly number[];
+
+/** Up to 256 buckets per group; a bucket index (group * 2^tau + signature) must fit a uint16. */
+export const MAX_TAU = 8;
+
+export function validateConfig(c: SdimConfig): void {
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) throw new RangeError(`seed must be a uint32, got ${c.seed}`);
+  if (!Number.isInteger(c.tau) || c.tau < 1 || c.tau > MAX_TAU) throw new RangeError(`tau must be in 1..${MAX_TAU}, got ${c.tau}`);
+  if (!Number.isInteger(c.m) || c.m < c.tau || c.m % c.tau !== 0 || c.m > 0xffff) {
+    throw new RangeError(`m must be a positive multiple of tau (${c.tau}) below 65536, got ${c.m}`);
+  }
+  if ((c.m / c.tau) * (1 << c.tau) > 0x10000) throw new RangeError(`m/tau * 2^tau must be at most 65536 buckets`);
+  if (!Number.isInteger(c.d) || c.d < 1 || c.d > 0xffff) throw new RangeError(`d must be in 1..65535, got ${c.d}`);
+}
+
+/**
+ * Draws the m x d hyperplane matrix R: Gaussian deviates from GaussianStream(SplitMix64(seed)),
+ * consumed row by row (R[i][k] at index i*d + k). Stored as float64, as drawn.
+ */
+export function hyperplanes(c: SdimConfig): Float64Array {
+  validateConfig(c);
+  const g = new GaussianStream(new SplitMix64(c.seed));
+  const r = new Float64Array(c.m * c.d);
+  for (let i = 0; i < r.length; i++) r[i] = g.next();
+  return r;
+}
+
+/**
+ * SimHash with fixed random hyperplanes (SDIM, Cao et al. 2022).
+ * code_i(x) = 1 when dot(R_i, x) > 0 else 0, the dot product accumulated in float64 from 0 in index
+ * order; signature_j(x) = sum over b < tau of code_{j*tau+b}(x) << b, for j < m/tau.
+ */
+export class SdimHasher {
+  readonly config: Readonly<SdimConfig>;
+  /** Number of signatures (signature groups) per vector: m / tau. */
+  readonly groups: number;
+  /** Buckets per signature group: 2^tau. */
+  readonly buckets: number;
+  readonly r: Float64Array;
+
+  constructor(config: SdimConfig) {
+    validateConfig(config);
+    this.config = Object.freeze({ ...config });
+    this.groups = config.m / config.tau;
+    this.buckets = 1 << config.tau;
+    this.r = hyperplanes(config);
+  }
+
+  /** The m codes (0/1) of x. */
+  codes(x: Vector): Uint8Array {
+    this.checkDim(x);
+    const { m, d } = this.config;
+    const r = this.r;
+    const out = new Uint8Array(m);
+    for (let i = 0; i < m; i++) {
+      let dot = 0;
+      const base = i * d;
+      for (let k = 0; k < d; k++) dot += r[base + k] * x[k];
+      out[i] = dot > 0 ? 1 : 0;
+    }
+    return out;
+  }
+
+  /** The m/tau signatures of x, each in [0, 2^tau). */
+  signatures(x: Vector, out: Uint16Array = new Uint16Array(this.groups)): Uint16Array {
+    this.checkDim(x);
+    const { tau, d } = this.config;
+    const r = this.r;
+    for (let j = 0; j < this.groups; j++) {
+      let sig = 0;
+      for (let b = 0; b < tau; b++) {
+        const base = (j * tau + b) * d;
+        let dot = 0;
+        for (let k = 0; k < d; k++) dot += r[base + k] * x[k];
+        if (dot > 0) sig |= 1 << b;
+      }
+      out[j] = sig;
+    }
+    return out;
+  }
+
+  /** Signatures of n vectors, row-major [n][m/tau]. */
+  signaturesBatch(xs: readonly Vector[]): Uint16Array {
+    const g = this.groups;
+    const out = new Uint16Array(xs.length * g);
+    for (let n = 0; n < xs.length; n++) this.signatures(xs[n], out.subarray(n * g, (n + 1) * g));
+    return out;
+  }
+
+  /** Bucket index (group * 2^tau + signature) of each group, the layout of BucketTables. */
+  bucketIndexes(x: Vector, out: Uint16Array = new Uint16Array(this.groups)): Uint16Array {
+    this.signatures(x, out);
+    for (let j = 0; j < this.groups; j++) out[j] += j * this.buckets;
+    return out;
+  }
+
+  private checkDim(x: Vector): void {
+    if (x.length !== this.config.d) throw new RangeError(`vector has dimension ${x.length}, expected ${this.config.d}`);
+  }
+}
+
+/** Signatures derived from the m codes (for tests and for callers that already have codes). */
+export function signaturesFromCodes(codes: Uint8Array, tau: number): Uint16Array {
+  const g = codes.length / tau;
+  const out = new Uint16Array(g);
+  for (let j = 0; j < g; j++) {
+    let sig = 0;
+    for (let b = 0; b < tau; b++) if (codes[j * tau + b]) sig |= 1 << b;
+    out[j] = sig;
+  }
+  return out;
+}

@@ -1,0 +1,6 @@
+export * from './prng';
+export * from './hasher';
+export * from './bucket-tables';
+export * from './reference';
+export * from './codec';
+export * from './keys';
