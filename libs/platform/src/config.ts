@@ -35,6 +35,8 @@ export const configSchema = z.object({
     .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'comma-separated host:port list')
     .optional(),
   KAFKA_CLIENT_ID: z.string().default('recsys'),
+  /** Prefix of every topic and consumer group name (several suites or test runs on one cluster). */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ -').default(''),
   /** Partitions for topics the suite creates. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(4),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),

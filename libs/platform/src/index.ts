@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './problem';
 export * from './zod-body';
 export * from './suite';
+export * from './infra-factory';

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { KafkaEventBus } from '../../infra/src/event-bus/event-bus.kafka.adapter';
 import { InProcessEventBus } from '../../infra/src/event-bus/event-bus.inprocess.adapter';
+import type { EventBus } from '../../infra/src/event-bus/event-bus.port';
+import { PrefixedEventBus } from '../../infra/src/event-bus/event-bus.prefixed';
 import { BullMqJobQueue } from '../../infra/src/job-queue/job-queue.bullmq.adapter';
 import { InProcessJobQueue } from '../../infra/src/job-queue/job-queue.inprocess.adapter';
 import { migrate } from '../../infra/src/sql/migrate';
@@ -18,9 +20,10 @@ import type { Logger } from 'pino';
  * an unset one the embedded adapter. Creates the topics and applies the migrations.
  */
 export async function createInfra(config: SuiteConfig, log: Logger): Promise<InfraContext> {
-  const bus = config.KAFKA_BROKERS
+  const baseBus: EventBus = config.KAFKA_BROKERS
     ? new KafkaEventBus({ brokers: config.KAFKA_BROKERS.split(','), clientId: config.KAFKA_CLIENT_ID })
     : new InProcessEventBus({ defaultPartitions: config.KAFKA_PARTITIONS });
+  const bus = config.KAFKA_TOPIC_PREFIX ? new PrefixedEventBus(baseBus, config.KAFKA_TOPIC_PREFIX) : baseBus;
   const state = config.REDIS_URL ? new RedisStateStore(config.REDIS_URL, { keyPrefix: config.STATE_PREFIX }) : new MemoryStateStore();
   const sql = config.DATABASE_URL
     ? new PgSqlDatabase(config.DATABASE_URL)
