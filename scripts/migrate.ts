@@ -1,0 +1,32 @@
+/**
+ * Applies the pending schema migrations, or with --down reverts the newest one.
+ *   node dist/scripts/migrate.js [--down]
+ * Target: DATABASE_URL when set, else the embedded PGlite directory PGLITE_DIR (default .data/pglite).
+ */
+import { migrate, migrateDown, migrationsDir } from '../libs/infra/src/sql/migrate';
+import { PgSqlDatabase } from '../libs/infra/src/sql/sql.pg.adapter';
+import { PgliteSqlDatabase } from '../libs/infra/src/sql/sql.pglite.adapter';
+import type { SqlDatabase } from '../libs/infra/src/sql/sql.port';
+
+async function main(argv: string[]): Promise<void> {
+  const unknown = argv.filter((a) => a !== '--down');
+  if (unknown.length) throw new Error(`unknown argument(s): ${unknown.join(' ')} (usage: migrate [--down])`);
+  const down = argv.includes('--down');
+  const url = process.env.DATABASE_URL;
+  const pgliteDir = process.env.PGLITE_DIR || '.data/pglite';
+  const db: SqlDatabase = url ? new PgSqlDatabase(url, 2) : new PgliteSqlDatabase(pgliteDir);
+  const dir = migrationsDir();
+  console.log(`migrate: ${url ? 'postgres (DATABASE_URL)' : `pglite ${pgliteDir}`}, migrations in ${dir}`);
+  const log = (line: string) => console.log(`migrate: ${line}`);
+  try {
+    const names = down ? await migrateDown(db, dir, log) : await migrate(db, dir, log);
+    if (names.length === 0) console.log(`migrate: nothing to ${down ? 'revert' : 'apply'}`);
+  } finally {
+    await db.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error('migrate: failed:', err instanceof Error ? (err.cause ? `${err.message}: ${String(err.cause)}` : err.message) : err);
+  process.exitCode = 1;
+});
