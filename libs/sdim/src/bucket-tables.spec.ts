@@ -1,0 +1,142 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BucketTables, Normalization, snap } from './bucket-tables';
+import { SdimHasher } from './hasher';
+import { SplitMix64 } from './prng';
+import { meanRowCosine, simhashKernelAttentionBatch, toRows } from './reference';
+import { syntheticUser } from './synthetic';
+import { loadTestVectors } from './test-vectors';
+
+const tv = loadTestVectors();
+const NORMS: Normalization[] = ['l2', 'count', 'none'];
+
+function tablesOf(h: SdimHasher, xs: ArrayLike<number>[]): BucketTables {
+  const t = new BucketTables(h);
+  for (const x of xs) t.add(x as number[]);
+  return t;
+}
+
+describe('BucketTables', () => {
+  const h = new SdimHasher(tv.config);
+
+  it('gives the counts and interest vectors of the shared test vectors, exactly', () => {
+    const t = tablesOf(h, tv.behaviors);
+    assert.deepEqual(Array.from(t.counts), tv.counts);
+    assert.equal(t.size, tv.behaviors.length);
+    for (const norm of NORMS) {
+      const got = t.interestBatch(tv.candidates, { normalize: norm });
+      tv.interest[norm].forEach((row, i) => row.forEach((v, k) => assert.ok(Object.is(got[i * tv.config.d + k], v), `${norm}[${i}][${k}]`)));
+    }
+  });
+
+  it('add then remove returns the tables to their previous state, bit for bit', () => {
+    const u = syntheticUser({ seed: 11, d: 16, length: 400, candidates: 0 });
+    const t = tablesOf(h, u.history.slice(0, 150));
+    const before = t.clone();
+    const extra = u.history.slice(150);
+    for (const x of extra) t.add(x);
+    assert.ok(!t.equals(before));
+    // Remove in a different order than added: exactness does not depend on order.
+    const rng = new SplitMix64(4);
+    const order = extra.map((x) => ({ x, r: rng.nextDouble() })).sort((a, b) => a.r - b.r);
+    for (const { x } of order) t.remove(x);
+    assert.ok(t.equals(before));
+    // Down to empty: every sum is exactly +0.
+    for (const x of u.history.slice(0, 150)) t.remove(x);
+    assert.ok(t.equals(new BucketTables(h)));
+    assert.ok(t.sums.every((v) => Object.is(v, 0)));
+  });
+
+  it('does not depend on the order of the behaviours', () => {
+    const u = syntheticUser({ seed: 12, d: 16, length: 300, candidates: 0 });
+    const a = tablesOf(h, u.history);
+    const b = tablesOf(h, [...u.history].reverse());
+    assert.ok(a.equals(b));
+  });
+
+  it('snaps components to the 2^-24 grid (round half up)', () => {
+    assert.equal(snap(0.1), Math.round(0.1 * 2 ** 24) / 2 ** 24);
+    assert.equal(snap(2 ** -26), 0);
+    assert.equal(snap(-(2 ** -25)), 0);
+    assert.equal(snap(2 ** -25), 2 ** -24);
+  });
+
+  it('refuses a remove of a behaviour that was never added, leaving the tables untouched', () => {
+    const t = tablesOf(h, tv.behaviors.slice(0, 2));
+    const before = t.clone();
+    const sigs = h.signatures(tv.behaviors[0]);
+    const other = Array.from(sigs, (s) => s); // same buckets as behaviour 0, except group 5 points to an empty one
+    let j = 5;
+    for (let c = 0; c < 8; c++) if (t.counts[j * 8 + c] === 0) other[j] = c;
+    assert.throws(() => t.remove(tv.behaviors[0], other), /empty bucket/);
+    assert.ok(t.equals(before));
+    assert.throws(() => t.add([Infinity, ...new Array(15).fill(0)]), RangeError);
+    assert.throws(() => t.add(new Array(16).fill(2000)), RangeError);
+    assert.ok(t.equals(before));
+  });
+
+  it('accepts precomputed signatures and gives the same tables', () => {
+    const a = tablesOf(h, tv.behaviors);
+    const b = new BucketTables(h);
+    tv.behaviors.forEach((x, i) => b.add(x, tv.behaviorSignatures[i]));
+    assert.ok(a.equals(b));
+  });
+
+  it('batch interest equals single interest for every normalisation', () => {
+    const t = tablesOf(h, tv.behaviors);
+    for (const norm of NORMS) {
+      const batch = t.interestBatch(tv.candidates, { normalize: norm });
+      tv.candidates.forEach((c, i) => assert.deepEqual(batch.subarray(i * 16, (i + 1) * 16), t.interest(c, { normalize: norm })));
+    }
+  });
+
+  it('empty tables give the zero vector; l2 interest has norm <= 1', () => {
+    const empty = new BucketTables(h);
+    assert.ok(empty.interest(tv.candidates[0]).every((v) => v === 0));
+    const t = tablesOf(h, tv.behaviors);
+    for (const c of tv.candidates) {
+      const v = t.interest(c);
+      assert.ok(Math.hypot(...v) <= 1 + 1e-12);
+    }
+  });
+
+  it('converges to the SimHash-kernel attention as m grows', () => {
+    const d = 16;
+    const rel: Record<number, number> = {};
+    const cos: Record<number, number> = {};
+    for (const m of [48, 480, 4800]) {
+      let relSum = 0;
+      let cosSum = 0;
+      let n = 0;
+      for (const seed of [1, 2, 3]) {
+        const u = syntheticUser({ seed: 100 + seed, d, length: 200, candidates: 20 });
+        const hm = new SdimHasher({ seed, m, tau: 3, d });
+        const t = tablesOf(hm, u.history);
+        const rows = toRows(u.history, d);
+        // 'none' is an unbiased estimator of the kernel-weighted sum: its relative error shrinks like 1/sqrt(m/tau).
+        const est = t.interestBatch(u.candidates, { normalize: 'none' });
+        const want = simhashKernelAttentionBatch(u.candidates, rows, 3, { weights: 'sum' });
+        for (let i = 0; i < u.candidates.length; i++) {
+          let e = 0;
+          let w = 0;
+          for (let k = 0; k < d; k++) {
+            e += (est[i * d + k] - want[i * d + k]) ** 2;
+            w += want[i * d + k] ** 2;
+          }
+          relSum += Math.sqrt(e / w);
+          n++;
+        }
+        const l2 = t.interestBatch(u.candidates);
+        cosSum += meanRowCosine(l2, simhashKernelAttentionBatch(u.candidates, rows, 3), d);
+      }
+      rel[m] = relSum / n;
+      cos[m] = cosSum / 3;
+    }
+    assert.ok(rel[48] > 2 * rel[480] && rel[480] > 2 * rel[4800], JSON.stringify(rel));
+    assert.ok(rel[4800] < 0.06, JSON.stringify(rel));
+    assert.ok(cos[48] < cos[480] && cos[480] < cos[4800], JSON.stringify(cos));
+    // 'l2' normalises each group before averaging: it converges to E[b/|b|] whose direction is close to,
+    // but not exactly, that of E[b] (the ratio bias does not vanish with m, only with more collisions).
+    assert.ok(cos[48] > 0.9 && cos[4800] > 0.97, JSON.stringify(cos));
+  });
+});
