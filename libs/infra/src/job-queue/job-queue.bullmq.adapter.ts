@@ -19,6 +19,7 @@ import {
   checkAttempts,
   checkConcurrency,
   checkJobId,
+  checkQueueName,
   errorMessage,
 } from './job-queue.validate';
 
@@ -89,6 +90,7 @@ export class BullMqJobQueue implements JobQueue {
     if (this.closed) throw new Error('job queue is closed');
     let q = this.queues.get(name);
     if (!q) {
+      checkQueueName(name);
       q = new Queue(name, { connection: this.connection, prefix: this.prefix });
       q.on('error', this.onError);
       this.queues.set(name, q);
@@ -99,6 +101,7 @@ export class BullMqJobQueue implements JobQueue {
   async process<D = any, R = unknown>(queue: string, handler: JobHandler<D, R>, options: { concurrency?: number } = {}): Promise<void> {
     if (this.closed) throw new Error('job queue is closed');
     if (this.workers.has(queue)) throw new Error(`queue '${queue}' already has a worker`);
+    checkQueueName(queue);
     const concurrency = checkConcurrency(options.concurrency);
     const connection = new Redis(this.redisUrl, { ...this.options.redisOptions, maxRetriesPerRequest: null });
     connection.on('error', this.onError);
@@ -138,9 +141,15 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async get(queue: string, id: string): Promise<JobStatus | null> {
-    const job = await this.queue(queue).getJob(id);
+    // The job hash and its state are two reads. Reading the state first means a terminal state
+    // is always paired with the hash written when the job finished (returnvalue/failedReason);
+    // a job that finished in between shows finishedOn, and then the state is read again.
+    const q = this.queue(queue);
+    let state = mapState(await q.getJobState(id));
+    if (!state) return null;
+    const job = await q.getJob(id);
     if (!job) return null;
-    const state = mapState(await job.getState());
+    if (state !== 'completed' && state !== 'failed' && job.finishedOn !== undefined) state = mapState(await job.getState());
     if (!state) return null;
     const status: JobStatus = {
       id: job.id!,

@@ -160,10 +160,12 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
       assert.deepEqual((await jq.get(q, a))!.data, ran[0]);
     });
 
-    it('rejects jobIds BullMQ cannot take (integers, ":") and bad attempts', async () => {
+    it('rejects jobIds and queue names BullMQ cannot take (integers, ":") and bad attempts', async () => {
       await assert.rejects(jq.add(q, {}, { jobId: '42' }), /integer/);
       await assert.rejects(jq.add(q, {}, { jobId: 'a:b' }), /':'/);
       await assert.rejects(jq.add(q, {}, { attempts: 0 }), RangeError);
+      await assert.rejects(jq.add(`${q}:x`, {}), /queue name/);
+      await assert.rejects(jq.process(`${q}:x`, async () => 1), /queue name/);
     });
 
     it('concurrency caps the jobs running at once', async () => {

@@ -15,6 +15,7 @@ import {
   checkAttempts,
   checkConcurrency,
   checkJobId,
+  checkQueueName,
   errorMessage,
 } from './job-queue.validate';
 
@@ -71,6 +72,7 @@ export class InProcessJobQueue implements JobQueue {
   private q(name: string): QueueState {
     let q = this.queues.get(name);
     if (!q) {
+      checkQueueName(name);
       q = { jobs: new Map(), waiting: [], concurrency: 1, active: 0, nextId: 1, completed: [], failed: [] };
       this.queues.set(name, q);
     }

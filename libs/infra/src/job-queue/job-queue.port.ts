@@ -1,6 +1,6 @@
 /**
  * JobQueue: named queues of long jobs with progress (index rebuilds, training, imports).
- * Every adapter passes job-queue.contract.ts.
+ * Every adapter passes job-queue.contract.ts. Queue names must not contain ':' (BullMQ key syntax).
  */
 export type JobState = 'waiting' | 'active' | 'completed' | 'failed';
 
@@ -26,7 +26,10 @@ export interface JobStatus {
 }
 
 export interface AddJobOptions {
-  /** Same jobId twice enqueues once. */
+  /**
+   * Same jobId twice enqueues once (while the finished job is still retained). As in BullMQ, a
+   * custom id must not be an integer string nor contain ':'.
+   */
   jobId?: string;
   attempts?: number;
 }

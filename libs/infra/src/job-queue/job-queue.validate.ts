@@ -15,6 +15,12 @@ export function checkJobId(jobId: string): string {
   return jobId;
 }
 
+/** BullMQ builds its Redis keys as `<prefix>:<queue>:...`, so a queue name cannot hold ':'. */
+export function checkQueueName(queue: string): string {
+  if (queue === '' || queue.includes(':')) throw new Error(`queue name must be non-empty without ':', got '${queue}'`);
+  return queue;
+}
+
 export function checkAttempts(attempts: number | undefined): number {
   const n = attempts ?? 1;
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`attempts must be an integer >= 1, got ${attempts}`);

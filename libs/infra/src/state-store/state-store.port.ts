@@ -11,7 +11,11 @@ export interface SetOptions {
   ifAbsent?: boolean;
 }
 
-/** Commands that can be batched. Results of exec() come back in order of the calls. */
+/**
+ * Commands that can be batched. Results of exec() come back in order of the calls, typed as the
+ * StateStore method of the same name returns them (hset: undefined). If any command fails, exec()
+ * rejects with an error naming the first failing method; the other commands still took effect.
+ */
 export interface StateBatch {
   get(key: string): this;
   set(key: string, value: StateValue, options?: SetOptions): this;
@@ -49,7 +53,11 @@ export interface StateStore {
   ttlMs(key: string): Promise<number>;
   /** Non-atomic batch, one round trip. */
   pipeline(): StateBatch;
-  /** Atomic batch (MULTI/EXEC): all commands apply or none. */
+  /**
+   * Isolated batch (MULTI/EXEC): no other client's command runs in between. Not a rollback unit:
+   * Redis still applies the other commands when one fails at run time (e.g. WRONGTYPE), and exec()
+   * then rejects naming it. Argument errors are thrown when the command is added, before anything runs.
+   */
   transaction(): StateBatch;
   /** Keys matching a glob-style prefix pattern such as `user:*` (SCAN, for admin and tests). */
   scanKeys(pattern: string): Promise<string[]>;
