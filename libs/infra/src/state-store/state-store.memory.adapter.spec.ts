@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stateStoreContract } from './state-store.contract';
-import { MemoryStateStore, globToRegExp } from './state-store.memory.adapter';
+import { globToRegExp } from './state-store.glob';
+import { MemoryStateStore } from './state-store.memory.adapter';
 
 stateStoreContract('memory', async () => new MemoryStateStore({ sweepIntervalMs: 20 }));
 
