@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error('migrate: failed:', err instanceof Error ? (err.cause ? `${err.message}: ${String(err.cause)}` : err.message) : err);
+  // umzug's MigrationError message already names the migration and quotes the database error.
+  console.error('migrate: failed:', err instanceof Error ? err.message : err);
   process.exitCode = 1;
 });

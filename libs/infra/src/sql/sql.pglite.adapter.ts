@@ -9,9 +9,10 @@ import type { SqlDatabase, SqlExecutor, SqlResult } from './sql.port';
  *
  * PGlite is one Postgres session. Every call goes through one FIFO mutex, so a query issued
  * from outside a transaction waits for the transaction to finish instead of running inside it
- * (and being rolled back with it). A consequence: inside transaction(fn), fn must use the tx
- * executor it is given; calling this database directly from there could only deadlock, so it
- * throws at once instead.
+ * (and being rolled back with it); close() also waits for the calls queued before it. PGlite
+ * 0.5 holds its own transaction lock too; ours does not depend on that internal. A consequence:
+ * inside transaction(fn), fn must use the tx executor it is given; calling this database
+ * directly from there could only deadlock, so it throws at once instead.
  *
  * Values are mapped as node-postgres maps them (see sql.pg.adapter.ts): int8 and numeric as
  * strings, bytea as Buffer, date as local midnight; jsonb, timestamptz, boolean as PGlite does.
