@@ -1,0 +1,456 @@
+import { f32, readSections, u32, u8, writeSections } from './binfile';
+import { MaxHeap, MinHeap } from './heaps';
+import { l2sq, seededRandom } from './vector-math';
+
+/**
+ * In-memory HNSW over the posting-list centroids (squared L2 in routing space).
+ *
+ * Written here rather than wrapping hnswlib-node because the centroid index is the resident part
+ * SPANN is judged on: hnswlib allocates a fixed 65536-mutex lock table (~2.6 MB) plus a mutex and
+ * a hash-map entry per element, and takes number[] queries. This one is flat typed arrays (vector,
+ * level-0 links, degree, label per node), takes Float32Array queries, writes results into caller
+ * buffers, and exposes the centroid vectors that the RNG rule and splits need.
+ *
+ * Nodes vs labels: a label is a posting-list id. Moving a list's centroid (after a split) adds a
+ * new node with the same label and marks the old node retired: retired nodes still route
+ * (keeping the graph connected) but are never returned.
+ */
+export interface GraphOptions {
+  m: number;
+  efConstruction: number;
+  seed: number;
+}
+
+const NONE = 0xffffffff;
+const MAX_LEVEL = 16;
+
+export class CentroidGraph {
+  readonly m: number;
+  readonly m0: number;
+  readonly efConstruction: number;
+  private readonly mL: number;
+  private readonly rand: () => number;
+  private cap: number;
+  count = 0;
+  private vectors: Float32Array;
+  private levels: Uint8Array;
+  private links0: Uint32Array;
+  private deg0: Uint8Array;
+  /** Per node with level > 0: level l (1-based) at [(l-1)*(m+1)]: degree, then m ids. */
+  private upper: Array<Uint32Array | null> = [];
+  private nodeLabel: Uint32Array;
+  private retired: Uint8Array;
+  private labelNode: Uint32Array;
+  private visited: Uint32Array;
+  private visitGen = 0;
+  private entry = NONE;
+  private maxLevel = -1;
+  private readonly cand = new MinHeap(128);
+  private readonly res = new MaxHeap(128);
+  private scratchD = new Float64Array(128);
+  private scratchN = new Uint32Array(128);
+  private retiredCount = 0;
+
+  constructor(
+    readonly dim: number,
+    opts: GraphOptions,
+    initialCapacity = 64,
+  ) {
+    this.m = Math.max(2, Math.min(127, Math.round(opts.m)));
+    this.m0 = this.m * 2;
+    this.efConstruction = Math.max(this.m, Math.round(opts.efConstruction));
+    this.mL = 1 / Math.log(this.m);
+    this.rand = seededRandom(opts.seed);
+    this.cap = Math.max(8, initialCapacity);
+    this.vectors = new Float32Array(this.cap * dim);
+    this.levels = new Uint8Array(this.cap);
+    this.links0 = new Uint32Array(this.cap * this.m0);
+    this.deg0 = new Uint8Array(this.cap);
+    this.nodeLabel = new Uint32Array(this.cap);
+    this.retired = new Uint8Array(this.cap);
+    this.visited = new Uint32Array(this.cap);
+    this.labelNode = new Uint32Array(this.cap).fill(NONE);
+  }
+
+  /** Number of live (non-retired) centroids. */
+  size(): number {
+    return this.count - this.retiredCount;
+  }
+
+  /** Offset of the centroid of label in vectorData(). */
+  vectorOffset(label: number): number {
+    const node = this.labelNode[label];
+    if (node === undefined || node === NONE) throw new Error(`CentroidGraph: no centroid for list ${label}`);
+    return node * this.dim;
+  }
+
+  vectorData(): Float32Array {
+    return this.vectors;
+  }
+
+  /** Adds (or moves, when the label exists) the centroid of list `label`. */
+  set(label: number, v: Float32Array, off: number): void {
+    this.ensureLabel(label);
+    const old = this.labelNode[label];
+    if (old !== NONE) {
+      this.retired[old] = 1;
+      this.retiredCount++;
+    }
+    this.labelNode[label] = this.insert(v, off, label);
+  }
+
+  /** Drops a list's centroid from results (its node keeps routing). */
+  retire(label: number): void {
+    const node = label < this.labelNode.length ? this.labelNode[label] : NONE;
+    if (node === NONE) return;
+    this.retired[node] = 1;
+    this.retiredCount++;
+    this.labelNode[label] = NONE;
+  }
+
+  hasLabel(label: number): boolean {
+    return label < this.labelNode.length && this.labelNode[label] !== NONE;
+  }
+
+  /**
+   * The k nearest live centroids: writes labels and squared distances (ascending) into the out
+   * arrays and returns how many were found (< k only if the graph has fewer live nodes).
+   */
+  search(q: Float32Array, k: number, ef: number, outLabels: Uint32Array, outDists: Float64Array): number {
+    if (this.entry === NONE || k <= 0) return 0;
+    let ep = this.entry;
+    let epD = l2sq(q, 0, this.vectors, ep * this.dim, this.dim);
+    for (let l = this.maxLevel; l > 0; l--) {
+      const r = this.greedy(q, 0, ep, epD, l);
+      ep = r;
+      epD = this.lastGreedyDist;
+    }
+    // Retired nodes occupy result slots: widen ef by their share so k live ones remain.
+    const want = Math.max(ef, k) + (this.retiredCount > 0 ? Math.min(this.retiredCount, k) : 0);
+    const n = this.searchLayer(q, 0, ep, epD, want, 0);
+    let out = 0;
+    for (let i = 0; i < n && out < k; i++) {
+      const node = this.scratchN[i];
+      if (this.retired[node] === 1) continue;
+      outLabels[out] = this.nodeLabel[node];
+      outDists[out] = this.scratchD[i];
+      out++;
+    }
+    return out;
+  }
+
+  memoryBytes(): number {
+    let upperBytes = 0;
+    for (let i = 0; i < this.count; i++) {
+      const u = this.upper[i];
+      if (u) upperBytes += u.byteLength + 16;
+    }
+    return (
+      this.vectors.byteLength +
+      this.levels.byteLength +
+      this.links0.byteLength +
+      this.deg0.byteLength +
+      this.nodeLabel.byteLength +
+      this.retired.byteLength +
+      this.labelNode.byteLength +
+      this.visited.byteLength +
+      this.upper.length * 8 +
+      upperBytes +
+      this.scratchD.byteLength +
+      this.scratchN.byteLength
+    );
+  }
+
+  save(path: string): void {
+    const n = this.count;
+    const header = new Uint32Array([this.dim, this.m, this.efConstruction, n, this.entry, this.maxLevel + 1, this.labelNode.length, this.retiredCount]);
+    let upperLen = 0;
+    for (let i = 0; i < n; i++) upperLen += this.upper[i]?.length ?? 0;
+    const upperFlat = new Uint32Array(upperLen);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const u = this.upper[i];
+      if (u) {
+        upperFlat.set(u, p);
+        p += u.length;
+      }
+    }
+    writeSections(path, [
+      header,
+      this.vectors.subarray(0, n * this.dim),
+      this.levels.subarray(0, n),
+      this.links0.subarray(0, n * this.m0),
+      this.deg0.subarray(0, n),
+      this.nodeLabel.subarray(0, n),
+      this.retired.subarray(0, n),
+      this.labelNode,
+      upperFlat,
+    ]);
+  }
+
+  static load(path: string, seed: number): CentroidGraph {
+    const s = readSections(path);
+    const h = u32(s[0]);
+    const [dim, m, efc, n, entry, maxLevelPlus1, labelCap, retiredCount] = Array.from(h);
+    const g = new CentroidGraph(dim, { m, efConstruction: efc, seed: seed ^ n }, Math.max(n, 8));
+    g.count = n;
+    g.vectors.set(f32(s[1]));
+    g.levels.set(u8(s[2]));
+    g.links0.set(u32(s[3]));
+    g.deg0.set(u8(s[4]));
+    g.nodeLabel.set(u32(s[5]));
+    g.retired.set(u8(s[6]));
+    g.labelNode = new Uint32Array(labelCap);
+    g.labelNode.set(u32(s[7]));
+    const upperFlat = u32(s[8]);
+    let p = 0;
+    g.upper = new Array(n).fill(null);
+    for (let i = 0; i < n; i++) {
+      const lv = g.levels[i];
+      if (lv > 0) {
+        const len = lv * (m + 1);
+        g.upper[i] = upperFlat.slice(p, p + len);
+        p += len;
+      }
+    }
+    g.entry = entry;
+    g.maxLevel = maxLevelPlus1 - 1;
+    g.retiredCount = retiredCount;
+    return g;
+  }
+
+  // --- construction -------------------------------------------------------------------------
+
+  private insert(v: Float32Array, off: number, label: number): number {
+    if (this.count === this.cap) this.grow();
+    const node = this.count++;
+    const dim = this.dim;
+    const vecs = this.vectors;
+    const base = node * dim;
+    for (let i = 0; i < dim; i++) vecs[base + i] = v[off + i];
+    const level = Math.min(MAX_LEVEL, Math.floor(-Math.log(Math.max(this.rand(), 1e-12)) * this.mL));
+    this.levels[node] = level;
+    this.nodeLabel[node] = label;
+    this.deg0[node] = 0;
+    this.upper[node] = level > 0 ? new Uint32Array(level * (this.m + 1)) : null;
+    if (this.entry === NONE) {
+      this.entry = node;
+      this.maxLevel = level;
+      return node;
+    }
+    let ep = this.entry;
+    let epD = l2sq(vecs, base, vecs, ep * dim, dim);
+    for (let l = this.maxLevel; l > level; l--) {
+      ep = this.greedy(vecs, base, ep, epD, l);
+      epD = this.lastGreedyDist;
+    }
+    const selN = new Uint32Array(this.m0);
+    for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
+      const found = this.searchLayer(vecs, base, ep, epD, this.efConstruction, l);
+      const nextEp = this.scratchN[0];
+      const nextD = this.scratchD[0];
+      const cnt = this.selectHeuristic(this.scratchN, found, this.m, selN);
+      this.setLinks(node, l, selN, cnt);
+      for (let i = 0; i < cnt; i++) this.connect(selN[i], node, l);
+      ep = nextEp;
+      epD = nextD;
+    }
+    if (level > this.maxLevel) {
+      this.maxLevel = level;
+      this.entry = node;
+    }
+    return node;
+  }
+
+  private lastGreedyDist = 0;
+
+  private greedy(q: Float32Array, qOff: number, ep: number, epD: number, level: number): number {
+    let cur = ep;
+    let curD = epD;
+    let changed = true;
+    while (changed) {
+      changed = false;
+      const u = this.upper[cur];
+      if (!u || this.levels[cur] < level) break;
+      const at = (level - 1) * (this.m + 1);
+      const deg = u[at];
+      for (let i = 0; i < deg; i++) {
+        const nb = u[at + 1 + i];
+        const d = l2sq(q, qOff, this.vectors, nb * this.dim, this.dim);
+        if (d < curD) {
+          curD = d;
+          cur = nb;
+          changed = true;
+        }
+      }
+    }
+    this.lastGreedyDist = curD;
+    return cur;
+  }
+
+  /** Beam search on one level; leaves the ef best in scratchN/scratchD ascending and returns their count. */
+  private searchLayer(q: Float32Array, qOff: number, ep: number, epD: number, ef: number, level: number): number {
+    const gen = this.nextVisitGen();
+    const visited = this.visited;
+    const cand = this.cand;
+    const res = this.res;
+    const vecs = this.vectors;
+    const dim = this.dim;
+    const m0 = this.m0;
+    const links0 = this.links0;
+    cand.clear();
+    res.clear();
+    visited[ep] = gen;
+    cand.push(epD, ep);
+    res.push(epD, ep);
+    while (cand.size > 0) {
+      const cd = cand.d[0];
+      const c = cand.n[0];
+      if (res.size >= ef && cd > res.d[0]) break;
+      cand.pop();
+      let links: Uint32Array;
+      let at: number;
+      let deg: number;
+      if (level === 0) {
+        links = links0;
+        at = c * m0;
+        deg = this.deg0[c];
+      } else {
+        links = this.upper[c] as Uint32Array;
+        const b = (level - 1) * (this.m + 1);
+        deg = links[b];
+        at = b + 1;
+      }
+      for (let i = 0; i < deg; i++) {
+        const nb = links[at + i];
+        if (visited[nb] === gen) continue;
+        visited[nb] = gen;
+        const d = l2sq(q, qOff, vecs, nb * dim, dim);
+        if (res.size < ef || d < res.d[0]) {
+          cand.push(d, nb);
+          res.push(d, nb);
+          if (res.size > ef) res.pop();
+        }
+      }
+    }
+    if (this.scratchD.length < res.size) {
+      this.scratchD = new Float64Array(res.size * 2);
+      this.scratchN = new Uint32Array(res.size * 2);
+    }
+    return res.drainAscending(this.scratchD, this.scratchN);
+  }
+
+  /**
+   * HNSW neighbour heuristic over candidates sorted by distance to the base node: keep c unless
+   * an already kept s is nearer to c than the base is (keeps links spread in all directions).
+   */
+  private selectHeuristic(cands: Uint32Array, count: number, max: number, out: Uint32Array, dists?: Float64Array): number {
+    let kept = 0;
+    const vecs = this.vectors;
+    const dim = this.dim;
+    for (let i = 0; i < count && kept < max; i++) {
+      const c = cands[i];
+      const dc = dists ? dists[i] : this.scratchD[i];
+      let good = true;
+      for (let j = 0; j < kept; j++) {
+        if (l2sq(vecs, c * dim, vecs, out[j] * dim, dim) < dc) {
+          good = false;
+          break;
+        }
+      }
+      if (good) out[kept++] = c;
+    }
+    return kept;
+  }
+
+  private setLinks(node: number, level: number, ids: Uint32Array, cnt: number): void {
+    if (level === 0) {
+      this.links0.set(ids.subarray(0, cnt), node * this.m0);
+      this.deg0[node] = cnt;
+    } else {
+      const u = this.upper[node] as Uint32Array;
+      const b = (level - 1) * (this.m + 1);
+      u[b] = cnt;
+      u.set(ids.subarray(0, cnt), b + 1);
+    }
+  }
+
+  private connect(from: number, to: number, level: number): void {
+    const max = level === 0 ? this.m0 : this.m;
+    let links: Uint32Array;
+    let at: number;
+    let deg: number;
+    if (level === 0) {
+      links = this.links0;
+      at = from * this.m0;
+      deg = this.deg0[from];
+    } else {
+      links = this.upper[from] as Uint32Array;
+      const b = (level - 1) * (this.m + 1);
+      deg = links[b];
+      at = b + 1;
+    }
+    if (deg < max) {
+      links[at + deg] = to;
+      if (level === 0) this.deg0[from] = deg + 1;
+      else links[at - 1] = deg + 1;
+      return;
+    }
+    // Full: re-select among the old links plus the new one, nearest to `from` first.
+    const dim = this.dim;
+    const vecs = this.vectors;
+    const ids = new Uint32Array(deg + 1);
+    const ds = new Float64Array(deg + 1);
+    for (let i = 0; i < deg; i++) ids[i] = links[at + i];
+    ids[deg] = to;
+    for (let i = 0; i <= deg; i++) ds[i] = l2sq(vecs, from * dim, vecs, ids[i] * dim, dim);
+    const order = Array.from({ length: deg + 1 }, (_, i) => i).sort((a, b) => ds[a] - ds[b]);
+    const sIds = new Uint32Array(deg + 1);
+    const sDs = new Float64Array(deg + 1);
+    order.forEach((o, i) => {
+      sIds[i] = ids[o];
+      sDs[i] = ds[o];
+    });
+    const out = new Uint32Array(max);
+    const kept = this.selectHeuristic(sIds, deg + 1, max, out, sDs);
+    for (let i = 0; i < kept; i++) links[at + i] = out[i];
+    if (level === 0) this.deg0[from] = kept;
+    else links[at - 1] = kept;
+  }
+
+  private nextVisitGen(): number {
+    this.visitGen = (this.visitGen + 1) >>> 0;
+    if (this.visitGen === 0) {
+      this.visited.fill(0);
+      this.visitGen = 1;
+    }
+    return this.visitGen;
+  }
+
+  private ensureLabel(label: number): void {
+    if (label < this.labelNode.length) return;
+    let n = this.labelNode.length * 2;
+    while (n <= label) n *= 2;
+    const ln = new Uint32Array(n).fill(NONE);
+    ln.set(this.labelNode);
+    this.labelNode = ln;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const grow = <T extends Float32Array | Uint32Array | Uint8Array>(a: T, mk: (n: number) => T, per: number): T => {
+      const b = mk(cap * per);
+      b.set(a);
+      return b;
+    };
+    this.vectors = grow(this.vectors, (n) => new Float32Array(n), this.dim);
+    this.levels = grow(this.levels, (n) => new Uint8Array(n), 1);
+    this.links0 = grow(this.links0, (n) => new Uint32Array(n), this.m0);
+    this.deg0 = grow(this.deg0, (n) => new Uint8Array(n), 1);
+    this.nodeLabel = grow(this.nodeLabel, (n) => new Uint32Array(n), 1);
+    this.retired = grow(this.retired, (n) => new Uint8Array(n), 1);
+    this.visited = new Uint32Array(cap);
+    this.visitGen = 0;
+    this.cap = cap;
+  }
+}
