@@ -1,0 +1,148 @@
+import { cpus, totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { recallOne } from '../../libs/ann/src/recall';
+import type { SearchOptions, VectorIndex } from '../../libs/ann/src/vector-index.port';
+
+/** One row of the "results" array (the same shape peers.py prints). */
+export interface BenchResult {
+  index: string;
+  params: Record<string, unknown>;
+  recallAt10: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+  memoryBytes: number;
+  buildSeconds: number;
+  /** Resident-set growth over the build, a cross-check of memoryBytes (noisy: allocator, GC). */
+  rssDeltaBytes?: number;
+  queries: number;
+}
+
+/** A callable full GC, so RSS deltas are not polluted by garbage from the previous phase. */
+export const gc: () => void = (() => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+export function rss(): number {
+  gc();
+  return process.memoryUsage().rss;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[i];
+}
+
+export interface QueryLoopOutput {
+  recall: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Numeric ids found per query (ids in the benchmark are the row numbers). */
+  found: Int32Array[];
+}
+
+export interface LoopSettings {
+  /** Timed runs per setting; the fastest is kept (the machine is shared: the best run is the least disturbed). */
+  runs: number;
+  /** A run repeats the query set until at least this many queries are timed (tiny query sets time too briefly). */
+  minQueries: number;
+}
+
+export const DEFAULT_LOOP: LoopSettings = { runs: 3, minQueries: 1000 };
+
+/**
+ * Single-threaded timed loop: a warm-up pass over the first queries (caches, JIT, ef change),
+ * then `runs` timed runs, each over the query set repeated to at least minQueries queries, every
+ * query timed on its own for the latency percentiles. QPS = timed queries / wall time of the run;
+ * the run with the highest QPS is reported. Recall comes from the first pass (answers are
+ * deterministic).
+ */
+export function queryLoop(
+  index: VectorIndex,
+  queries: Float32Array,
+  dim: number,
+  count: number,
+  k: number,
+  truth: Int32Array[] | null,
+  options?: SearchOptions,
+  settings: LoopSettings = DEFAULT_LOOP,
+): QueryLoopOutput {
+  const warm = Math.min(count, 50);
+  for (let i = 0; i < warm; i++) index.search(queries.subarray(i * dim, (i + 1) * dim), k, undefined, options);
+  const passes = Math.max(1, Math.ceil(settings.minQueries / count));
+  const total = passes * count;
+  const found: Int32Array[] = [];
+  let best: { qps: number; lat: Float64Array } | null = null;
+  for (let run = 0; run < Math.max(1, settings.runs); run++) {
+    const lat = new Float64Array(total);
+    const t0 = process.hrtime.bigint();
+    for (let t = 0; t < total; t++) {
+      const i = t % count;
+      const s = process.hrtime.bigint();
+      const hits = index.search(queries.subarray(i * dim, (i + 1) * dim), k, undefined, options);
+      lat[t] = Number(process.hrtime.bigint() - s) / 1e6;
+      if (run === 0 && t < count) {
+        const ids = new Int32Array(hits.length);
+        for (let j = 0; j < hits.length; j++) ids[j] = Number(hits[j].id);
+        found.push(ids);
+      }
+    }
+    const qps = total / (Number(process.hrtime.bigint() - t0) / 1e9);
+    if (best === null || qps > best.qps) best = { qps, lat };
+  }
+  const lat = best!.lat.sort();
+  let recall = NaN;
+  if (truth !== null) {
+    let sum = 0;
+    for (let i = 0; i < count; i++) sum += recallOne(found[i], truth[i], Math.min(10, k));
+    recall = sum / count;
+  }
+  return { recall, qps: best!.qps, p50Ms: percentile(lat, 0.5), p99Ms: percentile(lat, 0.99), found };
+}
+
+export interface Point {
+  recall: number;
+  qps: number;
+}
+
+/**
+ * QPS of a recall/QPS curve at a given recall: the Pareto frontier (no other point has both
+ * higher recall and higher QPS), interpolated linearly in log(QPS) between the two frontier points
+ * that bracket the recall. null when the curve never reaches that recall.
+ */
+export function qpsAtRecall(points: Point[], recall: number): number | null {
+  const pts = points.filter((p) => Number.isFinite(p.recall) && p.qps > 0).sort((a, b) => a.recall - b.recall || b.qps - a.qps);
+  const frontier: Point[] = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    if (frontier.length === 0 || pts[i].qps > frontier[frontier.length - 1].qps) frontier.push(pts[i]);
+  }
+  frontier.reverse(); // ascending recall, descending qps
+  if (frontier.length === 0 || frontier[frontier.length - 1].recall < recall) return null;
+  if (frontier[0].recall >= recall) return frontier[0].qps;
+  for (let i = 1; i < frontier.length; i++) {
+    const a = frontier[i - 1];
+    const b = frontier[i];
+    if (b.recall >= recall) {
+      const t = (recall - a.recall) / (b.recall - a.recall);
+      return Math.exp(Math.log(a.qps) + t * (Math.log(b.qps) - Math.log(a.qps)));
+    }
+  }
+  return null;
+}
+
+export function machineInfo(python: string | null): Record<string, unknown> {
+  const c = cpus();
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    python,
+  };
+}
