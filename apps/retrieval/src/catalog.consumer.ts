@@ -1,31 +1,36 @@
 import { TOPICS } from '../../../libs/contracts/src';
-import { PermanentEventError, startEventConsumer } from '../../../libs/messaging/src';
+import { startEventBatchConsumer } from '../../../libs/messaging/src';
 import { consumerMetrics, type AppContext } from '../../../libs/platform/src';
 import { CatalogChangeRejected, CatalogIndex } from './domain/catalog-index';
 
 /**
- * catalog.items -> the namespace indexes. Idempotent by offsets (recorded with each snapshot)
- * and by construction (an upsert is last-write-wins per item, a delete of a missing id is a no-op),
- * so no event-id ledger is needed on this hot path.
+ * catalog.items -> the namespace indexes, a fetched batch at a time. Idempotent by offsets
+ * (recorded with each snapshot, resumed from on restart) and by construction (an upsert is
+ * last-write-wins per item, a delete of a missing id is a no-op), so no event-id ledger round
+ * trip sits on this hot path. A wrong dimension or a non-finite vector is dead-lettered.
  */
 export async function startCatalogConsumer(ctx: AppContext, index: CatalogIndex, groupId: string) {
-  const sub = await startEventConsumer({
+  const sub = await startEventBatchConsumer({
     bus: ctx.infra.bus,
     topic: TOPICS.catalogItems,
     groupId,
     fromBeginning: true,
     startOffsets: index.resumeOffsets(),
+    maxBatchSize: 500,
     hooks: consumerMetrics(ctx.metrics),
-    handle: async (event, { record }) => {
-      try {
-        await index.apply(event, { topic: record.topic, partition: record.partition, offset: record.offset });
-      } catch (e) {
-        if (e instanceof CatalogChangeRejected) {
-          index.recordOffset(record.topic, record.partition, record.offset);
-          throw new PermanentEventError(e.code, e.message);
+    handleBatch: async (events) => {
+      const rejected: { index: number; code: string; reason: string }[] = [];
+      await index.applyBatch(events.length, (i) => {
+        const { event, record } = events[i];
+        try {
+          index.applyNow(event);
+        } catch (e) {
+          if (!(e instanceof CatalogChangeRejected)) throw e;
+          rejected.push({ index: i, code: e.code, reason: e.message });
         }
-        throw e;
-      }
+        index.recordOffset(record.topic, record.partition, record.offset);
+      });
+      return { rejected };
     },
   });
   ctx.subscriptions.push(sub);

@@ -39,6 +39,7 @@ export class RetrievalService {
     // Runs after the consumer is drained (platform shutdown order), so the snapshot is final.
     this.ctx.shutdownHooks.push(async () => {
       clearInterval(this.timer);
+      await this.ctx.infra.jobs.stopProcessing(REBUILD_QUEUE);
       await this.snapshot();
     });
   }

@@ -15,6 +15,12 @@ const behavior = (i: number, user = 'u1') => ({
   type: 'click' as const,
 });
 
+async function makeBus(partitions: number) {
+  const bus = new InProcessEventBus({ defaultPartitions: partitions });
+  await bus.ensureTopics([{ topic: 'user.behaviors' }, { topic: 'user.behaviors.dlq' }]);
+  return bus;
+}
+
 async function until(cond: () => boolean, ms = 5000) {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -29,7 +35,7 @@ async function collect(bus: InProcessEventBus, topic: string, group: string, out
 
 describe('validated event consumer', () => {
   it('dead-letters an invalid message with its reason and original bytes, and applies the valid ones around it', async () => {
-    const bus = new InProcessEventBus({ defaultPartitions: 1 });
+    const bus = await makeBus(1);
     const ledger = new StateStoreIdempotencyLedger(new MemoryStateStore());
     const publisher = new EventPublisher(bus);
     await publisher.publish('user.behaviors', [behavior(1)]);
@@ -52,7 +58,7 @@ describe('validated event consumer', () => {
   });
 
   it('replaying the topic into the same consumer changes nothing (event-id ledger)', async () => {
-    const bus = new InProcessEventBus({ defaultPartitions: 2 });
+    const bus = await makeBus(2);
     const ledger = new StateStoreIdempotencyLedger(new MemoryStateStore());
     await new EventPublisher(bus).publish('user.behaviors', [1, 2, 3, 4].map((i) => behavior(i, `u${i}`)));
     const applied: string[] = [];
@@ -67,7 +73,7 @@ describe('validated event consumer', () => {
   });
 
   it('redelivers on a transient error and dead-letters a permanent one without stopping', async () => {
-    const bus = new InProcessEventBus({ defaultPartitions: 1 });
+    const bus = await makeBus(1);
     const ledger = new StateStoreIdempotencyLedger(new MemoryStateStore());
     await new EventPublisher(bus).publish('user.behaviors', [behavior(1), behavior(2), behavior(3)]);
     let failures = 0;
@@ -94,7 +100,7 @@ describe('validated event consumer', () => {
   });
 
   it('batch consumer: invalid and rejected events go to the DLQ, the rest of the batch applies', async () => {
-    const bus = new InProcessEventBus({ defaultPartitions: 1 });
+    const bus = await makeBus(1);
     await new EventPublisher(bus).publish('user.behaviors', [behavior(1), behavior(2)]);
     await bus.produce('user.behaviors', [{ key: 'u1', value: '[]' }]);
     await new EventPublisher(bus).publish('user.behaviors', [behavior(3)]);

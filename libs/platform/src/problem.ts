@@ -50,6 +50,13 @@ export function problemOf(code: string, status: number, detail: string, extra: R
   };
 }
 
+/** body-parser's JSON failure, raw or as Nest wraps it into a BadRequestException. */
+function isJsonParseError(e: unknown): boolean {
+  const any = e as { type?: string; cause?: { type?: string }; message?: string; getStatus?: () => number };
+  if (any?.type === 'entity.parse.failed' || any?.cause?.type === 'entity.parse.failed') return true;
+  return e instanceof HttpException && e.getStatus() === 400 && e.cause instanceof SyntaxError;
+}
+
 /** Every error leaves the API as application/problem+json with a stable `code`. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -62,14 +69,14 @@ export class ProblemFilter implements ExceptionFilter {
     let problem: Problem;
     if (exception instanceof DomainError) {
       problem = problemOf(exception.code, exception.status, exception.message, exception.extra, req.originalUrl);
+    } else if (isJsonParseError(exception)) {
+      problem = problemOf('malformed_json', 400, 'request body is not valid JSON', {}, req.originalUrl);
     } else if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
       const code = status === 404 ? 'route_not_found' : status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : `http_${status}`;
       problem = problemOf(code, status, Array.isArray(detail) ? detail.join('; ') : String(detail), {}, req.originalUrl);
-    } else if ((exception as { type?: string })?.type === 'entity.parse.failed') {
-      problem = problemOf('malformed_json', 400, 'request body is not valid JSON', {}, req.originalUrl);
     } else {
       this.log.error({ err: exception, url: req.originalUrl }, 'unhandled error');
       problem = problemOf('internal_error', 500, 'internal error', {}, req.originalUrl);

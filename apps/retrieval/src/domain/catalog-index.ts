@@ -79,6 +79,12 @@ export class CatalogIndex {
     if (position) this.recordOffset(position.topic, position.partition, position.offset);
   }
 
+  /** Applies n changes through fn(i) with the gate held once for the whole batch. */
+  async applyBatch(n: number, fn: (i: number) => void): Promise<void> {
+    await this.gate;
+    for (let i = 0; i < n; i++) fn(i);
+  }
+
   applyNow(change: CatalogChange): void {
     if (change.op === 'delete') {
       const ns = this.namespaces.get(change.namespace);

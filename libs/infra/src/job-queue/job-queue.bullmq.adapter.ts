@@ -202,6 +202,14 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   /** Workers first (each waits for its running jobs), then queues, then the connections. */
+  async stopProcessing(queue: string): Promise<void> {
+    const w = this.workers.get(queue);
+    if (!w) return;
+    this.workers.delete(queue);
+    await w.worker.close();
+    w.connection.disconnect();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -234,6 +234,18 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
       await assert.rejects(jq.process(q, async () => 2), /already has a worker/);
     });
 
+    it('stopProcessing leaves new jobs waiting until a worker is registered again', async () => {
+      await jq.process(q, async () => 'first');
+      await jq.stopProcessing(q);
+      const id = await jq.add(q, { n: 1 });
+      await sleep(200);
+      assert.equal((await jq.get(q, id))?.state, 'waiting');
+      await jq.process(q, async () => 'second');
+      const done = await jq.waitFor(q, id, 5000);
+      assert.equal(done.state, 'completed');
+      assert.equal(done.result, 'second');
+    });
+
     it('close() waits for running jobs to finish', async () => {
       let finished = false;
       await jq.process(q, async () => {

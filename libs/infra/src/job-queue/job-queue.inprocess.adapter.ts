@@ -88,6 +88,13 @@ export class InProcessJobQueue implements JobQueue {
     this.schedulePump(queue);
   }
 
+  async stopProcessing(queue: string): Promise<void> {
+    const q = this.q(queue);
+    q.handler = undefined;
+    // Jobs already running finish; nothing new starts until a worker is registered again.
+    await Promise.allSettled([...this.running]);
+  }
+
   async add<D = unknown>(queue: string, data: D, options: AddJobOptions = {}): Promise<string> {
     if (this.closed) throw new Error('job queue is closed');
     const attempts = checkAttempts(options.attempts);

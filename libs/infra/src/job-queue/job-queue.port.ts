@@ -40,6 +40,8 @@ export interface JobQueue {
   readonly kind: string;
   /** Starts a worker for the queue. */
   process<D = any, R = unknown>(queue: string, handler: JobHandler<D, R>, options?: { concurrency?: number }): Promise<void>;
+  /** Stops this process's worker for the queue (waits for its running jobs); jobs stay queued. */
+  stopProcessing(queue: string): Promise<void>;
   add<D = unknown>(queue: string, data: D, options?: AddJobOptions): Promise<string>;
   get(queue: string, id: string): Promise<JobStatus | null>;
   /** Resolves with the final status once the job completed or failed (tests, CLIs). */
