@@ -1,0 +1,380 @@
+import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
+import {
+  BucketTables,
+  InterestOptions,
+  MAX_ABS_COMPONENT,
+  SdimHasher,
+  decodeTables,
+  encodeTables,
+  interestFromEncoded,
+} from '../../../../libs/sdim/src';
+import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
+import { NewBehavior, UserBatch, applyToTables, mergeAndEvict, segmentsToLoad, versionKey } from './apply-behaviors';
+import { behaviorKeys as K } from './behavior-keys';
+import {
+  ApplyResult,
+  BehaviorInput,
+  BehaviorRepositoryConfig,
+  HistoryEntry,
+  ItemInput,
+  UpsertItemResult,
+  UserEmbedding,
+  behaviorRepositoryConfig,
+} from './behavior.types';
+import { Entry, Head, MAX_ID_BYTES, MAX_TYPE_BYTES, compareEntries, decodeHead, decodeSegment, emptyHead, encodeHead, encodeSegment } from './history';
+import { ItemRecord, configFingerprint, decodeItem, encodeItem, sameEmbedding } from './item-record';
+import { rebuildUserState } from './rebuild';
+
+/**
+ * Per-user behaviour state in the StateStore: capped history, SDIM tables, user embedding.
+ *
+ * applyBehaviors(batch) does, for all users of the batch together:
+ *   read 1 (one pipeline): history heads, tables, item records of the batch's items;
+ *   read 2 (one pipeline, when needed): the history segments the new events fall into, and the
+ *     oldest segments the cap will evict from;
+ *   read 3 (one pipeline, when the cap evicts): the item versions of the evicted entries;
+ *   write (one MULTI per user, all sent at once): head, tables, embedding, touched segments.
+ * Idempotent: an event whose (ts, eventId) is already in the history changes nothing, and an event
+ * older than everything a full history keeps is dropped (it would be evicted at once), so a replay
+ * of an evicted event changes nothing either. The result is independent of the order of events,
+ * up to float64 rounding of the user embedding (the tables are exact, see libs/sdim).
+ * Assumes a single writer per user (Kafka partitions keyed by user).
+ */
+export class BehaviorRepository {
+  readonly config: BehaviorRepositoryConfig;
+  readonly hasher: SdimHasher;
+  private readonly fingerprint: number;
+
+  constructor(
+    private readonly store: StateStore,
+    config: Partial<BehaviorRepositoryConfig> = {},
+  ) {
+    this.config = behaviorRepositoryConfig(config);
+    this.hasher = new SdimHasher(this.config.sdim);
+    this.fingerprint = configFingerprint(this.config.sdim);
+  }
+
+  // ---- items ----------------------------------------------------------------------------------
+
+  async upsertItem(item: ItemInput): Promise<UpsertItemResult> {
+    return (await this.upsertItems([item]))[0];
+  }
+
+  /** Upserts in one read pipeline and one write pipeline. A changed embedding gets a new version. */
+  async upsertItems(items: readonly ItemInput[]): Promise<UpsertItemResult[]> {
+    const d = this.config.sdim.d;
+    const results: UpsertItemResult[] = new Array(items.length);
+    const valid: number[] = [];
+    items.forEach((it, i) => {
+      const reason = this.itemProblem(it, d);
+      if (reason) results[i] = { itemId: String(it?.itemId), status: 'rejected', version: 0, reason };
+      else valid.push(i);
+    });
+    const ids = [...new Set(valid.map((i) => items[i].itemId))];
+    const current = await this.getItems(ids);
+    const batch = this.store.pipeline();
+    let writes = 0;
+    for (const i of valid) {
+      const it = items[i];
+      const cur = current.get(it.itemId) ?? null;
+      const embedding = Float32Array.from(it.embedding);
+      const updatedAt = it.updatedAt ?? Date.now();
+      if (cur && updatedAt < cur.updatedAt) {
+        results[i] = { itemId: it.itemId, status: 'stale', version: cur.version };
+        continue;
+      }
+      const same = cur !== null && sameEmbedding(cur.embedding, embedding);
+      const group = it.group ?? cur?.group ?? '';
+      if (same && cur!.group === group && !cur!.deleted) {
+        results[i] = { itemId: it.itemId, status: 'unchanged', version: cur!.version };
+        continue;
+      }
+      const rec: ItemRecord = {
+        itemId: it.itemId,
+        embedding: same ? cur!.embedding : embedding,
+        version: same ? cur!.version : (cur?.version ?? 0) + 1,
+        updatedAt,
+        deleted: false,
+        group,
+        fingerprint: this.fingerprint,
+        signatures: Uint8Array.from(this.hasher.signatures(embedding)),
+      };
+      const blob = encodeItem(rec);
+      // The version key first: a crash in between leaves a version nobody points to yet, which the
+      // retried upsert rewrites identically.
+      batch.set(K.itemVersion(rec.itemId, rec.version), blob).set(K.item(rec.itemId), blob);
+      writes++;
+      current.set(rec.itemId, rec);
+      results[i] = { itemId: it.itemId, status: cur ? 'updated' : 'created', version: rec.version };
+    }
+    if (writes) await batch.exec();
+    return results;
+  }
+
+  /**
+   * Marks the item deleted. Its embedding versions stay: histories still hold behaviours on it and
+   * their eviction must subtract exactly what was added. Behaviours on a deleted item are still
+   * accepted (a click that happened before the deletion is a real signal).
+   */
+  async deleteItem(itemId: string, deletedAt: number = Date.now()): Promise<boolean> {
+    const cur = await this.getItem(itemId);
+    if (!cur) return false;
+    if (cur.deleted || deletedAt < cur.updatedAt) return true;
+    await this.store.set(K.item(itemId), encodeItem({ ...cur, deleted: true, updatedAt: deletedAt }));
+    return true;
+  }
+
+  async getItem(itemId: string): Promise<ItemRecord | null> {
+    return (await this.getItems([itemId])).get(itemId) ?? null;
+  }
+
+  private async getItems(ids: readonly string[]): Promise<Map<string, ItemRecord | null>> {
+    const out = new Map<string, ItemRecord | null>();
+    if (!ids.length) return out;
+    const p = this.store.pipeline();
+    for (const id of ids) p.get(K.item(id));
+    const raw = (await p.exec()) as (Buffer | null)[];
+    ids.forEach((id, i) => out.set(id, raw[i] ? decodeItem(id, raw[i]!) : null));
+    return out;
+  }
+
+  private itemProblem(it: ItemInput, d: number): string | undefined {
+    if (!it || typeof it.itemId !== 'string' || it.itemId.length === 0) return 'itemId must be a non-empty string';
+    if (Buffer.byteLength(it.itemId) > MAX_ID_BYTES) return `itemId longer than ${MAX_ID_BYTES} bytes`;
+    if (!it.embedding || it.embedding.length !== d) return `embedding must have dimension ${d}, got ${it.embedding?.length}`;
+    for (let k = 0; k < d; k++) {
+      const v = it.embedding[k];
+      if (typeof v !== 'number' || !(Math.abs(v) <= MAX_ABS_COMPONENT)) return `embedding[${k}] must be a finite number with |x| <= ${MAX_ABS_COMPONENT}`;
+    }
+    if (it.updatedAt !== undefined && !Number.isFinite(it.updatedAt)) return 'updatedAt must be a finite number';
+    return undefined;
+  }
+
+  // ---- behaviours -----------------------------------------------------------------------------
+
+  async applyBehaviors(events: readonly BehaviorInput[]): Promise<ApplyResult> {
+    const result: ApplyResult = { applied: 0, duplicates: 0, ignored: 0, dropped: 0, evicted: 0, unknownItems: [], rejected: [], rebuilt: [] };
+    const byUser = new Map<string, { index: number; e: BehaviorInput; ts: number }[]>();
+    events.forEach((e, index) => {
+      const ts = e?.ts ?? e?.timestamp;
+      const reason = eventProblem(e, ts);
+      if (reason) return void result.rejected.push({ index, code: 'invalid_event', reason });
+      if (!this.config.tableTypes.has(e.type)) return void result.ignored++;
+      let list = byUser.get(e.userId);
+      if (!list) byUser.set(e.userId, (list = []));
+      list.push({ index, e, ts: ts! });
+    });
+    if (byUser.size === 0) return result;
+
+    // Read 1: heads, tables, items.
+    const users = [...byUser.keys()];
+    const itemIds = [...new Set([...byUser.values()].flatMap((l) => l.map((x) => x.e.itemId)))];
+    const r1 = this.store.pipeline();
+    for (const u of users) r1.get(K.head(u)).get(K.tables(u));
+    for (const id of itemIds) r1.get(K.item(id));
+    const raw1 = (await r1.exec()) as (Buffer | null)[];
+    const items = new Map<string, ItemRecord | null>();
+    itemIds.forEach((id, i) => {
+      const b = raw1[2 * users.length + i];
+      items.set(id, b ? decodeItem(id, b) : null);
+    });
+
+    const work: { u: UserBatch; tablesBlob: Buffer | null; news: NewBehavior[]; load: number[] }[] = [];
+    users.forEach((userId, i) => {
+      const headBlob = raw1[2 * i];
+      const head = headBlob ? decodeHead(headBlob) : emptyHead(this.config.sdim.d);
+      const news: NewBehavior[] = [];
+      for (const { index, e, ts } of byUser.get(userId)!) {
+        const item = items.get(e.itemId);
+        if (!item) {
+          result.unknownItems.push({ index, eventId: e.eventId, userId, itemId: e.itemId });
+          continue;
+        }
+        news.push({ index, item, entry: { ts, eventId: e.eventId, itemId: e.itemId, type: e.type, ver: item.version } });
+      }
+      if (!news.length) return;
+      news.sort((a, b) => compareEntries(a.entry, b.entry));
+      const u: UserBatch = { userId, head, segments: new Map(), dirty: new Set(), removedSegments: [], added: [], evicted: [], duplicates: 0, dropped: 0 };
+      work.push({ u, tablesBlob: raw1[2 * i + 1], news, load: segmentsToLoad(head, news, this.config.historyCap) });
+    });
+
+    // Read 2: the segments the events fall into and the oldest ones the cap evicts from. A lost
+    // segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the segments
+    // that then become needed are loaded in one more round, and the user's tables are rebuilt.
+    const repair = new Set<string>();
+    for (let pending = work.filter((w) => w.load.length); pending.length; ) {
+      const p = this.store.pipeline();
+      for (const w of pending) for (const id of w.load) p.get(K.segment(w.u.userId, id));
+      const raw = (await p.exec()) as (Buffer | null)[];
+      let at = 0;
+      for (const w of pending) {
+        let lost = false;
+        for (const id of w.load) {
+          const b = raw[at++];
+          if (b) w.u.segments.set(id, decodeSegment(b));
+          else {
+            const i = w.u.head.segments.findIndex((x) => x.id === id);
+            w.u.head.total -= w.u.head.segments[i].count;
+            w.u.head.segments.splice(i, 1);
+            lost = true;
+            repair.add(w.u.userId);
+          }
+        }
+        w.load = lost ? segmentsToLoad(w.u.head, w.news, this.config.historyCap).filter((id) => !w.u.segments.has(id)) : [];
+      }
+      pending = pending.filter((w) => w.load.length);
+    }
+    for (const w of work) mergeAndEvict(w.u, w.news, this.config);
+
+    // Read 3: embedding versions of evicted entries not already at hand.
+    const versions = new Map<string, ItemRecord | null>();
+    for (const [id, rec] of items) if (rec) versions.set(versionKey(id, rec.version), rec);
+    const need = new Map<string, [string, number]>();
+    for (const w of work) for (const x of w.u.evicted) if (!versions.has(versionKey(x.itemId, x.ver))) need.set(versionKey(x.itemId, x.ver), [x.itemId, x.ver]);
+    if (need.size) {
+      const r3 = this.store.pipeline();
+      for (const [id, ver] of need.values()) r3.get(K.itemVersion(id, ver));
+      const raw3 = (await r3.exec()) as (Buffer | null)[];
+      [...need.entries()].forEach(([key, [id]], i) => versions.set(key, raw3[i] ? decodeItem(id, raw3[i]!) : null));
+    }
+
+    // Compute and write, one MULTI per user.
+    const writes: Promise<unknown>[] = [];
+    for (const w of work) {
+      const { u } = w;
+      result.duplicates += u.duplicates;
+      result.dropped += u.dropped;
+      result.applied += u.added.length;
+      result.evicted += u.evicted.length;
+      if (!u.added.length && !u.evicted.length && !u.dirty.size && !u.removedSegments.length) continue;
+      const tables = w.tablesBlob ? decodeTables(w.tablesBlob, this.hasher) : new BucketTables(this.hasher);
+      const complete = applyToTables(u, { tables, hasher: this.hasher, fingerprint: this.fingerprint, halfLifeMs: this.config.halfLifeMs, versions });
+      if (!complete || repair.has(u.userId)) result.rebuilt.push(u.userId);
+      const tx = this.store.transaction();
+      this.writeUser(tx, u.userId, u.head, tables);
+      for (const id of u.dirty) tx.set(K.segment(u.userId, id), encodeSegment(u.segments.get(id)!));
+      for (const id of u.removedSegments) tx.del(K.segment(u.userId, id));
+      writes.push(tx.exec());
+    }
+    await Promise.all(writes);
+    for (const userId of result.rebuilt) await this.rebuildUser(userId);
+    return result;
+  }
+
+  private writeUser(tx: StateBatch, userId: string, head: Head, tables: BucketTables): void {
+    tx.set(K.head(userId), encodeHead(head));
+    tx.set(K.tables(userId), encodeTables(tables));
+    const mean = head.total > 0 && head.weight > 0 ? Float32Array.from(head.sum, (v) => v / head.weight) : null;
+    if (mean) tx.set(K.embedding(userId), encodeFloat32(mean));
+    else tx.del(K.embedding(userId));
+  }
+
+  /**
+   * Recomputes the user's tables and embedding from the history with the items' recorded
+   * embedding versions (falling back to the current one, dropping entries whose item is gone).
+   * For repairs and after a change of the SDIM config or the half-life.
+   */
+  async rebuildUser(userId: string): Promise<void> {
+    const headBlob = await this.store.get(K.head(userId));
+    if (!headBlob) return;
+    const head = decodeHead(headBlob);
+    const segs = await this.loadSegments(userId, head.segments.map((s) => s.id));
+    const plan = await rebuildUserState(this.store, head, segs, this.config, this.hasher, this.fingerprint);
+    const tx = this.store.transaction();
+    this.writeUser(tx, userId, plan.head, plan.tables);
+    for (const [id, entries] of plan.segments) tx.set(K.segment(userId, id), encodeSegment(entries));
+    for (const id of plan.removedSegments) tx.del(K.segment(userId, id));
+    await tx.exec();
+  }
+
+  private async loadSegments(userId: string, ids: readonly number[]): Promise<Map<number, Entry[]>> {
+    const out = new Map<number, Entry[]>();
+    if (!ids.length) return out;
+    const p = this.store.pipeline();
+    for (const id of ids) p.get(K.segment(userId, id));
+    const raw = (await p.exec()) as (Buffer | null)[];
+    ids.forEach((id, i) => out.set(id, raw[i] ? decodeSegment(raw[i]!) : []));
+    return out;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /** The newest `limit` behaviours, newest first. */
+  async getHistory(userId: string, limit = 100): Promise<HistoryEntry[]> {
+    const headBlob = await this.store.get(K.head(userId));
+    if (!headBlob || limit <= 0) return [];
+    const head = decodeHead(headBlob);
+    const ids: number[] = [];
+    let n = 0;
+    for (let i = head.segments.length - 1; i >= 0 && n < limit; i--) {
+      ids.push(head.segments[i].id);
+      n += head.segments[i].count;
+    }
+    const segs = await this.loadSegments(userId, ids);
+    const out: HistoryEntry[] = [];
+    for (const id of ids) {
+      const entries = segs.get(id)!;
+      for (let j = entries.length - 1; j >= 0 && out.length < limit; j--) {
+        const { eventId, itemId, type, ts } = entries[j];
+        out.push({ eventId, itemId, type, ts });
+      }
+    }
+    return out;
+  }
+
+  async historyLength(userId: string): Promise<number> {
+    const headBlob = await this.store.get(K.head(userId));
+    return headBlob ? decodeHead(headBlob).total : 0;
+  }
+
+  /** The encoded tables as stored (what ranking reads), or null. */
+  async getTablesBlob(userId: string): Promise<Buffer | null> {
+    return this.store.get(K.tables(userId));
+  }
+
+  async getTables(userId: string): Promise<BucketTables | null> {
+    const b = await this.getTablesBlob(userId);
+    return b ? decodeTables(b, this.hasher) : null;
+  }
+
+  /** SDIM interest of the user for each vector (zero vectors when the user has no history). */
+  async interest(userId: string, vectors: readonly ArrayLike<number>[], options: InterestOptions = {}): Promise<Float64Array[]> {
+    const d = this.config.sdim.d;
+    vectors.forEach((v, i) => {
+      if (v.length !== d) throw new RangeError(`vector ${i} has dimension ${v.length}, expected ${d}`);
+    });
+    const b = await this.getTablesBlob(userId);
+    const flat = b ? interestFromEncoded(b, this.hasher, vectors as number[][], options) : new Float64Array(vectors.length * d);
+    return vectors.map((_, i) => flat.subarray(i * d, (i + 1) * d));
+  }
+
+  async getEmbedding(userId: string): Promise<UserEmbedding | null> {
+    const p = this.store.pipeline().get(K.embedding(userId)).get(K.head(userId));
+    const [emb, headBlob] = (await p.exec()) as (Buffer | null)[];
+    if (!emb || !headBlob) return null;
+    const head = decodeHead(headBlob);
+    const vector = new Float32Array(emb.length / 4);
+    Buffer.from(vector.buffer).set(emb);
+    return { vector, count: head.total, newestTs: head.newestTs };
+  }
+
+  /** Removes everything stored for the user (history, tables, embedding). */
+  async deleteUser(userId: string): Promise<void> {
+    const headBlob = await this.store.get(K.head(userId));
+    const tx = this.store.transaction();
+    if (headBlob) for (const s of decodeHead(headBlob).segments) tx.del(K.segment(userId, s.id));
+    tx.del(K.head(userId)).del(K.tables(userId)).del(K.embedding(userId));
+    await tx.exec();
+  }
+}
+
+function eventProblem(e: BehaviorInput, ts: number | undefined): string | undefined {
+  if (!e || typeof e !== 'object') return 'event must be an object';
+  for (const f of ['eventId', 'userId', 'itemId'] as const) {
+    if (typeof e[f] !== 'string' || e[f].length === 0) return `${f} must be a non-empty string`;
+    if (Buffer.byteLength(e[f]) > MAX_ID_BYTES) return `${f} longer than ${MAX_ID_BYTES} bytes`;
+  }
+  if (typeof e.type !== 'string' || e.type.length === 0 || Buffer.byteLength(e.type) > MAX_TYPE_BYTES) return `type must be a string of 1..${MAX_TYPE_BYTES} bytes`;
+  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) return 'ts (or timestamp) must be a finite epoch-ms number >= 0';
+  return undefined;
+}

@@ -1,0 +1,118 @@
+import type { SdimConfig } from '../../../../libs/sdim/src';
+
+/**
+ * A behaviour as the repository takes it. `ts` is the event time (epoch ms); events straight from
+ * the user.behaviors topic carry it as `timestamp`, which is accepted as well.
+ */
+export interface BehaviorInput {
+  eventId: string;
+  userId: string;
+  itemId: string;
+  type: string;
+  ts?: number;
+  timestamp?: number;
+}
+
+export interface HistoryEntry {
+  eventId: string;
+  itemId: string;
+  type: string;
+  /** Event time, epoch ms. */
+  ts: number;
+}
+
+export interface ItemInput {
+  itemId: string;
+  embedding: ArrayLike<number>;
+  group?: string;
+  /** Time of the catalog change (epoch ms); an upsert older than the stored one is ignored. */
+  updatedAt?: number;
+}
+
+export interface BehaviorRepositoryConfig {
+  /** Hash functions; `d` must equal the item embedding dimension. */
+  sdim: SdimConfig;
+  /** Behaviours kept per user (the newest by event time). Default 10,000. */
+  historyCap: number;
+  /** Entries per history segment blob. Default 256. */
+  segmentSize: number;
+  /** Half-life of the recency weights of the user embedding. Default 7 days. */
+  halfLifeMs: number;
+  /**
+   * Behaviour types that enter the history, the SDIM tables and the user embedding: positive
+   * engagement. Others (hide, dislike, unknown types) are counted as ignored and change nothing.
+   */
+  tableTypes: ReadonlySet<string>;
+}
+
+/** The positive engagement types of libs/contracts `behaviorTypes` (all but hide and dislike). */
+export const DEFAULT_TABLE_TYPES: ReadonlySet<string> = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase', 'share']);
+
+export const DEFAULT_SDIM_CONFIG: SdimConfig = { seed: 20220517, m: 48, tau: 3, d: 64 };
+
+export function behaviorRepositoryConfig(overrides: Partial<BehaviorRepositoryConfig> = {}): BehaviorRepositoryConfig {
+  const c: BehaviorRepositoryConfig = {
+    sdim: DEFAULT_SDIM_CONFIG,
+    historyCap: 10_000,
+    segmentSize: 256,
+    halfLifeMs: 7 * 24 * 3600 * 1000,
+    tableTypes: DEFAULT_TABLE_TYPES,
+    ...overrides,
+  };
+  if (!Number.isInteger(c.historyCap) || c.historyCap < 1) throw new RangeError(`historyCap must be a positive integer, got ${c.historyCap}`);
+  if (!Number.isInteger(c.segmentSize) || c.segmentSize < 2 || c.segmentSize > 65535) throw new RangeError(`segmentSize must be in 2..65535`);
+  if (!(c.halfLifeMs > 0)) throw new RangeError(`halfLifeMs must be positive`);
+  return c;
+}
+
+export interface UnknownItemEvent {
+  /** Index of the event in the applyBehaviors input. */
+  index: number;
+  eventId: string;
+  userId: string;
+  itemId: string;
+}
+
+export interface RejectedEvent {
+  index: number;
+  code: 'invalid_event';
+  reason: string;
+}
+
+export interface ApplyResult {
+  /** Events that entered a history (and the tables). */
+  applied: number;
+  /** Events already in the history (replays, redeliveries, repeats within the batch). */
+  duplicates: number;
+  /** Events of a type that does not enter the tables. */
+  ignored: number;
+  /** Events older than everything a full history keeps: they would be evicted at once. */
+  dropped: number;
+  /** Older entries evicted by the cap. */
+  evicted: number;
+  /** Events whose item has no embedding yet: not applied; retry later or dead-letter. */
+  unknownItems: UnknownItemEvent[];
+  /** Malformed events (dead-letter them). */
+  rejected: RejectedEvent[];
+  /** Users whose tables were rebuilt from their history because an evicted item version was missing. */
+  rebuilt: string[];
+}
+
+export type UpsertItemStatus = 'created' | 'updated' | 'unchanged' | 'stale' | 'rejected';
+
+export interface UpsertItemResult {
+  itemId: string;
+  status: UpsertItemStatus;
+  /** Embedding version after the call (0 when rejected). */
+  version: number;
+  reason?: string;
+}
+
+export interface UserEmbedding {
+  /** Recency-weighted mean of the behaviour embeddings (not normalised). */
+  vector: Float32Array;
+  /** Behaviours in the history. */
+  count: number;
+  /** Event time of the newest behaviour. */
+  newestTs: number;
+}
