@@ -27,6 +27,8 @@ export class IdTable {
   private groupOf: Uint16Array | Uint32Array;
   private tomb: Uint8Array;
   private readonly groupNames: string[] = [];
+  /** Live ids per group code (index 0 = no group): filtered searches size their probe from it. */
+  private groupLive = new Uint32Array(16);
   private readonly groupIndex = new Map<string, number>();
   private scratch = new Uint8Array(256);
 
@@ -80,6 +82,7 @@ export class IdTable {
       i = (i + 1) & this.mask;
     }
     const iid = this.slots[i];
+    this.groupLive[this.groupOf[iid]]--;
     this.deleteSlot(i);
     this.tomb[iid >> 3] |= 1 << (iid & 7);
     this.live--;
@@ -103,6 +106,11 @@ export class IdTable {
   /** Code of a group name (>= 1), or 0 when no item ever had that group. */
   groupCode(name: string): number {
     return this.groupIndex.get(name) ?? 0;
+  }
+
+  /** Live ids in the group with this code. */
+  liveInGroup(code: number): number {
+    return code < this.groupLive.length ? this.groupLive[code] : 0;
   }
 
   groupCount(): number {
@@ -137,6 +145,7 @@ export class IdTable {
       this.slots.byteLength +
       this.groupOf.byteLength +
       this.tomb.byteLength +
+      this.groupLive.byteLength +
       this.scratch.byteLength +
       groupChars
     );
@@ -170,13 +179,24 @@ export class IdTable {
       if (t.live + 1 > t.slots.length * MAX_LOAD) t.rehash(t.slots.length * 2);
       t.insertSlot(iid, fnv(t.arena, t.starts[iid], t.starts[iid + 1] - t.starts[iid]));
       t.live++;
+      t.countGroup(t.groupOf[iid]);
     }
     return t;
+  }
+
+  private countGroup(code: number): void {
+    if (code >= this.groupLive.length) {
+      const g = new Uint32Array(Math.max(code + 1, this.groupLive.length * 2));
+      g.set(this.groupLive);
+      this.groupLive = g;
+    }
+    this.groupLive[code]++;
   }
 
   private setGroup(iid: number, group: string | undefined): void {
     if (group === undefined) {
       this.groupOf[iid] = 0;
+      this.countGroup(0);
       return;
     }
     let code = this.groupIndex.get(group);
@@ -191,6 +211,7 @@ export class IdTable {
       }
     }
     this.groupOf[iid] = code;
+    this.countGroup(code);
   }
 
   /** UTF-8 of id into scratch; returns the byte length. */

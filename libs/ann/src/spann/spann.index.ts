@@ -66,6 +66,8 @@ export class SpannIndex implements VectorIndex {
   private candD = new Float64Array(64);
   private outD = new Float64Array(64);
   private outN = new Uint32Array(64);
+  /** Work done by the last search (for benchmarks and tests): lists read, records read, records scored. */
+  readonly lastSearch = { lists: 0, records: 0, scored: 0 };
 
   private constructor(core: SpannCore) {
     this.core = core;
@@ -169,34 +171,51 @@ export class SpannIndex implements VectorIndex {
   search(query: Float32Array | number[], k: number, filter?: SearchFilter, options?: SearchOptions): SearchHit[] {
     if (query.length !== this.dim) throw new Error(`SpannIndex: query has ${query.length} dims, expected ${this.dim}`);
     const { graph, ids, space, params } = this.core;
+    this.lastSearch.lists = 0;
+    this.lastSearch.records = 0;
+    this.lastSearch.scored = 0;
     if (k <= 0 || ids.live === 0 || graph.size() === 0) return [];
     space.prepareQuery(query, this.qStored, this.qRouting);
     const gen = this.nextGen();
     let groupMask: Uint8Array | null = null;
+    // Live ids that can pass the filter: the probe is scaled by live / passing.
+    let passing = ids.live;
     if (filter?.groups !== undefined) {
       groupMask = new Uint8Array(ids.groupCount() + 1);
-      let any = false;
+      passing = 0;
       for (const g of filter.groups) {
         const code = ids.groupCode(g);
-        if (code > 0) {
+        if (code > 0 && groupMask[code] === 0) {
           groupMask[code] = 1;
-          any = true;
+          passing += ids.liveInGroup(code);
         }
       }
-      if (!any) return [];
+      if (passing === 0) return [];
     }
     if (filter?.excludeIds !== undefined) {
       // Excluded ids are pre-marked as already seen: the scan skips them at no extra cost.
       for (const x of filter.excludeIds) {
         const iid = ids.lookup(x);
-        if (iid >= 0) this.stamp[iid] = gen;
+        if (iid >= 0 && this.stamp[iid] !== gen) {
+          this.stamp[iid] = gen;
+          if (groupMask === null || groupMask[ids.groupCodes()[iid]] === 1) passing--;
+        }
       }
+      if (passing <= 0) return [];
     }
-    const maxLists = Math.max(1, Math.floor(options?.maxLists ?? params.maxLists));
+    let maxLists = Math.max(1, Math.floor(options?.maxLists ?? params.maxLists));
+    // A filter passing a fraction s of the items probes maxLists / s lists, so that as many
+    // passing candidates are scored as an unfiltered search would score (filtered recall).
+    if (passing < ids.live) maxLists = Math.ceil((maxLists * ids.live) / passing);
     const ratio = options?.maxDistRatio ?? params.maxDistRatio;
     const ef = Math.max(options?.graphEf ?? params.graphEf, maxLists);
     const total = graph.size();
     this.heap.clear();
+    if (maxLists * 2 >= total) {
+      // Probing most lists anyway: a plain pass over all of them is cheaper than ranking them.
+      this.scanAll(k, gen, groupMask);
+      return this.collect();
+    }
     let want = Math.min(maxLists, total);
     this.ensureCand(want);
     const found = graph.search(this.qRouting, want, ef, this.candL, this.candD);
@@ -213,12 +232,8 @@ export class SpannIndex implements VectorIndex {
     // Widen (filters, tombstones, tiny lists): twice the lists each round, then every list.
     while (this.heap.size < k && probed < total) {
       want = Math.min(total, Math.max(want * 2, probed * 2, 16));
-      if (want >= total || want > 4096) {
-        for (let l = 0; l < this.core.store.listCount; l++) {
-          if (this.listStamp[l] === gen || !graph.hasLabel(l)) continue;
-          this.listStamp[l] = gen;
-          this.scanList(l, k, gen, groupMask);
-        }
+      if (want * 2 >= total || want > 4096) {
+        this.scanAll(k, gen, groupMask);
         break;
       }
       this.ensureCand(want);
@@ -232,13 +247,28 @@ export class SpannIndex implements VectorIndex {
         this.scanList(l, k, gen, groupMask);
       }
     }
+    return this.collect();
+  }
+
+  /** Scans every list not yet read in this query (exhaustive fallback). */
+  private scanAll(k: number, gen: number, groupMask: Uint8Array | null): void {
+    const graph = this.core.graph;
+    for (let l = 0; l < this.core.store.listCount; l++) {
+      if (this.listStamp[l] === gen || !graph.hasLabel(l)) continue;
+      this.listStamp[l] = gen;
+      this.scanList(l, k, gen, groupMask);
+    }
+  }
+
+  /** Drains the top-k heap into hits, nearest first. */
+  private collect(): SearchHit[] {
     if (this.outD.length < this.heap.size) {
       this.outD = new Float64Array(this.heap.d.length);
       this.outN = new Uint32Array(this.heap.d.length);
     }
     const count = this.heap.drainAscending(this.outD, this.outN);
     const hits: SearchHit[] = new Array(count);
-    for (let i = 0; i < count; i++) hits[i] = { id: ids.idOf(this.outN[i]), distance: this.outD[i] };
+    for (let i = 0; i < count; i++) hits[i] = { id: this.core.ids.idOf(this.outN[i]), distance: this.outD[i] };
     return hits;
   }
 
@@ -318,6 +348,7 @@ export class SpannIndex implements VectorIndex {
     const groups = this.core.ids.groupCodes();
     const heap = this.heap;
     const isL2 = this.metric === 'l2';
+    let scored = 0;
     for (let r = 0, base = 0; r < count; r++, base += rf) {
       const iid = idv[base];
       if (stamp[iid] === gen) continue;
@@ -326,7 +357,11 @@ export class SpannIndex implements VectorIndex {
       if (groupMask !== null && groupMask[groups[iid]] !== 1) continue;
       const d = isL2 ? l2sq(q, 0, vecs, base + 1, dim) : 1 - dot(q, 0, vecs, base + 1, dim);
       heap.offer(d, iid, k);
+      scored++;
     }
+    this.lastSearch.lists++;
+    this.lastSearch.records += count;
+    this.lastSearch.scored += scored;
   }
 
   private nextGen(): number {
