@@ -24,6 +24,19 @@ describe('suite on embedded adapters', () => {
     assert.deepEqual(suite.infra.kinds, { bus: 'inprocess', state: 'memory', sql: 'pglite', jobs: 'inprocess' });
   });
 
+  it('answers 503 with the failing dependency named when one is down', async () => {
+    const ctx = suite.contexts.get('gateway')!;
+    ctx.healthChecks.set('downstream', async () => {
+      throw new Error('connection refused');
+    });
+    const r = await getJson(`${suite.url('gateway')}/health`);
+    ctx.healthChecks.delete('downstream');
+    assert.equal(r.status, 503);
+    assert.equal(r.body.status, 'error');
+    assert.deepEqual(r.body.dependencies.downstream, { status: 'down', error: 'connection refused' });
+    assert.equal((await getJson(`${suite.url('gateway')}/health`)).status, 200);
+  });
+
   it('serves Prometheus metrics and OpenAPI per app', async () => {
     for (const app of suite.apps) {
       const m = await fetch(`${app.url}/metrics`);
