@@ -10,6 +10,9 @@
  *   same group shares the partitions; different groups each see every record.
  * - `fromBeginning` applies only when the group has no committed offset; `startOffsets` overrides
  *   both (used to replay from a snapshot's recorded offsets).
+ * - Keys are partitioned like Kafka's default partitioner (murmur2 of the UTF-8 key): a key gets
+ *   the same partition number in every adapter. Records without a key are spread round-robin.
+ * - Topics must exist (ensureTopics) before produce/subscribe/endOffsets; partitions default to 4.
  */
 export interface BusRecord {
   topic: string;
@@ -39,7 +42,13 @@ export type StartOffsets = Record<string, Record<number, string>>;
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
+  /** Where a new group starts: the oldest record (true) or the end of the log (default). */
   fromBeginning?: boolean;
+  /**
+   * Applied to the partitions this subscription gets in its first assignment (partitions that
+   * first go to another member of the group keep the group's position). Not committed by itself:
+   * the group's offsets move as records are handled.
+   */
   startOffsets?: StartOffsets;
   /** Exactly one of handler / batchHandler. */
   handler?: (record: BusRecord) => Promise<void>;
@@ -53,7 +62,10 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
-  /** Stops fetching, waits for the in-flight handler, commits what was handled, leaves the group. */
+  /**
+   * Stops fetching, waits for the in-flight handler, commits what was handled, leaves the group.
+   * Do not await it from inside this subscription's own handler (it would wait for itself).
+   */
   stop(): Promise<void>;
 }
 
