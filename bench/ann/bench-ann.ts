@@ -92,7 +92,8 @@ function row(index: string, params: Record<string, unknown>, loop: ReturnType<ty
     rssDeltaBytes: build.rssDeltaBytes,
     queries,
   };
-  log(`  ${index} ${JSON.stringify(params)} recall@10=${r.recallAt10.toFixed(4)} qps=${r.qps.toFixed(0)} p50=${r.p50Ms.toFixed(3)}ms p99=${r.p99Ms.toFixed(3)}ms`);
+  const sweep = ['ef', 'maxLists'].filter((key) => params[key] !== undefined).map((key) => `${key}=${String(params[key])}`).join(' ');
+  log(`  ${index} ${sweep} recall@10=${r.recallAt10.toFixed(4)} qps=${r.qps.toFixed(0)} p50=${r.p50Ms.toFixed(3)}ms p99=${r.p99Ms.toFixed(3)}ms`);
   return r;
 }
 

@@ -17,7 +17,7 @@ vectorIndexContract('HnswIndex (graph-only filtering)', (dim, metric) => new Hns
 });
 
 describe('HnswIndex specifics', () => {
-  const mx = new GaussianMixture({ dim: 16, clusters: 10, seed: 3 });
+  const mx = new GaussianMixture({ dim: 16, clusters: 10, decay: 0.8, seed: 3 });
 
   it('grows itself from a tiny capacity and reuses freed labels', () => {
     const ix = new HnswIndex(16, 'l2', { initialCapacity: 16, efConstruction: 64 });
