@@ -1,14 +1,24 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import type { AppDefinition } from '../../../libs/platform/src';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONTEXT, type AppContext, type AppDefinition } from '../../../libs/platform/src';
+import { BehaviorController } from './behavior.controller';
+import { BehaviorService } from './behavior.service';
 
-/** Per-user behaviour history, SDIM bucket tables and user embeddings. */
 @Module({})
-class BehaviorModule {}
+class BehaviorModule implements OnApplicationBootstrap {
+  constructor(@Inject(BehaviorService) private readonly behavior: BehaviorService) {}
+  async onApplicationBootstrap() {
+    await this.behavior.start();
+  }
+}
 
 export const behaviorApp: AppDefinition = {
   name: 'behavior',
   title: 'Behavior service',
-  description: 'Per-user behaviour history, SDIM bucket tables and user embeddings.',
+  description: 'Per-user behaviour history, SDIM bucket tables (read by ranking) and user embeddings (read by retrieval).',
   dependencies: ['bus', 'state'],
-  module: (): DynamicModule => ({ module: BehaviorModule }),
+  module: (): DynamicModule => ({
+    module: BehaviorModule,
+    controllers: [BehaviorController],
+    providers: [{ provide: BehaviorService, useFactory: (c: AppContext) => new BehaviorService(c), inject: [APP_CONTEXT] }],
+  }),
 };

@@ -27,8 +27,16 @@ export function httpMetricsMiddleware(registry: Registry) {
   };
 }
 
-/** Counters every consumer reports through (see startEventConsumer hooks). */
+const hooksByRegistry = new WeakMap<Registry, ReturnType<typeof createConsumerMetrics>>();
+
+/** Counters every consumer of an app reports through (see startEventConsumer hooks); one set per registry. */
 export function consumerMetrics(registry: Registry) {
+  let hooks = hooksByRegistry.get(registry);
+  if (!hooks) hooksByRegistry.set(registry, (hooks = createConsumerMetrics(registry)));
+  return hooks;
+}
+
+function createConsumerMetrics(registry: Registry) {
   const applied = new Counter({ name: 'events_applied_total', help: 'events applied', labelNames: ['topic'], registers: [registry] });
   const duplicates = new Counter({ name: 'events_duplicate_total', help: 'events skipped as already applied', labelNames: ['topic'], registers: [registry] });
   const dead = new Counter({ name: 'events_dead_lettered_total', help: 'events sent to the DLQ', labelNames: ['topic', 'code'], registers: [registry] });
