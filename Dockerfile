@@ -13,7 +13,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts skips `prepare` (the build needs the sources, copied next); native addons are rebuilt explicitly.
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+ && npm rebuild hnswlib-node msgpackr-extract
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
