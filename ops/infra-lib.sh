@@ -83,7 +83,8 @@ pg_answers() {
 pg_os_user() { if is_root; then echo postgres; else id -un; fi; }
 
 as_pg_user() {
-  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / : the caller's cwd (e.g. a mktemp clone) may not be readable by postgres.
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_dir() {
