@@ -25,8 +25,9 @@ TWO_POW_NEG53 = 1.0 / 9007199254740992.0
 LN2 = 0.6931471805599453
 SQRT_HALF = 0.7071067811865476
 LOG_TERMS = 30
-SNAP_SCALE = 16777216.0  # 2^24
+SNAP_SCALE = 65536.0  # 2^16, the fixed-point grid
 NORMALIZATIONS = ("l2", "count", "none")
+DTYPE_CODES = {"f32": 1, "f64": 2, "i32": 3}
 
 
 class SplitMix64:
@@ -197,19 +198,27 @@ class BucketTables:
     def interest(self, q: Sequence[float], normalize: str = "l2") -> List[float]:
         return self.interest_batch([q], normalize)[0]
 
-    # Codec (libs/sdim/src/codec.ts, format version 1).
-    def encode(self, dtype: str = "f64") -> bytes:
+    # Codec (libs/sdim/src/codec.ts, format version 1). dtype: "i32" (fixed point, sum * 2^16 as
+    # int32, exact), "f64" (exact) or "f32" (lossy).
+    def encode(self, dtype: str = "i32") -> bytes:
         idx = [b for b, c in enumerate(self.counts) if c > 0]
         n, d = len(idx), self.h.d
         counts_off = -(-(24 + 2 * n) // 4) * 4
         sums_off = -(-(counts_off + 4 * n) // 8) * 8
-        fmt = "<%d%s" % (n * d, "f" if dtype == "f32" else "d")
+        values = [v for b in idx for v in self.sums[b]]
+        if dtype == "i32":
+            ints = [v * SNAP_SCALE for v in values]
+            if any(i != math.floor(i) or not -2**31 <= i < 2**31 for i in ints):
+                raise ValueError("a sum does not fit the int32 fixed-point encoding")
+            payload = struct.pack("<%di" % len(ints), *[int(i) for i in ints])
+        else:
+            payload = struct.pack("<%d%s" % (len(values), "f" if dtype == "f32" else "d"), *values)
         out = bytearray(sums_off)
-        struct.pack_into("<IBBBBHHII", out, 0, 0x4D494453, 1, 1 if dtype == "f32" else 2, self.h.tau, 0,
+        struct.pack_into("<IBBBBHHII", out, 0, 0x4D494453, 1, DTYPE_CODES[dtype], self.h.tau, 0,
                          self.h.m, d, self.h.seed, n)
         struct.pack_into("<%dH" % n, out, 24, *idx)
         struct.pack_into("<%dI" % n, out, counts_off, *[self.counts[b] for b in idx])
-        return bytes(out) + struct.pack(fmt, *[v for b in idx for v in self.sums[b]])
+        return bytes(out) + payload
 
 
 def decode_tables(blob: bytes, hasher: SdimHasher) -> BucketTables:
@@ -222,7 +231,10 @@ def decode_tables(blob: bytes, hasher: SdimHasher) -> BucketTables:
     sums_off = -(-(counts_off + 4 * n) // 8) * 8
     idx = struct.unpack_from("<%dH" % n, blob, 24)
     counts = struct.unpack_from("<%dI" % n, blob, counts_off)
-    sums = struct.unpack_from("<%d%s" % (n * d, "f" if dt == 1 else "d"), blob, sums_off)
+    if dt == 3:
+        sums = [v / SNAP_SCALE for v in struct.unpack_from("<%di" % (n * d), blob, sums_off)]
+    else:
+        sums = struct.unpack_from("<%d%s" % (n * d, "f" if dt == 1 else "d"), blob, sums_off)
     t = BucketTables(hasher)
     for i, b in enumerate(idx):
         t.counts[b] = counts[i]

@@ -77,10 +77,11 @@ def test_interest_is_bitwise_equal_when_following_the_spec_order(tv, tables, nor
 
 
 def test_encoded_tables_equal_bytes(tv, tables, hasher):
-    assert tables.encode("f64") == base64.b64decode(tv["encodedTables"]["f64"])
-    assert tables.encode("f32") == base64.b64decode(tv["encodedTables"]["f32"])
-    decoded = decode_tables(base64.b64decode(tv["encodedTables"]["f64"]), hasher)
-    assert decoded.counts == tables.counts and decoded.sums == tables.sums
+    for dtype in ("i32", "f64", "f32"):
+        assert tables.encode(dtype) == base64.b64decode(tv["encodedTables"][dtype])
+    for dtype in ("i32", "f64"):
+        decoded = decode_tables(base64.b64decode(tv["encodedTables"][dtype]), hasher)
+        assert decoded.counts == tables.counts and decoded.sums == tables.sums
 
 
 def test_add_then_remove_restores_tables(tv, hasher):

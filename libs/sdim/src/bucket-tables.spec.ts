@@ -54,11 +54,12 @@ describe('BucketTables', () => {
     assert.ok(a.equals(b));
   });
 
-  it('snaps components to the 2^-24 grid (round half up)', () => {
-    assert.equal(snap(0.1), Math.round(0.1 * 2 ** 24) / 2 ** 24);
-    assert.equal(snap(2 ** -26), 0);
-    assert.equal(snap(-(2 ** -25)), 0);
-    assert.equal(snap(2 ** -25), 2 ** -24);
+  it('snaps components to the 2^-16 grid (round half up)', () => {
+    assert.equal(snap(0.1), Math.round(0.1 * 2 ** 16) / 2 ** 16);
+    assert.equal(snap(2 ** -18), 0);
+    assert.equal(snap(-(2 ** -17)), 0);
+    assert.equal(snap(2 ** -17), 2 ** -16);
+    assert.equal(snap(-0.75), -0.75);
   });
 
   it('refuses a remove of a behaviour that was never added, leaving the tables untouched', () => {

@@ -13,17 +13,19 @@ export interface InterestOptions {
   normalize?: Normalization;
 }
 
-/** Embedding components are snapped to multiples of 2^-24 before they enter the sums. */
-export const SNAP_SCALE = 16777216; // 2^24
+/** Embedding components are snapped to multiples of 2^-16 (the fixed-point grid) before they enter the sums. */
+export const SNAP_SCALE = 65536; // 2^16
 /** Largest accepted |component|; with at most MAX_BUCKET_COUNT behaviours per bucket, |sum| < 2^29. */
 export const MAX_ABS_COMPONENT = 1024;
 export const MAX_BUCKET_COUNT = 1 << 19;
 
 /**
- * Snap to the 2^-24 grid: floor(x * 2^24 + 0.5) / 2^24. Every snapped component is k * 2^-24 with
- * |k| <= 2^34, so any sum of at most 2^19 of them is an integer multiple of 2^-24 below 2^53 units:
+ * Snap to the 2^-16 grid: floor(x * 2^16 + 0.5) / 2^16. Every snapped component is k * 2^-16 with
+ * |k| <= 2^26, so any sum of at most 2^19 of them is an integer multiple of 2^-16 below 2^45 units:
  * float64 represents every partial sum exactly. Hence add/remove are exact inverses and the
- * tables do not depend on the order of the behaviours (out-of-order events, replays, evictions).
+ * tables do not depend on the order of the behaviours (out-of-order events, replays, evictions),
+ * and a sum below 2^15 in magnitude is also exact as a 32-bit fixed-point integer (codec 'i32').
+ * The grid step, 1.5e-5, is far below what matters for unit-scale embeddings.
  */
 export function snap(x: number): number {
   return Math.floor(x * SNAP_SCALE + 0.5) / SNAP_SCALE;
@@ -41,6 +43,7 @@ export class BucketTables {
   readonly sums: Float64Array;
   readonly counts: Uint32Array;
   private readonly scratch: Uint16Array;
+  private readonly snapped: Float64Array;
 
   constructor(readonly hasher: SdimHasher, sums?: Float64Array, counts?: Uint32Array) {
     this.config = hasher.config;
@@ -51,6 +54,7 @@ export class BucketTables {
     this.counts = counts ?? new Uint32Array(n);
     if (this.sums.length !== n * this.config.d || this.counts.length !== n) throw new RangeError('sums/counts do not match the config');
     this.scratch = new Uint16Array(this.groups);
+    this.snapped = new Float64Array(this.config.d);
   }
 
   /** Number of behaviours in the tables (every behaviour is counted once in each group). */
@@ -76,9 +80,11 @@ export class BucketTables {
   private update(x: Vector, signatures: ArrayLike<number> | undefined, sign: 1 | -1): void {
     const { d } = this.config;
     if (x.length !== d) throw new RangeError(`vector has dimension ${x.length}, expected ${d}`);
+    const snapped = this.snapped;
     for (let k = 0; k < d; k++) {
       const v = x[k];
       if (!(Math.abs(v) <= MAX_ABS_COMPONENT)) throw new RangeError(`embedding component ${k} is ${v}; |x| must be <= ${MAX_ABS_COMPONENT}`);
+      snapped[k] = sign * snap(v);
     }
     const sigs = signatures ?? this.hasher.signatures(x, this.scratch);
     if (sigs.length !== this.groups) throw new RangeError(`expected ${this.groups} signatures, got ${sigs.length}`);
@@ -100,7 +106,7 @@ export class BucketTables {
         // of a vector that differs from the one added.
         sums.fill(0, base, base + d);
       } else {
-        for (let k = 0; k < d; k++) sums[base + k] += sign * snap(x[k]);
+        for (let k = 0; k < d; k++) sums[base + k] += snapped[k];
       }
     }
   }

@@ -8,7 +8,8 @@ import { SdimConfig, SdimHasher, Vector, validateConfig } from './hasher';
  *   offset  size  field
  *   0       4     magic "SDIM"
  *   4       1     format version (1)
- *   5       1     dtype of the sums: 1 = float32 (compact, lossy), 2 = float64 (exact state)
+ *   5       1     dtype of the sums: 1 = float32 (lossy), 2 = float64 (exact),
+ *                 3 = int32 fixed point, value = int / 2^16 (exact and compact, see below)
  *   6       1     tau
  *   7       1     reserved (0)
  *   8       2     m
@@ -18,21 +19,27 @@ import { SdimConfig, SdimHasher, Vector, validateConfig } from './hasher';
  *   20      4     reserved (0)
  *   24      2n    bucket indexes (uint16, ascending; index = group * 2^tau + signature)
  *   ..      4n    counts (uint32), starting at the next multiple of 4
- *   ..      n*d*w sums (float32 or float64), starting at the next multiple of 8
+ *   ..      n*d*w sums (w = 4 or 8 bytes), starting at the next multiple of 8
  *
- * float64 keeps the exact sums (see snap() in bucket-tables.ts): a writer that decodes, adds and
- * re-encodes keeps add/remove exact. float32 halves the size; it is a read-only snapshot, since
- * re-adding to rounded sums would break exactness.
+ * The sums are multiples of 2^-16 (snap() in bucket-tables.ts). 'i32' stores them as exact
+ * integers in 4 bytes while |sum| < 2^15, e.g. unit-bounded embeddings (|x_i| <= 1) and at most
+ * 32,767 behaviours; 'f64' is exact for any range at 8 bytes. A writer that decodes, adds and
+ * re-encodes keeps add/remove exact with either. 'f32' rounds the sums: a read-only snapshot.
+ * The default, 'auto', writes 'i32' when every sum fits and 'f64' otherwise.
  */
-export type SumsDtype = 'f32' | 'f64';
+export type SumsDtype = 'f32' | 'f64' | 'i32';
+const DTYPE_CODE: Record<SumsDtype, number> = { f32: 1, f64: 2, i32: 3 };
+const CODE_DTYPE: Record<number, SumsDtype> = { 1: 'f32', 2: 'f64', 3: 'i32' };
+const FIXED_SCALE = 65536; // 2^16, the grid of snap()
+const I32_LIMIT = 2 ** 31;
 
 export const MAGIC = 0x4d494453; // "SDIM" read as uint32 little-endian
 export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 24;
 
 export interface EncodeOptions {
-  /** Default 'f64' (exact, what a writer must store); 'f32' for a compact read-only snapshot. */
-  dtype?: SumsDtype;
+  /** Default 'auto': 'i32' when every sum fits, else 'f64'. Both are exact; 'f32' is lossy. */
+  dtype?: SumsDtype | 'auto';
 }
 
 export interface TablesHeader {
@@ -49,12 +56,23 @@ const align = (x: number, a: number) => Math.ceil(x / a) * a;
 function layout(n: number, d: number, dtype: SumsDtype) {
   const countsOffset = align(HEADER_BYTES + 2 * n, 4);
   const sumsOffset = align(countsOffset + 4 * n, 8);
-  const byteLength = sumsOffset + n * d * (dtype === 'f32' ? 4 : 8);
+  const byteLength = sumsOffset + n * d * (dtype === 'f64' ? 8 : 4);
   return { countsOffset, sumsOffset, byteLength };
 }
 
+/** True when every sum is an integer multiple of 2^-16 with |sum| < 2^15 (exact as 'i32'). */
+export function fitsFixedPoint(sums: Float64Array): boolean {
+  for (let i = 0; i < sums.length; i++) {
+    const v = sums[i] * FIXED_SCALE;
+    if (!(v < I32_LIMIT && v >= -I32_LIMIT) || Math.floor(v) !== v) return false;
+  }
+  return true;
+}
+
 export function encodeTables(t: BucketTables, options: EncodeOptions = {}): Buffer {
-  const dtype = options.dtype ?? 'f64';
+  const want = options.dtype ?? 'auto';
+  const dtype: SumsDtype = want === 'auto' ? (fitsFixedPoint(t.sums) ? 'i32' : 'f64') : want;
+  if (dtype === 'i32' && want === 'i32' && !fitsFixedPoint(t.sums)) throw new RangeError('a sum does not fit the int32 fixed-point encoding (|sum| >= 2^15 or off the 2^-16 grid)');
   const { seed, m, tau, d } = t.config;
   const idx: number[] = [];
   for (let b = 0; b < t.counts.length; b++) if (t.counts[b] > 0) idx.push(b);
@@ -64,18 +82,19 @@ export function encodeTables(t: BucketTables, options: EncodeOptions = {}): Buff
   const buf = Buffer.alloc(byteLength);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt8(FORMAT_VERSION, 4);
-  buf.writeUInt8(dtype === 'f32' ? 1 : 2, 5);
+  buf.writeUInt8(DTYPE_CODE[dtype], 5);
   buf.writeUInt8(tau, 6);
   buf.writeUInt16LE(m, 8);
   buf.writeUInt16LE(d, 10);
   buf.writeUInt32LE(seed, 12);
   buf.writeUInt32LE(n, 16);
-  const sums = dtype === 'f32' ? new Float32Array(n * d) : new Float64Array(n * d);
+  const sums = dtype === 'f32' ? new Float32Array(n * d) : dtype === 'i32' ? new Int32Array(n * d) : new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
     const b = idx[i];
     buf.writeUInt16LE(b, HEADER_BYTES + 2 * i);
     buf.writeUInt32LE(t.counts[b], countsOffset + 4 * i);
-    sums.set(t.sums.subarray(b * d, (b + 1) * d), i * d);
+    if (dtype === 'i32') for (let k = 0; k < d; k++) sums[i * d + k] = t.sums[b * d + k] * FIXED_SCALE;
+    else sums.set(t.sums.subarray(b * d, (b + 1) * d), i * d);
   }
   Buffer.from(sums.buffer, sums.byteOffset, sums.byteLength).copy(buf, sumsOffset);
   return buf;
@@ -87,8 +106,8 @@ export function readHeader(buf: Uint8Array): TablesHeader {
   const version = b.readUInt8(4);
   if (version !== FORMAT_VERSION) throw new Error(`unsupported SDIM tables format version ${version}`);
   const dt = b.readUInt8(5);
-  if (dt !== 1 && dt !== 2) throw new Error(`unknown SDIM sums dtype ${dt}`);
-  const dtype: SumsDtype = dt === 1 ? 'f32' : 'f64';
+  const dtype = CODE_DTYPE[dt];
+  if (!dtype) throw new Error(`unknown SDIM sums dtype ${dt}`);
   const config: SdimConfig = { tau: b.readUInt8(6), m: b.readUInt16LE(8), d: b.readUInt16LE(10), seed: b.readUInt32LE(12) };
   validateConfig(config);
   const nonEmpty = b.readUInt32LE(16);
@@ -102,7 +121,7 @@ function sameConfig(a: SdimConfig, b: SdimConfig): boolean {
 }
 
 /** A typed-array view on the blob when aligned, else a copy (Buffers from a socket may be unaligned). */
-function view<T extends Float32Array | Float64Array | Uint32Array | Uint16Array>(
+function view<T extends Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array>(
   ctor: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T; BYTES_PER_ELEMENT: number },
   buf: Uint8Array,
   offset: number,
@@ -119,7 +138,9 @@ interface Payload {
   header: TablesHeader;
   idx: Uint16Array;
   counts: Uint32Array;
-  sums: Float32Array | Float64Array;
+  /** Raw sums; multiply by `scale` for the value (1, or 2^-16 for 'i32': exact in float64). */
+  sums: Float32Array | Float64Array | Int32Array;
+  scale: number;
 }
 
 function payload(buf: Uint8Array, hasher?: SdimHasher): Payload {
@@ -133,7 +154,13 @@ function payload(buf: Uint8Array, hasher?: SdimHasher): Payload {
     header,
     idx: view(Uint16Array, buf, HEADER_BYTES, n),
     counts: view(Uint32Array, buf, header.countsOffset, n),
-    sums: header.dtype === 'f32' ? view(Float32Array, buf, header.sumsOffset, n * d) : view(Float64Array, buf, header.sumsOffset, n * d),
+    sums:
+      header.dtype === 'f32'
+        ? view(Float32Array, buf, header.sumsOffset, n * d)
+        : header.dtype === 'i32'
+          ? view(Int32Array, buf, header.sumsOffset, n * d)
+          : view(Float64Array, buf, header.sumsOffset, n * d),
+    scale: header.dtype === 'i32' ? 1 / FIXED_SCALE : 1,
   };
 }
 
@@ -157,7 +184,7 @@ export function decodeTables(buf: Uint8Array, hasher?: SdimHasher): BucketTables
     const b = p.idx[i];
     if (b >= total) throw new Error(`bucket index ${b} out of range`);
     t.counts[b] = p.counts[i];
-    for (let k = 0; k < d; k++) t.sums[b * d + k] = p.sums[i * d + k];
+    for (let k = 0; k < d; k++) t.sums[b * d + k] = p.sums[i * d + k] * p.scale;
   }
   return t;
 }
@@ -165,7 +192,7 @@ export function decodeTables(buf: Uint8Array, hasher?: SdimHasher): BucketTables
 /**
  * Interest vectors straight from an encoded blob, without materialising BucketTables: the
  * normalised vectors of the non-empty buckets are computed once, then gathered per candidate.
- * Same arithmetic as BucketTables.interestBatch for an f64 blob (bitwise equal results).
+ * Same arithmetic as BucketTables.interestBatch for an exact (i32 or f64) blob: bitwise equal results.
  */
 export function interestFromEncoded(buf: Uint8Array, hasher: SdimHasher, qs: readonly Vector[], options: InterestOptions = {}): Float64Array {
   const sigs = qs.map((q) => hasher.signatures(q));
@@ -183,21 +210,24 @@ export function interestFromEncodedSignatures(
   const p = payload(buf, hasher);
   const d = hasher.config.d;
   const v = new Float64Array(hasher.groups * hasher.buckets * d);
-  const { sums, counts, idx } = p;
+  const { sums, counts, idx, scale } = p;
+  const row = new Float64Array(d);
   for (let i = 0; i < p.header.nonEmpty; i++) {
     const base = idx[i] * d;
     const src = i * d;
+    // The value of each sum first (exact: scale is a power of two), then the same arithmetic as normalizedBuckets.
+    for (let k = 0; k < d; k++) row[k] = sums[src + k] * scale;
     let div = 1;
     if (normalize === 'l2') {
       let ss = 0;
-      for (let k = 0; k < d; k++) ss += sums[src + k] * sums[src + k];
+      for (let k = 0; k < d; k++) ss += row[k] * row[k];
       div = Math.sqrt(ss);
       if (div === 0) continue;
     } else if (normalize === 'count') {
       div = counts[i];
     }
-    if (normalize === 'none') for (let k = 0; k < d; k++) v[base + k] = sums[src + k];
-    else for (let k = 0; k < d; k++) v[base + k] = sums[src + k] / div;
+    if (normalize === 'none') for (let k = 0; k < d; k++) v[base + k] = row[k];
+    else for (let k = 0; k < d; k++) v[base + k] = row[k] / div;
   }
   return gatherInterest(v, hasher.groups, hasher.buckets, d, signatures, out);
 }

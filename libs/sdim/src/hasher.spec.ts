@@ -1,12 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SdimHasher, signaturesFromCodes, validateConfig } from './hasher';
-import { loadTestVectors } from './test-vectors';
+import { buildTestVectors, loadTestVectors } from './test-vectors';
 
 const tv = loadTestVectors();
 
 describe('SdimHasher', () => {
   const h = new SdimHasher(tv.config);
+
+  it('the committed test vectors are what the code produces (regenerate with scripts/gen-test-vectors.ts)', () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(buildTestVectors())), tv);
+  });
 
   it('draws the hyperplanes of the shared test vectors bit for bit', () => {
     assert.equal(h.r.length, tv.config.m * tv.config.d);

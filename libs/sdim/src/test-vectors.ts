@@ -30,7 +30,7 @@ export interface TestVectors {
   candidateSignatures: number[][];
   counts: number[];
   interest: Record<Normalization, number[][]>;
-  encodedTables: { f64: string; f32: string };
+  encodedTables: { i32: string; f64: string; f32: string };
 }
 
 /**
@@ -87,7 +87,11 @@ export function buildTestVectors(): TestVectors {
     candidateSignatures: candidates.map((c) => Array.from(h.signatures(c))),
     counts: Array.from(t.counts),
     interest,
-    encodedTables: { f64: encodeTables(t, { dtype: 'f64' }).toString('base64'), f32: encodeTables(t, { dtype: 'f32' }).toString('base64') },
+    encodedTables: {
+      i32: encodeTables(t, { dtype: 'i32' }).toString('base64'),
+      f64: encodeTables(t, { dtype: 'f64' }).toString('base64'),
+      f32: encodeTables(t, { dtype: 'f32' }).toString('base64'),
+    },
   };
 }
 

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, SplitMix64, encodeTables, sdimTablesKey } from '../../../../libs/sdim/src';
+import { BucketTables, SplitMix64, encodeTables, readHeader, sdimTablesKey } from '../../../../libs/sdim/src';
 import { BehaviorRepository } from './behavior.repository';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { behaviorKeys } from './behavior-keys';
@@ -77,8 +77,15 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.equal((await r.upsertItem({ itemId: 'a', embedding: embeddingOf(1), updatedAt: 11 })).status, 'unchanged');
       assert.deepEqual(await r.upsertItem({ itemId: 'a', embedding: embeddingOf(2), group: 'g', updatedAt: 12 }), { itemId: 'a', status: 'updated', version: 2 });
       assert.equal((await r.upsertItem({ itemId: 'a', embedding: embeddingOf(3), updatedAt: 5 })).status, 'stale');
-      const bad = await r.upsertItems([{ itemId: 'b', embedding: [1, 2, 3] }, { itemId: '', embedding: embeddingOf(1) }, { itemId: 'c', embedding: [NaN, 0, 0, 0, 0, 0, 0, 0] }]);
-      assert.deepEqual(bad.map((x) => x.status), ['rejected', 'rejected', 'rejected']);
+      const bad = await r.upsertItems([
+        { itemId: 'b', embedding: [1, 2, 3] },
+        { itemId: '', embedding: embeddingOf(1) },
+        { itemId: 'c', embedding: [NaN, 0, 0, 0, 0, 0, 0, 0] },
+        { itemId: 'd', embedding: [1.5, 0, 0, 0, 0, 0, 0, 0] },
+      ]);
+      assert.deepEqual(bad.map((x) => x.status), ['rejected', 'rejected', 'rejected', 'rejected']);
+      assert.match(bad[3].reason!, /\|x\| <= 1/);
+      assert.throws(() => repo({ historyCap: 40_000 }), /32768/);
       assert.match(bad[0].reason!, /dimension 8/);
       const a = await r.getItem('a');
       assert.equal(a!.version, 2);
@@ -111,7 +118,8 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       emb!.vector.forEach((v, k) => assert.ok(Math.abs(v - want[k] / wsum) < 1e-6, `emb[${k}]`));
       // The tables blob sits at the key ranking reads, in the libs/sdim codec.
       assert.equal(behaviorKeys.tables('u1'), sdimTablesKey('u1'));
-      assert.deepEqual(await store.get(sdimTablesKey('u1')), encodeTables((await r.getTables('u1'))!));
+      assert.deepEqual(await store.get(sdimTablesKey('u1')), encodeTables((await r.getTables('u1'))!, { dtype: 'i32' }));
+      assert.equal(readHeader((await store.get(sdimTablesKey('u1')))!).dtype, 'i32');
     });
 
     it('is idempotent: applying the same events again changes nothing', async () => {
@@ -219,6 +227,36 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       const want2 = new BucketTables(r.hasher);
       for (const x of [embeddingOf(50), embeddingOf(50), embeddingOf(1), embeddingOf(2), embeddingOf(2), embeddingOf(2)]) want2.add(x);
       assert.ok((await r.getTables('u1'))!.equals(want2));
+    });
+
+    it('never writes from stale cached tables when another writer changed the user', async () => {
+      const a = repo();
+      const b = repo();
+      await seedItems(a);
+      const evs = events('u1', 30);
+      await a.applyBehaviors(evs.slice(0, 10));
+      await b.applyBehaviors(evs.slice(10, 20));
+      await a.applyBehaviors(evs.slice(20));
+      assert.equal(await a.historyLength('u1'), 30);
+      assert.ok((await a.getTables('u1'))!.equals(await expectedTables(a, 'u1', embOfId)));
+    });
+
+    it('a cached item lags an embedding change by at most itemCacheMs, and the tables stay exact', async () => {
+      const cachedRepo = repo();
+      const fresh = repo({ itemCacheMs: 0 });
+      await seedItems(cachedRepo, 3);
+      await cachedRepo.applyBehaviors([{ eventId: 'a', userId: 'u1', itemId: 'i0', type: 'click', ts: 1 }]);
+      await fresh.upsertItem({ itemId: 'i0', embedding: embeddingOf(60), updatedAt: 5 });
+      // Within the cache window the old version (1) is used and recorded ...
+      await cachedRepo.applyBehaviors([{ eventId: 'b', userId: 'u1', itemId: 'i0', type: 'click', ts: 2 }]);
+      // ... a reader without cache sees version 2.
+      await fresh.applyBehaviors([{ eventId: 'c', userId: 'u1', itemId: 'i0', type: 'click', ts: 3 }]);
+      const want = new BucketTables(fresh.hasher);
+      for (const x of [embeddingOf(0), embeddingOf(0), embeddingOf(60)]) want.add(x);
+      assert.ok((await fresh.getTables('u1'))!.equals(want));
+      // Rebuilding from the recorded versions gives the same tables.
+      await fresh.rebuildUser('u1');
+      assert.ok((await fresh.getTables('u1'))!.equals(want));
     });
 
     it('keeps deleted items as tombstones: behaviours on them still count', async () => {

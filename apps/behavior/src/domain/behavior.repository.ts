@@ -2,14 +2,13 @@ import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-st
 import {
   BucketTables,
   InterestOptions,
-  MAX_ABS_COMPONENT,
   SdimHasher,
   decodeTables,
   encodeTables,
   interestFromEncoded,
 } from '../../../../libs/sdim/src';
 import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
-import { NewBehavior, UserBatch, applyToTables, mergeAndEvict, segmentsToLoad, versionKey } from './apply-behaviors';
+import { NewBehavior, UserBatch, applyToTables, mergeAndEvict, segmentBytes, segmentsToLoad, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import {
   ApplyResult,
@@ -22,7 +21,9 @@ import {
   behaviorRepositoryConfig,
 } from './behavior.types';
 import { Entry, Head, MAX_ID_BYTES, MAX_TYPE_BYTES, compareEntries, decodeHead, decodeSegment, emptyHead, encodeHead, encodeSegment } from './history';
-import { ItemRecord, configFingerprint, decodeItem, encodeItem, sameEmbedding } from './item-record';
+import { ItemCatalog } from './item-catalog';
+import { ItemRecord, configFingerprint, decodeItem } from './item-record';
+import { Lru } from './lru';
 import { rebuildUserState } from './rebuild';
 
 /**
@@ -44,6 +45,9 @@ export class BehaviorRepository {
   readonly config: BehaviorRepositoryConfig;
   readonly hasher: SdimHasher;
   private readonly fingerprint: number;
+  private readonly items: ItemCatalog;
+  /** Decoded tables of recently written users, valid while the stored head carries `stamp`. */
+  private readonly userCache: Lru<string, { stamp: number; tables: BucketTables }>;
 
   constructor(
     private readonly store: StateStore,
@@ -52,102 +56,28 @@ export class BehaviorRepository {
     this.config = behaviorRepositoryConfig(config);
     this.hasher = new SdimHasher(this.config.sdim);
     this.fingerprint = configFingerprint(this.config.sdim);
+    this.items = new ItemCatalog(store, this.config, this.hasher, this.fingerprint);
+    this.userCache = new Lru(this.config.userCacheSize);
   }
 
   // ---- items ----------------------------------------------------------------------------------
 
   async upsertItem(item: ItemInput): Promise<UpsertItemResult> {
-    return (await this.upsertItems([item]))[0];
+    return (await this.items.upsert([item]))[0];
   }
 
   /** Upserts in one read pipeline and one write pipeline. A changed embedding gets a new version. */
   async upsertItems(items: readonly ItemInput[]): Promise<UpsertItemResult[]> {
-    const d = this.config.sdim.d;
-    const results: UpsertItemResult[] = new Array(items.length);
-    const valid: number[] = [];
-    items.forEach((it, i) => {
-      const reason = this.itemProblem(it, d);
-      if (reason) results[i] = { itemId: String(it?.itemId), status: 'rejected', version: 0, reason };
-      else valid.push(i);
-    });
-    const ids = [...new Set(valid.map((i) => items[i].itemId))];
-    const current = await this.getItems(ids);
-    const batch = this.store.pipeline();
-    let writes = 0;
-    for (const i of valid) {
-      const it = items[i];
-      const cur = current.get(it.itemId) ?? null;
-      const embedding = Float32Array.from(it.embedding);
-      const updatedAt = it.updatedAt ?? Date.now();
-      if (cur && updatedAt < cur.updatedAt) {
-        results[i] = { itemId: it.itemId, status: 'stale', version: cur.version };
-        continue;
-      }
-      const same = cur !== null && sameEmbedding(cur.embedding, embedding);
-      const group = it.group ?? cur?.group ?? '';
-      if (same && cur!.group === group && !cur!.deleted) {
-        results[i] = { itemId: it.itemId, status: 'unchanged', version: cur!.version };
-        continue;
-      }
-      const rec: ItemRecord = {
-        itemId: it.itemId,
-        embedding: same ? cur!.embedding : embedding,
-        version: same ? cur!.version : (cur?.version ?? 0) + 1,
-        updatedAt,
-        deleted: false,
-        group,
-        fingerprint: this.fingerprint,
-        signatures: Uint8Array.from(this.hasher.signatures(embedding)),
-      };
-      const blob = encodeItem(rec);
-      // The version key first: a crash in between leaves a version nobody points to yet, which the
-      // retried upsert rewrites identically.
-      batch.set(K.itemVersion(rec.itemId, rec.version), blob).set(K.item(rec.itemId), blob);
-      writes++;
-      current.set(rec.itemId, rec);
-      results[i] = { itemId: it.itemId, status: cur ? 'updated' : 'created', version: rec.version };
-    }
-    if (writes) await batch.exec();
-    return results;
+    return this.items.upsert(items);
   }
 
-  /**
-   * Marks the item deleted. Its embedding versions stay: histories still hold behaviours on it and
-   * their eviction must subtract exactly what was added. Behaviours on a deleted item are still
-   * accepted (a click that happened before the deletion is a real signal).
-   */
+  /** Marks the item deleted (a tombstone that keeps its embedding versions, see ItemCatalog.delete). */
   async deleteItem(itemId: string, deletedAt: number = Date.now()): Promise<boolean> {
-    const cur = await this.getItem(itemId);
-    if (!cur) return false;
-    if (cur.deleted || deletedAt < cur.updatedAt) return true;
-    await this.store.set(K.item(itemId), encodeItem({ ...cur, deleted: true, updatedAt: deletedAt }));
-    return true;
+    return this.items.delete(itemId, deletedAt);
   }
 
   async getItem(itemId: string): Promise<ItemRecord | null> {
-    return (await this.getItems([itemId])).get(itemId) ?? null;
-  }
-
-  private async getItems(ids: readonly string[]): Promise<Map<string, ItemRecord | null>> {
-    const out = new Map<string, ItemRecord | null>();
-    if (!ids.length) return out;
-    const p = this.store.pipeline();
-    for (const id of ids) p.get(K.item(id));
-    const raw = (await p.exec()) as (Buffer | null)[];
-    ids.forEach((id, i) => out.set(id, raw[i] ? decodeItem(id, raw[i]!) : null));
-    return out;
-  }
-
-  private itemProblem(it: ItemInput, d: number): string | undefined {
-    if (!it || typeof it.itemId !== 'string' || it.itemId.length === 0) return 'itemId must be a non-empty string';
-    if (Buffer.byteLength(it.itemId) > MAX_ID_BYTES) return `itemId longer than ${MAX_ID_BYTES} bytes`;
-    if (!it.embedding || it.embedding.length !== d) return `embedding must have dimension ${d}, got ${it.embedding?.length}`;
-    for (let k = 0; k < d; k++) {
-      const v = it.embedding[k];
-      if (typeof v !== 'number' || !(Math.abs(v) <= MAX_ABS_COMPONENT)) return `embedding[${k}] must be a finite number with |x| <= ${MAX_ABS_COMPONENT}`;
-    }
-    if (it.updatedAt !== undefined && !Number.isFinite(it.updatedAt)) return 'updatedAt must be a finite number';
-    return undefined;
+    return (await this.items.load([itemId])).get(itemId) ?? null;
   }
 
   // ---- behaviours -----------------------------------------------------------------------------
@@ -166,23 +96,28 @@ export class BehaviorRepository {
     });
     if (byUser.size === 0) return result;
 
-    // Read 1: heads, tables, items.
+    // Read 1: heads; tables of users not cached; items not cached.
     const users = [...byUser.keys()];
-    const itemIds = [...new Set([...byUser.values()].flatMap((l) => l.map((x) => x.e.itemId)))];
-    const r1 = this.store.pipeline();
-    for (const u of users) r1.get(K.head(u)).get(K.tables(u));
-    for (const id of itemIds) r1.get(K.item(id));
-    const raw1 = (await r1.exec()) as (Buffer | null)[];
+    const cached = users.map((u) => this.userCache.get(u));
     const items = new Map<string, ItemRecord | null>();
-    itemIds.forEach((id, i) => {
-      const b = raw1[2 * users.length + i];
-      items.set(id, b ? decodeItem(id, b) : null);
-    });
+    const now = Date.now();
+    for (const l of byUser.values()) for (const { e } of l) if (!items.has(e.itemId)) items.set(e.itemId, this.items.peek(e.itemId, now) ?? null);
+    const fetchItems = [...items].filter(([, rec]) => !rec).map(([id]) => id);
+    const r1 = this.store.pipeline();
+    users.forEach((u, i) => (cached[i] ? r1.get(K.head(u)) : r1.get(K.head(u)).get(K.tables(u))));
+    for (const id of fetchItems) r1.get(K.item(id));
+    const raw1 = (await r1.exec()) as (Buffer | null)[];
+    let at1 = 0;
+    const heads = users.map((_, i) => ({ head: raw1[at1++], tables: cached[i] ? undefined : raw1[at1++] }));
+    for (const id of fetchItems) items.set(id, this.items.decode(id, raw1[at1++]));
 
-    const work: { u: UserBatch; tablesBlob: Buffer | null; news: NewBehavior[]; load: number[] }[] = [];
+    const work: { u: UserBatch; tables?: BucketTables; tablesBlob?: Buffer | null; news: NewBehavior[]; load: number[] }[] = [];
     users.forEach((userId, i) => {
-      const headBlob = raw1[2 * i];
+      const headBlob = heads[i].head;
       const head = headBlob ? decodeHead(headBlob) : emptyHead(this.config.sdim.d);
+      // Cached tables are ours only if nobody wrote the user since our last write.
+      const mine = cached[i] && headBlob && head.stamp === cached[i]!.stamp ? cached[i]!.tables : undefined;
+      this.userCache.delete(userId);
       const news: NewBehavior[] = [];
       for (const { index, e, ts } of byUser.get(userId)!) {
         const item = items.get(e.itemId);
@@ -195,8 +130,16 @@ export class BehaviorRepository {
       if (!news.length) return;
       news.sort((a, b) => compareEntries(a.entry, b.entry));
       const u: UserBatch = { userId, head, segments: new Map(), dirty: new Set(), removedSegments: [], added: [], evicted: [], duplicates: 0, dropped: 0 };
-      work.push({ u, tablesBlob: raw1[2 * i + 1], news, load: segmentsToLoad(head, news, this.config.historyCap) });
+      work.push({ u, tables: mine, tablesBlob: heads[i].tables, news, load: segmentsToLoad(head, news, this.config) });
     });
+    // Tables of cached users written by someone else meanwhile (rare): one more read.
+    const stale = work.filter((w) => !w.tables && w.tablesBlob === undefined);
+    if (stale.length) {
+      const p = this.store.pipeline();
+      for (const w of stale) p.get(K.tables(w.u.userId));
+      const raw = (await p.exec()) as (Buffer | null)[];
+      stale.forEach((w, i) => (w.tablesBlob = raw[i]));
+    }
 
     // Read 2: the segments the events fall into and the oldest ones the cap evicts from. A lost
     // segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the segments
@@ -211,7 +154,7 @@ export class BehaviorRepository {
         let lost = false;
         for (const id of w.load) {
           const b = raw[at++];
-          if (b) w.u.segments.set(id, decodeSegment(b));
+          if (b) w.u.segments.set(id, { raw: b, entries: null, tail: [] });
           else {
             const i = w.u.head.segments.findIndex((x) => x.id === id);
             w.u.head.total -= w.u.head.segments[i].count;
@@ -220,7 +163,7 @@ export class BehaviorRepository {
             repair.add(w.u.userId);
           }
         }
-        w.load = lost ? segmentsToLoad(w.u.head, w.news, this.config.historyCap).filter((id) => !w.u.segments.has(id)) : [];
+        w.load = lost ? segmentsToLoad(w.u.head, w.news, this.config).filter((id) => !w.u.segments.has(id)) : [];
       }
       pending = pending.filter((w) => w.load.length);
     }
@@ -239,34 +182,48 @@ export class BehaviorRepository {
     }
 
     // Compute and write, one MULTI per user.
-    const writes: Promise<unknown>[] = [];
+    const writes: { userId: string; stamp: number; tables: BucketTables; done: Promise<unknown> }[] = [];
     for (const w of work) {
       const { u } = w;
       result.duplicates += u.duplicates;
       result.dropped += u.dropped;
       result.applied += u.added.length;
       result.evicted += u.evicted.length;
-      if (!u.added.length && !u.evicted.length && !u.dirty.size && !u.removedSegments.length) continue;
-      const tables = w.tablesBlob ? decodeTables(w.tablesBlob, this.hasher) : new BucketTables(this.hasher);
+      const tables = w.tables ?? (w.tablesBlob ? decodeTables(w.tablesBlob, this.hasher) : new BucketTables(this.hasher));
+      // Nothing added or evicted: entries inserted and dropped again left the history as it was.
+      if (!u.added.length && !u.evicted.length) {
+        if (u.head.stamp) this.userCache.set(u.userId, { stamp: u.head.stamp, tables });
+        continue;
+      }
       const complete = applyToTables(u, { tables, hasher: this.hasher, fingerprint: this.fingerprint, halfLifeMs: this.config.halfLifeMs, versions });
       if (!complete || repair.has(u.userId)) result.rebuilt.push(u.userId);
       const tx = this.store.transaction();
-      this.writeUser(tx, u.userId, u.head, tables);
-      for (const id of u.dirty) tx.set(K.segment(u.userId, id), encodeSegment(u.segments.get(id)!));
+      const stamp = this.writeUser(tx, u.userId, u.head, tables);
+      for (const id of u.dirty) tx.set(K.segment(u.userId, id), segmentBytes(u.segments.get(id)!));
       for (const id of u.removedSegments) tx.del(K.segment(u.userId, id));
-      writes.push(tx.exec());
+      writes.push({ userId: u.userId, stamp, tables, done: tx.exec() });
     }
-    await Promise.all(writes);
+    // A user whose write failed stays out of the cache: its next batch reads the stored state.
+    const settled = await Promise.allSettled(writes.map((x) => x.done));
+    settled.forEach((r, i) => r.status === 'fulfilled' && this.userCache.set(writes[i].userId, { stamp: writes[i].stamp, tables: writes[i].tables }));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const userId of result.rebuilt) await this.rebuildUser(userId);
     return result;
   }
 
-  private writeUser(tx: StateBatch, userId: string, head: Head, tables: BucketTables): void {
+  /** Queues the user's head, tables and embedding; returns the new stamp. */
+  private writeUser(tx: StateBatch, userId: string, head: Head, tables: BucketTables): number {
+    const previous = head.stamp;
+    do head.stamp = (Math.random() * 0x100000000) >>> 0;
+    while (head.stamp === previous || head.stamp === 0);
     tx.set(K.head(userId), encodeHead(head));
-    tx.set(K.tables(userId), encodeTables(tables));
+    // 'auto' is int32 fixed point under the config invariant (historyCap * embeddingBound < 2^15).
+    tx.set(K.tables(userId), encodeTables(tables, { dtype: 'auto' }));
     const mean = head.total > 0 && head.weight > 0 ? Float32Array.from(head.sum, (v) => v / head.weight) : null;
     if (mean) tx.set(K.embedding(userId), encodeFloat32(mean));
     else tx.del(K.embedding(userId));
+    return head.stamp;
   }
 
   /**
@@ -275,6 +232,7 @@ export class BehaviorRepository {
    * For repairs and after a change of the SDIM config or the half-life.
    */
   async rebuildUser(userId: string): Promise<void> {
+    this.userCache.delete(userId);
     const headBlob = await this.store.get(K.head(userId));
     if (!headBlob) return;
     const head = decodeHead(headBlob);
@@ -360,6 +318,7 @@ export class BehaviorRepository {
 
   /** Removes everything stored for the user (history, tables, embedding). */
   async deleteUser(userId: string): Promise<void> {
+    this.userCache.delete(userId);
     const headBlob = await this.store.get(K.head(userId));
     const tx = this.store.transaction();
     if (headBlob) for (const s of decodeHead(headBlob).segments) tx.del(K.segment(userId, s.id));

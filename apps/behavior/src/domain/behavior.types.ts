@@ -36,6 +36,12 @@ export interface BehaviorRepositoryConfig {
   historyCap: number;
   /** Entries per history segment blob. Default 256. */
   segmentSize: number;
+  /**
+   * Largest |component| accepted in an item embedding. Default 1 (e.g. L2-normalised embeddings).
+   * historyCap * embeddingBound < 2^15 guarantees that every bucket sum fits the exact int32
+   * fixed-point encoding of the tables (libs/sdim codec), the compact form ranking reads.
+   */
+  embeddingBound: number;
   /** Half-life of the recency weights of the user embedding. Default 7 days. */
   halfLifeMs: number;
   /**
@@ -43,6 +49,15 @@ export interface BehaviorRepositoryConfig {
    * engagement. Others (hide, dislike, unknown types) are counted as ignored and change nothing.
    */
   tableTypes: ReadonlySet<string>;
+  /** How long a decoded item record is reused without reading the store. Default 30 s; 0 disables. */
+  itemCacheMs: number;
+  itemCacheSize: number;
+  /**
+   * Users whose decoded tables are kept between batches (each up to groups * 2^tau * d * 8 bytes,
+   * 64 KiB at m=48, tau=3, d=64). Used only while the stored head carries the stamp of our own last
+   * write, so another writer's change is never overwritten with stale tables. Default 1024; 0 disables.
+   */
+  userCacheSize: number;
 }
 
 /** The positive engagement types of libs/contracts `behaviorTypes` (all but hide and dislike). */
@@ -56,12 +71,19 @@ export function behaviorRepositoryConfig(overrides: Partial<BehaviorRepositoryCo
     historyCap: 10_000,
     segmentSize: 256,
     halfLifeMs: 7 * 24 * 3600 * 1000,
+    embeddingBound: 1,
     tableTypes: DEFAULT_TABLE_TYPES,
+    itemCacheMs: 30_000,
+    itemCacheSize: 100_000,
+    userCacheSize: 1024,
     ...overrides,
   };
   if (!Number.isInteger(c.historyCap) || c.historyCap < 1) throw new RangeError(`historyCap must be a positive integer, got ${c.historyCap}`);
   if (!Number.isInteger(c.segmentSize) || c.segmentSize < 2 || c.segmentSize > 65535) throw new RangeError(`segmentSize must be in 2..65535`);
   if (!(c.halfLifeMs > 0)) throw new RangeError(`halfLifeMs must be positive`);
+  if (!(c.embeddingBound > 0) || c.historyCap * c.embeddingBound >= 2 ** 15) {
+    throw new RangeError(`historyCap * embeddingBound must be below 32768 (int32 fixed-point tables), got ${c.historyCap} * ${c.embeddingBound}`);
+  }
   return c;
 }
 

@@ -24,6 +24,9 @@ export interface SegmentMeta {
   count: number;
   firstTs: number;
   firstEventId: string;
+  /** Key of the newest entry: an event after it is a pure append (no decoding needed). */
+  lastTs: number;
+  lastEventId: string;
 }
 
 export interface Head {
@@ -38,6 +41,11 @@ export interface Head {
   /** Weighted sum of embeddings (float64, length d). */
   sum: Float64Array;
   newestTs: number;
+  /**
+   * Changes on every write (random uint32): a writer that caches a user's decoded tables uses
+   * them only while the stored head still carries the stamp it wrote.
+   */
+  stamp: number;
 }
 
 export function compareKey(aTs: number, aId: string, bTs: number, bId: string): number {
@@ -48,7 +56,7 @@ export function compareKey(aTs: number, aId: string, bTs: number, bId: string): 
 export const compareEntries = (a: Entry, b: Entry): number => compareKey(a.ts, a.eventId, b.ts, b.eventId);
 
 export function emptyHead(d: number): Head {
-  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0 };
+  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0, stamp: 0 };
 }
 
 /** Index of the segment that holds (or would hold) key (ts, id): the last with first key <= it, else 0; -1 if none. */
@@ -82,12 +90,14 @@ export function locate(entries: readonly Entry[], ts: number, id: string): { fou
 }
 
 const HEAD_FORMAT = 1;
+/** Fixed part of the head: format, d, total, nextSegId, segment count, anchorTs, weight, newestTs, stamp, 4 reserved bytes. */
+const HEAD_BYTES = 48;
 const SEG_FORMAT = 1;
 
 export function encodeHead(h: Head): Buffer {
   const d = h.sum.length;
-  const ids = h.segments.map((s) => Buffer.from(s.firstEventId, 'utf8'));
-  const size = 40 + 8 * d + ids.reduce((n, b) => n + 18 + b.length, 0);
+  const ids = h.segments.map((s) => [Buffer.from(s.firstEventId, 'utf8'), Buffer.from(s.lastEventId, 'utf8')]);
+  const size = HEAD_BYTES + 8 * d + ids.reduce((n, [a, b]) => n + 28 + a.length + b.length, 0);
   const buf = Buffer.alloc(size);
   buf.writeUInt8(HEAD_FORMAT, 0);
   buf.writeUInt16LE(d, 2);
@@ -97,15 +107,22 @@ export function encodeHead(h: Head): Buffer {
   buf.writeDoubleLE(h.anchorTs, 16);
   buf.writeDoubleLE(h.weight, 24);
   buf.writeDoubleLE(h.newestTs, 32);
-  let o = 40;
+  buf.writeUInt32LE(h.stamp >>> 0, 40);
+  let o = HEAD_BYTES;
   for (let k = 0; k < d; k++, o += 8) buf.writeDoubleLE(h.sum[k], o);
   h.segments.forEach((s, i) => {
+    const [a, b] = ids[i];
     buf.writeUInt32LE(s.id, o);
     buf.writeUInt32LE(s.count, o + 4);
     buf.writeDoubleLE(s.firstTs, o + 8);
-    buf.writeUInt16LE(ids[i].length, o + 16);
-    ids[i].copy(buf, o + 18);
-    o += 18 + ids[i].length;
+    buf.writeDoubleLE(s.lastTs, o + 16);
+    buf.writeUInt16LE(a.length, o + 24);
+    buf.writeUInt16LE(b.length, o + 26);
+    o += 28;
+    a.copy(buf, o);
+    o += a.length;
+    b.copy(buf, o);
+    o += b.length;
   });
   return buf;
 }
@@ -115,13 +132,22 @@ export function decodeHead(buf: Buffer): Head {
   const d = buf.readUInt16LE(2);
   const n = buf.readUInt32LE(12);
   const sum = new Float64Array(d);
-  let o = 40;
+  let o = HEAD_BYTES;
   for (let k = 0; k < d; k++, o += 8) sum[k] = buf.readDoubleLE(o);
   const segments: SegmentMeta[] = [];
   for (let i = 0; i < n; i++) {
-    const len = buf.readUInt16LE(o + 16);
-    segments.push({ id: buf.readUInt32LE(o), count: buf.readUInt32LE(o + 4), firstTs: buf.readDoubleLE(o + 8), firstEventId: buf.toString('utf8', o + 18, o + 18 + len) });
-    o += 18 + len;
+    const la = buf.readUInt16LE(o + 24);
+    const lb = buf.readUInt16LE(o + 26);
+    const start = o + 28;
+    segments.push({
+      id: buf.readUInt32LE(o),
+      count: buf.readUInt32LE(o + 4),
+      firstTs: buf.readDoubleLE(o + 8),
+      lastTs: buf.readDoubleLE(o + 16),
+      firstEventId: buf.toString('utf8', start, start + la),
+      lastEventId: buf.toString('utf8', start + la, start + la + lb),
+    });
+    o = start + la + lb;
   }
   return {
     total: buf.readUInt32LE(4),
@@ -130,33 +156,36 @@ export function decodeHead(buf: Buffer): Head {
     anchorTs: buf.readDoubleLE(16),
     weight: buf.readDoubleLE(24),
     newestTs: buf.readDoubleLE(32),
+    stamp: buf.readUInt32LE(40),
     sum,
   };
 }
 
 /** Segment blob: u8 format, 3 reserved bytes, u32 count, then per entry f64 ts, u32 ver, u16/u16/u8 lengths of eventId/itemId/type, the strings. */
 export function encodeSegment(entries: readonly Entry[]): Buffer {
-  const parts = entries.map((e) => [Buffer.from(e.eventId, 'utf8'), Buffer.from(e.itemId, 'utf8'), Buffer.from(e.type, 'utf8')]);
-  const size = 8 + parts.reduce((n, [a, b, c]) => n + 17 + a.length + b.length + c.length, 0);
-  const buf = Buffer.alloc(size);
-  buf.writeUInt8(SEG_FORMAT, 0);
-  buf.writeUInt32LE(entries.length, 4);
-  let o = 8;
-  entries.forEach((e, i) => {
-    const [a, b, c] = parts[i];
+  return appendToSegment(null, entries);
+}
+
+/** `raw` (an encoded segment, or null) followed by `entries`, without decoding `raw`. */
+export function appendToSegment(raw: Buffer | null, entries: readonly Entry[]): Buffer {
+  let size = raw ? raw.length : 8;
+  for (const e of entries) size += 17 + Buffer.byteLength(e.eventId) + Buffer.byteLength(e.itemId) + Buffer.byteLength(e.type);
+  const buf = Buffer.allocUnsafe(size);
+  if (raw) raw.copy(buf, 0);
+  else buf.fill(0, 0, 8).writeUInt8(SEG_FORMAT, 0);
+  buf.writeUInt32LE((raw ? raw.readUInt32LE(4) : 0) + entries.length, 4);
+  let o = raw ? raw.length : 8;
+  for (const e of entries) {
     buf.writeDoubleLE(e.ts, o);
     buf.writeUInt32LE(e.ver, o + 8);
-    buf.writeUInt16LE(a.length, o + 12);
-    buf.writeUInt16LE(b.length, o + 14);
-    buf.writeUInt8(c.length, o + 16);
-    o += 17;
-    a.copy(buf, o);
-    o += a.length;
-    b.copy(buf, o);
-    o += b.length;
-    c.copy(buf, o);
-    o += c.length;
-  });
+    const a = buf.write(e.eventId, o + 17, 'utf8');
+    const b = buf.write(e.itemId, o + 17 + a, 'utf8');
+    const c = buf.write(e.type, o + 17 + a + b, 'utf8');
+    buf.writeUInt16LE(a, o + 12);
+    buf.writeUInt16LE(b, o + 14);
+    buf.writeUInt8(c, o + 16);
+    o += 17 + a + b + c;
+  }
   return buf;
 }
 

@@ -75,7 +75,8 @@ export async function rebuildUserState(
     const part = entries.slice(i, i + config.segmentSize);
     const id = head.nextSegId++;
     out.set(id, part);
-    head.segments.push({ id, count: part.length, firstTs: part[0].ts, firstEventId: part[0].eventId });
+    const last = part[part.length - 1];
+    head.segments.push({ id, count: part.length, firstTs: part[0].ts, firstEventId: part[0].eventId, lastTs: last.ts, lastEventId: last.eventId });
   }
   return { head, tables, segments: out, removedSegments: old.segments.map((s) => s.id) };
 }
