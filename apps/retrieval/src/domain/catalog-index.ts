@@ -146,7 +146,7 @@ export class CatalogIndex {
       dim: ns.index.dim,
       metric: ns.index.metric,
       size: ns.index.size(),
-      memoryBytes: ns.index.memoryBytes(),
+      memoryBytes: Math.round(ns.index.memoryBytes()),
       params: ns.index.params(),
       upserts: ns.upserts,
       deletes: ns.deletes,
