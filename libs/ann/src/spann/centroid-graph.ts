@@ -1,9 +1,12 @@
 import { f32, readSections, u32, u8, writeSections } from './binfile';
 import { MaxHeap, MinHeap } from './heaps';
+import type { SimdMemory } from './simd-memory';
 import { l2sq, seededRandom } from './vector-math';
 
 /**
  * In-memory HNSW over the posting-list centroids (squared L2 in routing space).
+ * Centroid vectors live in the index's SIMD memory; the neighbours of an expanded node are
+ * scored with one kernel call.
  *
  * Written here rather than wrapping hnswlib-node because the centroid index is the resident part
  * SPANN is judged on: hnswlib allocates a fixed 65536-mutex lock table (~2.6 MB) plus a mutex and
@@ -32,7 +35,16 @@ export class CentroidGraph {
   private readonly rand: () => number;
   private cap: number;
   count = 0;
-  private vectors: Float32Array;
+  private readonly sm: SimdMemory;
+  /** Byte offset of node 0's vector in SIMD memory; node i at vecPtr + i * dim * 4. */
+  private vecPtr: number;
+  /** Scratch in SIMD memory: the query, neighbour ids to score, their distances. */
+  private readonly qPtr: number;
+  private readonly idsPtr: number;
+  private readonly distPtr: number;
+  private readonly scratchCap: number;
+  private f: Float32Array = new Float32Array(0);
+  private u: Uint32Array = new Uint32Array(0);
   private levels: Uint8Array;
   private links0: Uint32Array;
   private deg0: Uint8Array;
@@ -54,15 +66,21 @@ export class CentroidGraph {
   constructor(
     readonly dim: number,
     opts: GraphOptions,
+    sm: SimdMemory,
     initialCapacity = 64,
   ) {
+    this.sm = sm;
     this.m = Math.max(2, Math.min(127, Math.round(opts.m)));
     this.m0 = this.m * 2;
     this.efConstruction = Math.max(this.m, Math.round(opts.efConstruction));
     this.mL = 1 / Math.log(this.m);
     this.rand = seededRandom(opts.seed);
     this.cap = Math.max(8, initialCapacity);
-    this.vectors = new Float32Array(this.cap * dim);
+    this.vecPtr = sm.alloc(this.cap * dim * 4);
+    this.scratchCap = Math.max(this.m0 + 1, this.efConstruction + 1);
+    this.qPtr = sm.alloc(dim * 4);
+    this.idsPtr = sm.alloc(this.scratchCap * 4);
+    this.distPtr = sm.alloc(this.scratchCap * 4);
     this.levels = new Uint8Array(this.cap);
     this.links0 = new Uint32Array(this.cap * this.m0);
     this.deg0 = new Uint8Array(this.cap);
@@ -77,15 +95,17 @@ export class CentroidGraph {
     return this.count - this.retiredCount;
   }
 
-  /** Offset of the centroid of label in vectorData(). */
+  /** Offset of the centroid of label in vectorData() (valid until the next insert). */
   vectorOffset(label: number): number {
     const node = this.labelNode[label];
     if (node === undefined || node === NONE) throw new Error(`CentroidGraph: no centroid for list ${label}`);
-    return node * this.dim;
+    return (this.vecPtr >> 2) + node * this.dim;
   }
 
+  /** A view of the SIMD memory (valid until the next insert). */
   vectorData(): Float32Array {
-    return this.vectors;
+    this.views();
+    return this.f;
   }
 
   /** Adds (or moves, when the label exists) the centroid of list `label`. */
@@ -118,16 +138,18 @@ export class CentroidGraph {
    */
   search(q: Float32Array, k: number, ef: number, outLabels: Uint32Array, outDists: Float64Array): number {
     if (this.entry === NONE || k <= 0) return 0;
+    this.views();
+    this.f.set(q.subarray(0, this.dim), this.qPtr >> 2);
     let ep = this.entry;
-    let epD = l2sq(q, 0, this.vectors, ep * this.dim, this.dim);
+    let epD = this.dist1(this.qPtr, ep);
     for (let l = this.maxLevel; l > 0; l--) {
-      const r = this.greedy(q, 0, ep, epD, l);
+      const r = this.greedy(this.qPtr, ep, epD, l);
       ep = r;
       epD = this.lastGreedyDist;
     }
     // Retired nodes occupy result slots: widen ef by their share so k live ones remain.
     const want = Math.max(ef, k) + (this.retiredCount > 0 ? Math.min(this.retiredCount, k) : 0);
-    const n = this.searchLayer(q, 0, ep, epD, want, 0);
+    const n = this.searchLayer(this.qPtr, ep, epD, want, 0);
     let out = 0;
     for (let i = 0; i < n && out < k; i++) {
       const node = this.scratchN[i];
@@ -145,8 +167,8 @@ export class CentroidGraph {
       const u = this.upper[i];
       if (u) upperBytes += u.byteLength + 16;
     }
+    // The vectors and scratch are in SIMD memory, counted once by the index.
     return (
-      this.vectors.byteLength +
       this.levels.byteLength +
       this.links0.byteLength +
       this.deg0.byteLength +
@@ -177,7 +199,7 @@ export class CentroidGraph {
     }
     writeSections(path, [
       header,
-      this.vectors.subarray(0, n * this.dim),
+      this.vectorData().subarray(this.vecPtr >> 2, (this.vecPtr >> 2) + n * this.dim),
       this.levels.subarray(0, n),
       this.links0.subarray(0, n * this.m0),
       this.deg0.subarray(0, n),
@@ -188,13 +210,13 @@ export class CentroidGraph {
     ]);
   }
 
-  static load(path: string, seed: number): CentroidGraph {
+  static load(path: string, seed: number, sm: SimdMemory): CentroidGraph {
     const s = readSections(path);
     const h = u32(s[0]);
     const [dim, m, efc, n, entry, maxLevelPlus1, labelCap, retiredCount] = Array.from(h);
-    const g = new CentroidGraph(dim, { m, efConstruction: efc, seed: seed ^ n }, Math.max(n, 8));
+    const g = new CentroidGraph(dim, { m, efConstruction: efc, seed: seed ^ n }, sm, Math.max(n + (n >> 4), 8));
     g.count = n;
-    g.vectors.set(f32(s[1]));
+    g.vectorData().set(f32(s[1]), g.vecPtr >> 2);
     g.levels.set(u8(s[2]));
     g.links0.set(u32(s[3]));
     g.deg0.set(u8(s[4]));
@@ -223,11 +245,12 @@ export class CentroidGraph {
 
   private insert(v: Float32Array, off: number, label: number): number {
     if (this.count === this.cap) this.grow();
+    this.views();
     const node = this.count++;
     const dim = this.dim;
-    const vecs = this.vectors;
-    const base = node * dim;
-    for (let i = 0; i < dim; i++) vecs[base + i] = v[off + i];
+    const base = (this.vecPtr >> 2) + node * dim;
+    for (let i = 0; i < dim; i++) this.f[base + i] = v[off + i];
+    const qPtr = base << 2;
     const level = Math.min(MAX_LEVEL, Math.floor(-Math.log(Math.max(this.rand(), 1e-12)) * this.mL));
     this.levels[node] = level;
     this.nodeLabel[node] = label;
@@ -239,17 +262,17 @@ export class CentroidGraph {
       return node;
     }
     let ep = this.entry;
-    let epD = l2sq(vecs, base, vecs, ep * dim, dim);
+    let epD = this.dist1(qPtr, ep);
     for (let l = this.maxLevel; l > level; l--) {
-      ep = this.greedy(vecs, base, ep, epD, l);
+      ep = this.greedy(qPtr, ep, epD, l);
       epD = this.lastGreedyDist;
     }
     const selN = new Uint32Array(this.m0);
     for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      const found = this.searchLayer(vecs, base, ep, epD, this.efConstruction, l);
+      const found = this.searchLayer(qPtr, ep, epD, this.efConstruction, l);
       const nextEp = this.scratchN[0];
       const nextD = this.scratchD[0];
-      const cnt = this.selectHeuristic(this.scratchN, found, this.m, selN);
+      const cnt = this.selectHeuristic(this.scratchN, this.scratchD, found, this.m, selN);
       this.setLinks(node, l, selN, cnt);
       for (let i = 0; i < cnt; i++) this.connect(selN[i], node, l);
       ep = nextEp;
@@ -264,9 +287,21 @@ export class CentroidGraph {
 
   private lastGreedyDist = 0;
 
-  private greedy(q: Float32Array, qOff: number, ep: number, epD: number, level: number): number {
+  /** Distance from the vector at byte offset qPtr to node. */
+  private dist1(qPtr: number, node: number): number {
+    return l2sq(this.f, qPtr >> 2, this.f, (this.vecPtr >> 2) + node * this.dim, this.dim);
+  }
+
+  /** Scores n node ids already written at idsPtr against qPtr; distances land at distPtr. */
+  private scoreIds(qPtr: number, n: number): void {
+    this.sm.k.l2_ids(qPtr, this.vecPtr, this.idsPtr, n, this.dim, this.distPtr);
+  }
+
+  private greedy(qPtr: number, ep: number, epD: number, level: number): number {
     let cur = ep;
     let curD = epD;
+    const ids = this.idsPtr >> 2;
+    const dists = this.distPtr >> 2;
     let changed = true;
     while (changed) {
       changed = false;
@@ -274,12 +309,13 @@ export class CentroidGraph {
       if (!u || this.levels[cur] < level) break;
       const at = (level - 1) * (this.m + 1);
       const deg = u[at];
+      for (let i = 0; i < deg; i++) this.u[ids + i] = u[at + 1 + i];
+      this.scoreIds(qPtr, deg);
       for (let i = 0; i < deg; i++) {
-        const nb = u[at + 1 + i];
-        const d = l2sq(q, qOff, this.vectors, nb * this.dim, this.dim);
+        const d = this.f[dists + i];
         if (d < curD) {
           curD = d;
-          cur = nb;
+          cur = this.u[ids + i];
           changed = true;
         }
       }
@@ -289,15 +325,17 @@ export class CentroidGraph {
   }
 
   /** Beam search on one level; leaves the ef best in scratchN/scratchD ascending and returns their count. */
-  private searchLayer(q: Float32Array, qOff: number, ep: number, epD: number, ef: number, level: number): number {
+  private searchLayer(qPtr: number, ep: number, epD: number, ef: number, level: number): number {
     const gen = this.nextVisitGen();
     const visited = this.visited;
     const cand = this.cand;
     const res = this.res;
-    const vecs = this.vectors;
-    const dim = this.dim;
     const m0 = this.m0;
     const links0 = this.links0;
+    const f = this.f;
+    const u32 = this.u;
+    const ids = this.idsPtr >> 2;
+    const dists = this.distPtr >> 2;
     cand.clear();
     res.clear();
     visited[ep] = gen;
@@ -321,12 +359,19 @@ export class CentroidGraph {
         deg = links[b];
         at = b + 1;
       }
+      let n = 0;
       for (let i = 0; i < deg; i++) {
         const nb = links[at + i];
         if (visited[nb] === gen) continue;
         visited[nb] = gen;
-        const d = l2sq(q, qOff, vecs, nb * dim, dim);
+        u32[ids + n++] = nb;
+      }
+      if (n === 0) continue;
+      this.scoreIds(qPtr, n);
+      for (let i = 0; i < n; i++) {
+        const d = f[dists + i];
         if (res.size < ef || d < res.d[0]) {
+          const nb = u32[ids + i];
           cand.push(d, nb);
           res.push(d, nb);
           if (res.size > ef) res.pop();
@@ -344,18 +389,22 @@ export class CentroidGraph {
    * HNSW neighbour heuristic over candidates sorted by distance to the base node: keep c unless
    * an already kept s is nearer to c than the base is (keeps links spread in all directions).
    */
-  private selectHeuristic(cands: Uint32Array, count: number, max: number, out: Uint32Array, dists?: Float64Array): number {
+  private selectHeuristic(cands: Uint32Array, dists: Float64Array, count: number, max: number, out: Uint32Array): number {
     let kept = 0;
-    const vecs = this.vectors;
-    const dim = this.dim;
+    const ids = this.idsPtr >> 2;
+    const dd = this.distPtr >> 2;
     for (let i = 0; i < count && kept < max; i++) {
       const c = cands[i];
-      const dc = dists ? dists[i] : this.scratchD[i];
+      const dc = dists[i];
       let good = true;
-      for (let j = 0; j < kept; j++) {
-        if (l2sq(vecs, c * dim, vecs, out[j] * dim, dim) < dc) {
-          good = false;
-          break;
+      if (kept > 0) {
+        for (let j = 0; j < kept; j++) this.u[ids + j] = out[j];
+        this.scoreIds(this.vecPtr + c * this.dim * 4, kept);
+        for (let j = 0; j < kept; j++) {
+          if (this.f[dd + j] < dc) {
+            good = false;
+            break;
+          }
         }
       }
       if (good) out[kept++] = c;
@@ -397,13 +446,13 @@ export class CentroidGraph {
       return;
     }
     // Full: re-select among the old links plus the new one, nearest to `from` first.
-    const dim = this.dim;
-    const vecs = this.vectors;
     const ids = new Uint32Array(deg + 1);
-    const ds = new Float64Array(deg + 1);
     for (let i = 0; i < deg; i++) ids[i] = links[at + i];
     ids[deg] = to;
-    for (let i = 0; i <= deg; i++) ds[i] = l2sq(vecs, from * dim, vecs, ids[i] * dim, dim);
+    for (let i = 0; i <= deg; i++) this.u[(this.idsPtr >> 2) + i] = ids[i];
+    this.scoreIds(this.vecPtr + from * this.dim * 4, deg + 1);
+    const ds = new Float64Array(deg + 1);
+    for (let i = 0; i <= deg; i++) ds[i] = this.f[(this.distPtr >> 2) + i];
     const order = Array.from({ length: deg + 1 }, (_, i) => i).sort((a, b) => ds[a] - ds[b]);
     const sIds = new Uint32Array(deg + 1);
     const sDs = new Float64Array(deg + 1);
@@ -412,7 +461,7 @@ export class CentroidGraph {
       sDs[i] = ds[o];
     });
     const out = new Uint32Array(max);
-    const kept = this.selectHeuristic(sIds, deg + 1, max, out, sDs);
+    const kept = this.selectHeuristic(sIds, sDs, deg + 1, max, out);
     for (let i = 0; i < kept; i++) links[at + i] = out[i];
     if (level === 0) this.deg0[from] = kept;
     else links[at - 1] = kept;
@@ -427,6 +476,14 @@ export class CentroidGraph {
     return this.visitGen;
   }
 
+  /** Re-derives the SIMD memory views after the memory grew (growing detaches them). */
+  private views(): void {
+    if (this.f.buffer !== this.sm.buffer || this.f.length === 0) {
+      this.f = this.sm.f32();
+      this.u = this.sm.u32();
+    }
+  }
+
   private ensureLabel(label: number): void {
     if (label < this.labelNode.length) return;
     let n = this.labelNode.length * 2;
@@ -438,12 +495,17 @@ export class CentroidGraph {
 
   private grow(): void {
     const cap = this.cap * 2;
-    const grow = <T extends Float32Array | Uint32Array | Uint8Array>(a: T, mk: (n: number) => T, per: number): T => {
+    const grow = <T extends Uint32Array | Uint8Array>(a: T, mk: (n: number) => T, per: number): T => {
       const b = mk(cap * per);
       b.set(a);
       return b;
     };
-    this.vectors = grow(this.vectors, (n) => new Float32Array(n), this.dim);
+    const oldPtr = this.vecPtr;
+    const newPtr = this.sm.alloc(cap * this.dim * 4);
+    this.views();
+    this.f.copyWithin(newPtr >> 2, oldPtr >> 2, (oldPtr >> 2) + this.count * this.dim);
+    this.sm.free(oldPtr);
+    this.vecPtr = newPtr;
     this.levels = grow(this.levels, (n) => new Uint8Array(n), 1);
     this.links0 = grow(this.links0, (n) => new Uint32Array(n), this.m0);
     this.deg0 = grow(this.deg0, (n) => new Uint8Array(n), 1);

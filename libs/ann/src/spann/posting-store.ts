@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import type { SimdMemory } from './simd-memory';
 
 /**
  * Posting lists on disk: one file, each list one contiguous run of fixed-size records
@@ -28,10 +29,18 @@ export class PostingStore {
   private capacities: Uint32Array;
   listCount: number;
   fileEnd: number;
-  /** Read buffer and its two views (record r: ids[r * recFloats], vector at vecs[r * recFloats + 1]). */
-  private buf: Buffer;
-  ids: Uint32Array;
-  vecs: Float32Array;
+  private readonly sm: SimdMemory;
+  /** Read buffer in SIMD memory (bufPtr, bufBytes) and a distance slot per record (distPtr). */
+  bufPtr = 0;
+  private bufBytes = 0;
+  distPtr = 0;
+  /**
+   * Views of the whole SIMD memory, refreshed by every read. After read(list), record r of the
+   * list has its id at ids[base + r * recFloats] and its vector from vecs[base + r * recFloats + 1].
+   */
+  ids: Uint32Array = new Uint32Array(0);
+  vecs: Float32Array = new Float32Array(0);
+  base = 0;
   private readonly one: Buffer;
   private readonly oneF: Float32Array;
   private readonly oneU: Uint32Array;
@@ -41,7 +50,9 @@ export class PostingStore {
     readonly dim: number,
     fd: number,
     t: PostingTables,
+    sm: SimdMemory,
   ) {
+    this.sm = sm;
     this.fd = fd;
     this.recFloats = dim + 1;
     this.recBytes = this.recFloats * 4;
@@ -50,16 +61,14 @@ export class PostingStore {
     this.capacities = t.capacities;
     this.listCount = t.listCount;
     this.fileEnd = t.fileEnd;
-    this.buf = Buffer.allocUnsafeSlow(this.recBytes * 64);
-    this.ids = new Uint32Array(this.buf.buffer, 0, this.buf.length / 4);
-    this.vecs = new Float32Array(this.buf.buffer, 0, this.buf.length / 4);
+    this.growBuffer(this.recBytes * 64);
     this.one = Buffer.allocUnsafeSlow(this.recBytes);
     this.oneF = new Float32Array(this.one.buffer, 0, this.recFloats);
     this.oneU = new Uint32Array(this.one.buffer, 0, this.recFloats);
   }
 
   /** A new, empty posting file (truncates an existing one). */
-  static create(path: string, dim: number): PostingStore {
+  static create(path: string, dim: number, sm: SimdMemory): PostingStore {
     const fd = openSync(path, 'w+');
     return new PostingStore(path, dim, fd, {
       offsets: new Float64Array(64),
@@ -67,11 +76,15 @@ export class PostingStore {
       capacities: new Uint32Array(64),
       listCount: 0,
       fileEnd: 0,
-    });
+    }, sm);
   }
 
-  static open(path: string, dim: number, t: PostingTables): PostingStore {
-    return new PostingStore(path, dim, openSync(path, 'r+'), t);
+  static open(path: string, dim: number, t: PostingTables, sm: SimdMemory): PostingStore {
+    return new PostingStore(path, dim, openSync(path, 'r+'), t, sm);
+  }
+
+  offset(list: number): number {
+    return this.offsets[list];
   }
 
   length(list: number): number {
@@ -84,20 +97,33 @@ export class PostingStore {
    */
   read(list: number): number {
     const len = this.lengths[list];
-    const bytes = len * this.recBytes;
-    if (bytes > this.buf.length) this.growBuffer(bytes);
-    let got = 0;
-    while (got < bytes) {
-      const r = readSync(this.fd, this.buf, got, bytes - got, this.offsets[list] + got);
-      if (r <= 0) throw new Error(`PostingStore: short read in list ${list}`);
-      got += r;
-    }
+    this.readSpan(this.offsets[list], len * this.recBytes);
     return len;
   }
 
-  /** Copies the current read buffer's first count records (e.g. before the next read). */
+  /**
+   * One positional read of [pos, pos + bytes) into the read buffer (several lists that lie close
+   * together in the file are read at once). Refreshes ids / vecs; base = start of the span.
+   */
+  readSpan(pos: number, bytes: number): void {
+    if (bytes > this.bufBytes) this.growBuffer(bytes);
+    const view = this.sm.bytes(this.bufPtr, bytes);
+    let got = 0;
+    while (got < bytes) {
+      const r = readSync(this.fd, view, got, bytes - got, pos + got);
+      if (r <= 0) throw new Error(`PostingStore: short read at ${pos}`);
+      got += r;
+    }
+    if (this.ids.buffer !== this.sm.buffer || this.ids.length === 0) {
+      this.ids = this.sm.u32();
+      this.vecs = this.sm.f32();
+    }
+    this.base = this.bufPtr >> 2;
+  }
+
+  /** Copies the first count records of the last read (e.g. before the next read). */
   copyRecords(count: number): Float32Array {
-    return this.vecs.slice(0, count * this.recFloats);
+    return this.vecs.slice(this.base, this.base + count * this.recFloats);
   }
 
   /**
@@ -130,7 +156,7 @@ export class PostingStore {
     this.read(list);
     const cap = Math.max(growTo, len + 1);
     const at = this.fileEnd;
-    this.writeFully(this.buf.subarray(0, len * this.recBytes), at);
+    this.writeFully(this.sm.bytes(this.bufPtr, len * this.recBytes), at);
     this.writeFully(this.one, at + len * this.recBytes);
     this.offsets[list] = at;
     this.lengths[list] = len + 1;
@@ -173,8 +199,9 @@ export class PostingStore {
         const len = this.read(l);
         t.offsets[l] = pos;
         const bytes = len * this.recBytes;
+        const view = this.sm.bytes(this.bufPtr, bytes);
         let w = 0;
-        while (w < bytes) w += writeSync(fd, this.buf, w, bytes - w, pos + w);
+        while (w < bytes) w += writeSync(fd, view, w, bytes - w, pos + w);
         pos += bytes;
       }
       t.fileEnd = pos;
@@ -194,12 +221,12 @@ export class PostingStore {
     this.fd = -1;
   }
 
-  /** Resident bytes: the table plus the read buffer. */
+  /** Resident bytes: the table (the read buffer is SIMD memory, counted by the index). */
   memoryBytes(): number {
-    return this.offsets.byteLength + this.lengths.byteLength + this.capacities.byteLength + this.buf.length + this.one.length;
+    return this.offsets.byteLength + this.lengths.byteLength + this.capacities.byteLength + this.one.length;
   }
 
-  private writeFully(b: Buffer, pos: number): void {
+  private writeFully(b: Uint8Array, pos: number): void {
     let w = 0;
     while (w < b.length) w += writeSync(this.fd, b, w, b.length - w, pos + w);
   }
@@ -220,11 +247,16 @@ export class PostingStore {
     this.listCount++;
   }
 
+  /** Read buffer of at least `bytes` (x1.5 growth) plus one distance slot per record. */
   private growBuffer(bytes: number): void {
-    const size = Math.max(bytes, this.buf.length * 2);
-    const nb = Buffer.allocUnsafeSlow(size);
-    this.buf = nb;
-    this.ids = new Uint32Array(nb.buffer, 0, nb.length / 4);
-    this.vecs = new Float32Array(nb.buffer, 0, nb.length / 4);
+    if (this.bufPtr !== 0) {
+      this.sm.free(this.bufPtr);
+      this.sm.free(this.distPtr);
+    }
+    this.bufBytes = Math.max(bytes, Math.ceil(this.bufBytes * 1.5));
+    this.bufPtr = this.sm.alloc(this.bufBytes);
+    this.distPtr = this.sm.alloc(Math.ceil(this.bufBytes / this.recBytes) * 4 + 16);
+    this.ids = this.sm.u32();
+    this.vecs = this.sm.f32();
   }
 }

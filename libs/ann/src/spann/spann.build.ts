@@ -5,6 +5,7 @@ import { CentroidGraph } from './centroid-graph';
 import { hierarchicalClustering } from './hierarchical-clustering';
 import { IdTable } from './id-table';
 import { PostingStore } from './posting-store';
+import { SimdMemory } from './simd-memory';
 import { capacityFor, newRand, selectReplicas, splitList, type SpannCore } from './spann.core';
 import { resolveParams, type SpannParams } from './spann.params';
 import { normalizeAt } from './vector-math';
@@ -69,11 +70,12 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
     ids.add(id, o.groups?.[i]);
   }
 
+  const sm = new SimdMemory();
   const storePath = join(o.dir, POSTINGS_FILE);
-  const store = PostingStore.create(storePath, dim);
-  let graph = new CentroidGraph(rd, { m: p.graphM, efConstruction: p.graphEfConstruction, seed: p.seed }, 8);
-  const core: SpannCore = { dir: o.dir, space, params: p, graph, store, ids, stats: { splits: 0, purges: 0 }, rand: newRand(p.seed + 1) };
-  if (n === 0) return core;
+  const store = PostingStore.create(storePath, dim, sm);
+  const newGraph = (capacity: number) => new CentroidGraph(rd, { m: p.graphM, efConstruction: p.graphEfConstruction, seed: p.seed }, sm, capacity);
+  const newCore = (graph: CentroidGraph): SpannCore => ({ dir: o.dir, sm, space, params: p, graph, store, ids, stats: { splits: 0, purges: 0 }, rand: newRand(p.seed + 1) });
+  if (n === 0) return newCore(newGraph(8));
 
   progress(0, 'clustering');
   const h = hierarchicalClustering(routing, rd, n, {
@@ -89,8 +91,8 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
 
   const lists = h.count;
   // Sized to the leaf count: the graph is the bulk of the resident bytes, no doubling slack.
-  graph = new CentroidGraph(rd, { m: p.graphM, efConstruction: p.graphEfConstruction, seed: p.seed }, lists + Math.ceil(lists / 16));
-  core.graph = graph;
+  const graph = newGraph(lists + Math.ceil(lists / 16));
+  const core = newCore(graph);
   for (let c = 0; c < lists; c++) {
     graph.set(c, h.centroids, c * rd);
     if ((c & 1023) === 0) progress(0.4 + (0.1 * c) / lists, 'centroid graph');

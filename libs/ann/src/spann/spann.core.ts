@@ -2,6 +2,7 @@ import { balancedKmeans } from './balanced-kmeans';
 import type { CentroidGraph } from './centroid-graph';
 import type { IdTable } from './id-table';
 import type { PostingStore } from './posting-store';
+import type { SimdMemory } from './simd-memory';
 import type { SpannParams } from './spann.params';
 import { l2sq, seededRandom } from './vector-math';
 import type { VectorSpace } from './vector-space';
@@ -9,6 +10,8 @@ import type { VectorSpace } from './vector-space';
 /** The parts of a SPANN index that maintenance (insert, split) works on. */
 export interface SpannCore {
   dir: string;
+  /** SIMD memory shared by the graph (centroids), the store (read buffer) and the query. */
+  sm: SimdMemory;
   space: VectorSpace;
   params: SpannParams;
   graph: CentroidGraph;

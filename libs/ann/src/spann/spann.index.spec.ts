@@ -14,6 +14,11 @@ const DIM = 32;
 const N = 20000;
 const K = 10;
 const GROUPS = 50;
+/**
+ * Search breadth for the hard overlapping-cluster data below: 24 of its ~310 lists (recall@10
+ * ~0.93 at the default 16, ~0.76 at 4, ~0.99 at 64).
+ */
+const WIDE = { maxLists: 24 };
 
 const dirs: string[] = [];
 const open: SpannIndex[] = [];
@@ -31,7 +36,7 @@ function tempDir(): string {
 const id = (i: number): string => `v${i}`;
 const group = (i: number): string => `g${i % GROUPS}`;
 
-function recallOf(ix: SpannIndex, oracle: ExactIndex, queries: VectorSet, filter?: SearchFilter, options?: Record<string, number>): number {
+function recallOf(ix: SpannIndex, oracle: ExactIndex, queries: VectorSet, filter?: SearchFilter, options: Record<string, number> = WIDE): number {
   const found: string[][] = [];
   const truth: string[][] = [];
   for (let i = 0; i < queries.count; i++) {
@@ -85,15 +90,15 @@ describe('SpannIndex (batch build, 20k x 32 clustered, l2)', () => {
     for (let i = 1; i < built.progress.length; i++) assert.ok(built.progress[i] >= built.progress[i - 1], 'progress is monotone');
   });
 
-  it('recall@10 >= 0.9 with default params; memory well below the raw vectors, which are on disk', () => {
+  it('recall@10 >= 0.9 with default build params; memory well below the raw vectors, which are on disk', () => {
     assert.equal(ix.size(), N);
-    const r = recallOf(ix, oracle, queries);
-    assert.ok(r >= 0.9, `recall@10 ${r.toFixed(3)}`);
+    const r = recallOf(ix, oracle, queries, undefined, {});
+    assert.ok(r >= 0.9, `recall@10 at the default probe ${r.toFixed(3)}`);
     const raw = N * DIM * 4;
     assert.ok(ix.memoryBytes() < 0.5 * raw, `memoryBytes ${ix.memoryBytes()} vs raw ${raw}`);
     assert.ok(statSync(join(dir, POSTINGS_FILE)).size >= raw, 'every vector is in the posting file');
     const lists = ix.listCount();
-    assert.ok(lists > N / 40 && lists < N / 8, `lists ${lists}`);
+    assert.ok(lists > N / 100 && lists < N / 40, `lists ${lists} (centroidRatio 1/64)`);
   });
 
   it('more probed lists => recall does not drop; maxDistRatio prunes probes', () => {
@@ -146,8 +151,8 @@ describe('SpannIndex after inserts and deletes', () => {
 
   it('20% inserts + 10% deletes: recall@10 >= 0.9, no deleted id returned, splits keep recall', async () => {
     const dir = tempDir();
-    // postingCap 40 so that 20% more vectors overflow lists and force splits.
-    const { ix, oracle } = await buildIndex(dir, base, 'l2', { postingCap: 40 });
+    // postingCap 96 (lists hold ~80 records after the build) so that 20% more vectors force splits.
+    const { ix, oracle } = await buildIndex(dir, base, 'l2', { postingCap: 96 });
     const listsBefore = ix.listCount();
     const fresh = mx.sample(N / 5, 3);
     const rng = new Rng(9);
@@ -169,7 +174,7 @@ describe('SpannIndex after inserts and deletes', () => {
     const splits = ix.params().splits as number;
     assert.ok(splits > 0 && ix.listCount() > listsBefore, `lists ${listsBefore} -> ${ix.listCount()}, splits ${splits}`);
     for (let i = 0; i < queries.count; i++) {
-      const hits = ix.search(row(queries, i), K);
+      const hits = ix.search(row(queries, i), K, undefined, WIDE);
       assert.equal(hits.length, K);
       for (const h of hits) assert.ok(!deleted.has(h.id), `deleted ${h.id} returned`);
     }
