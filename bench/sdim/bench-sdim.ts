@@ -10,12 +10,13 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
-import { BucketTables, interestFromEncodedSignatures, meanRowCosine, simhashKernelAttentionBatch, SplitMix64, targetAttentionBatch, type Rows } from '../../libs/sdim/src';
+import { BucketTables, userTag, interestFromEncodedSignatures, meanRowCosine, simhashKernelAttentionBatch, SplitMix64, targetAttentionBatch, type Rows } from '../../libs/sdim/src';
 import { syntheticUser } from '../../libs/sdim/src/synthetic';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import { behaviorKeys } from '../../apps/behavior/src/domain/behavior-keys';
 import { BehaviorInput } from '../../apps/behavior/src/domain/behavior.types';
 import { behaviourStream, catalog, pseudoUuid } from './data';
+import { movielensQuality } from './movielens';
 import { timingSvg } from './plot-svg';
 
 const SDIM = { seed: 20220517, m: 48, tau: 3, d: 64 };
@@ -31,6 +32,7 @@ interface Args {
   manyUsers: number;
   manyPerUser: number;
   batch: number;
+  movielens?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -49,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     manyUsers: Number(get('many-users') ?? (quick ? 1000 : 5000)),
     manyPerUser: Number(get('many-per-user') ?? 20),
     batch: Number(get('batch') ?? 500),
+    movielens: get('movielens'),
   };
 }
 
@@ -80,7 +83,7 @@ async function loadUser(repo: BehaviorRepository, userId: string, history: Float
 }
 
 async function userBytes(store: RedisStateStore, userId: string) {
-  const keys = await store.scanKeys(`${behaviorKeys.head(userId).split(':')[0]}:*`);
+  const keys = await store.scanKeys(`${userTag(userId)}:*`);
   const vals = await store.getMany(keys);
   const out = { tables: 0, embedding: 0, history: 0, keys: keys.length };
   keys.forEach((k, i) => {
@@ -134,12 +137,16 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, L
   // Quality: mean cosine over candidates and users.
   let cosKernel = 0;
   let cosSoftmax = 0;
+  let cosKernelNone = 0;
   for (let q = 0; q < users; q++) {
     const blob = (await store.get(behaviorKeys.tables(ids[q])))!;
     const c = data[q].candidates;
-    const sdim = interestFromEncodedSignatures(blob, h, c.map((x) => h.signatures(x)), 'l2');
+    const sigs = c.map((x) => h.signatures(x));
+    const sdim = interestFromEncodedSignatures(blob, h, sigs, 'l2');
     const r = rowsOf(data[q].history, d);
-    cosKernel += meanRowCosine(sdim, simhashKernelAttentionBatch(c, r, SDIM.tau), d) / users;
+    const kernel = simhashKernelAttentionBatch(c, r, SDIM.tau);
+    cosKernel += meanRowCosine(sdim, kernel, d) / users;
+    cosKernelNone += meanRowCosine(interestFromEncodedSignatures(blob, h, sigs, 'none'), kernel, d) / users;
     cosSoftmax += meanRowCosine(sdim, targetAttentionBatch(c, r), d) / users;
   }
   const bytes = await userBytes(store, ids[0]);
@@ -153,6 +160,7 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, L
     bytesPerUser: bytes.tables + bytes.embedding + bytes.history,
     cosKernel: round(cosKernel, 4),
     cosSoftmax: round(cosSoftmax, 4),
+    cosKernelNormalizeNone: round(cosKernelNone, 4),
     sdimBreakdownMs: { fetch: round(median(parts.fetch)), hashCandidates: round(median(parts.hash)), interest: round(median(parts.interest)) },
     bytes,
     qualityUsers: users,
@@ -182,6 +190,9 @@ async function measureIngest(store: RedisStateStore, a: Args, users: number, per
   }
   const itemsPerSecond = cat.ids.length / ((now() - t0) / 1000);
   const stream = behaviourStream(11, cat, users, perUser, label);
+  const redisCpu = async () => ((await store.client.info('cpu')).match(/used_cpu_(user|sys):([0-9.]+)/g) ?? []).map((x) => Number(x.split(':')[1])).reduce((x, y) => x + y, 0);
+  const cpu0 = process.cpuUsage();
+  const redis0 = await redisCpu();
   const cap = repo.config.historyCap;
   const seen = new Map<string, number>();
   let full = 0;
@@ -208,6 +219,8 @@ async function measureIngest(store: RedisStateStore, a: Args, users: number, per
       if (n === cap) full++;
     }
   }
+  const cpu = process.cpuUsage(cpu0);
+  const redisSeconds = (await redisCpu()) - redis0;
   const total = phases.fill.events + phases.steady.events;
   const totalMs = phases.fill.ms + phases.steady.ms;
   const rate = (p: { events: number; ms: number }) => (p.events ? Math.round(p.events / (p.ms / 1000)) : null);
@@ -224,6 +237,10 @@ async function measureIngest(store: RedisStateStore, a: Args, users: number, per
     steadyEvents: phases.steady.events,
     evicted,
     itemUpsertsPerSecond: Math.round(itemsPerSecond),
+    // CPU per behaviour, robust to other load on the machine: this process (repository + ioredis) and the Redis server.
+    nodeCpuUsPerEvent: round((cpu.user + cpu.system) / total, 1),
+    redisCpuUsPerEvent: round((redisSeconds * 1e6) / total, 1),
+    writeMode: repo.config.writeMode,
   };
   log(`ingest ${label}: ${JSON.stringify(result)}`);
   return result;
@@ -241,6 +258,8 @@ async function main(): Promise<void> {
     for (const L of a.lengths) results.push(await measureLength(store, repo, L, a));
     const control = isotropicControl(repo, 1000);
     log(`isotropic control: ${JSON.stringify(control)}`);
+    const realData = a.movielens ? movielensQuality(a.movielens, SDIM.d, repo.hasher) : null;
+    if (realData) log(`MovieLens quality: ${JSON.stringify(realData)}`);
     const ingest = await measureIngest(store, a, a.ingestUsers, a.ingestPerUser, 'few');
     const many = await measureIngest(store, a, a.manyUsers, a.manyPerUser, 'many');
     const at = (L: number) => results.find((r) => r.L === L);
@@ -253,9 +272,10 @@ async function main(): Promise<void> {
         ...SDIM,
         candidates: B,
         lengths: a.lengths,
-        normalize: 'l2',
+        normalize: "l2 (cosKernel, cosSoftmax); cosKernelNormalizeNone: the same tables with normalize 'none', the consistent estimator of the kernel direction",
+        writeMode: repo.config.writeMode,
         historyCap: repo.config.historyCap,
-        tablesDtype: 'f64',
+        tablesDtype: 'i32 (exact fixed point)',
         attention: 'softmax(q.x/sqrt(d)) over the full history, keys = values = behaviour embeddings, compute only',
         kernel: 'simhashKernelAttention: weights (1 - angle/pi)^tau, normalised to sum 1',
         data: 'libs/sdim syntheticUser: 5 interests per user with weights 1/(i+1), behaviours = centroid + noise of norm 0.7, unit vectors; candidates alternate near an interest / uniform on the sphere',
@@ -267,6 +287,7 @@ async function main(): Promise<void> {
       ingest,
       ingestManyUsers: many,
       isotropicControl: control,
+      realDataQuality: realData,
       targets: {
         speedupAtL1000: at(1000) ? { value: at(1000)!.speedup, target: '>= 20', pass: at(1000)!.speedup >= 20 } : null,
         sdimGrowth100to10000: at(100) && at(10_000) ? { value: round(at(10_000)!.sdimMs / at(100)!.sdimMs, 3), target: '< 1.3', pass: at(10_000)!.sdimMs / at(100)!.sdimMs < 1.3 } : { value: round(last.sdimMs / first.sdimMs, 3), note: `L=${first.L}..${last.L} only` },

@@ -28,7 +28,23 @@ export const MAX_BUCKET_COUNT = 1 << 19;
  * The grid step, 1.5e-5, is far below what matters for unit-scale embeddings.
  */
 export function snap(x: number): number {
-  return Math.floor(x * SNAP_SCALE + 0.5) / SNAP_SCALE;
+  // Multiplying by 2^-16 equals dividing by 2^16 exactly (a power of two), and is faster.
+  return Math.floor(x * SNAP_SCALE + 0.5) * SNAP_STEP;
+}
+
+const SNAP_STEP = 1 / SNAP_SCALE;
+
+/**
+ * Validates (finite, |x_k| <= MAX_ABS_COMPONENT) and snaps an embedding once, for callers that
+ * add or remove the same vector many times (addSnapped / removeSnapped).
+ */
+export function snapVector(x: Vector, out: Float64Array = new Float64Array(x.length)): Float64Array {
+  for (let k = 0; k < x.length; k++) {
+    const v = x[k];
+    if (!(Math.abs(v) <= MAX_ABS_COMPONENT)) throw new RangeError(`embedding component ${k} is ${v}; |x| must be <= ${MAX_ABS_COMPONENT}`);
+    out[k] = snap(v);
+  }
+  return out;
 }
 
 /**
@@ -69,45 +85,55 @@ export class BucketTables {
    * already known (e.g. cached with the item); otherwise they are computed from x.
    */
   add(x: Vector, signatures?: ArrayLike<number>): void {
-    this.update(x, signatures, 1);
+    this.checkDim(x);
+    this.apply(snapVector(x, this.snapped), signatures ?? this.hasher.signatures(x, this.scratch), 1);
   }
 
   /** Removes a behaviour previously added with the same vector; exact inverse of add. */
   remove(x: Vector, signatures?: ArrayLike<number>): void {
-    this.update(x, signatures, -1);
+    this.checkDim(x);
+    this.apply(snapVector(x, this.snapped), signatures ?? this.hasher.signatures(x, this.scratch), -1);
   }
 
-  private update(x: Vector, signatures: ArrayLike<number> | undefined, sign: 1 | -1): void {
-    const { d } = this.config;
-    if (x.length !== d) throw new RangeError(`vector has dimension ${x.length}, expected ${d}`);
-    const snapped = this.snapped;
-    for (let k = 0; k < d; k++) {
-      const v = x[k];
-      if (!(Math.abs(v) <= MAX_ABS_COMPONENT)) throw new RangeError(`embedding component ${k} is ${v}; |x| must be <= ${MAX_ABS_COMPONENT}`);
-      snapped[k] = sign * snap(v);
-    }
-    const sigs = signatures ?? this.hasher.signatures(x, this.scratch);
+  /** add() for a vector already passed through snapVector() (the caller guarantees it). */
+  addSnapped(snapped: Float64Array, signatures: ArrayLike<number>): void {
+    this.checkDim(snapped);
+    this.apply(snapped, signatures, 1);
+  }
+
+  /** remove() for a vector already passed through snapVector(). */
+  removeSnapped(snapped: Float64Array, signatures: ArrayLike<number>): void {
+    this.checkDim(snapped);
+    this.apply(snapped, signatures, -1);
+  }
+
+  private checkDim(x: Vector): void {
+    if (x.length !== this.config.d) throw new RangeError(`vector has dimension ${x.length}, expected ${this.config.d}`);
+  }
+
+  private apply(v: Float64Array, sigs: ArrayLike<number>, sign: 1 | -1): void {
+    const d = this.config.d;
+    const buckets = this.buckets;
     if (sigs.length !== this.groups) throw new RangeError(`expected ${this.groups} signatures, got ${sigs.length}`);
     // Validate every touched bucket before mutating anything, so a failure leaves the tables intact.
     for (let j = 0; j < this.groups; j++) {
       const c = sigs[j];
-      if (!(c >= 0 && c < this.buckets) || !Number.isInteger(c)) throw new RangeError(`signature ${j} is ${c}`);
-      const count = this.counts[j * this.buckets + c];
-      if (sign < 0 && count === 0) throw new RangeError(`remove from an empty bucket (group ${j}, signature ${c}): behaviour was not added`);
-      if (sign > 0 && count >= MAX_BUCKET_COUNT) throw new RangeError(`bucket holds ${count} behaviours, the maximum`);
+      if (!(c >= 0 && c < buckets && (c | 0) === c)) throw new RangeError(`signature ${j} is ${c}`);
+      const count = this.counts[j * buckets + c];
+      if (sign < 0 ? count === 0 : count >= MAX_BUCKET_COUNT) {
+        throw new RangeError(sign < 0 ? `remove from an empty bucket (group ${j}, signature ${c}): behaviour was not added` : `bucket holds ${count} behaviours, the maximum`);
+      }
     }
     const sums = this.sums;
     for (let j = 0; j < this.groups; j++) {
-      const b = j * this.buckets + sigs[j];
+      const b = j * buckets + sigs[j];
       const count = (this.counts[b] += sign);
       const base = b * d;
-      if (count === 0) {
-        // Exact arithmetic makes this a no-op after matching adds/removes; it also heals a remove
-        // of a vector that differs from the one added.
-        sums.fill(0, base, base + d);
-      } else {
-        for (let k = 0; k < d; k++) sums[base + k] += snapped[k];
-      }
+      // count 0: exact arithmetic makes the sum 0 anyway after matching adds/removes; zeroing also
+      // heals a remove of a vector that differs from the one added.
+      if (count === 0) sums.fill(0, base, base + d);
+      else if (sign > 0) for (let k = 0; k < d; k++) sums[base + k] += v[k];
+      else for (let k = 0; k < d; k++) sums[base + k] -= v[k];
     }
   }
 

@@ -60,26 +60,30 @@ function layout(n: number, d: number, dtype: SumsDtype) {
   return { countsOffset, sumsOffset, byteLength };
 }
 
-/** True when every sum is an integer multiple of 2^-16 with |sum| < 2^15 (exact as 'i32'). */
-export function fitsFixedPoint(sums: Float64Array): boolean {
-  for (let i = 0; i < sums.length; i++) {
-    const v = sums[i] * FIXED_SCALE;
-    if (!(v < I32_LIMIT && v >= -I32_LIMIT) || Math.floor(v) !== v) return false;
+/** True when every sum of a non-empty bucket is an integer multiple of 2^-16 with |sum| < 2^15 (exact as 'i32'). */
+export function fitsFixedPoint(t: BucketTables): boolean {
+  const d = t.config.d;
+  for (let b = 0; b < t.counts.length; b++) {
+    if (t.counts[b] === 0) continue;
+    for (let i = b * d; i < (b + 1) * d; i++) {
+      const v = t.sums[i] * FIXED_SCALE;
+      if (!(v < I32_LIMIT && v >= -I32_LIMIT) || Math.floor(v) !== v) return false;
+    }
   }
   return true;
 }
 
 export function encodeTables(t: BucketTables, options: EncodeOptions = {}): Buffer {
   const want = options.dtype ?? 'auto';
-  const dtype: SumsDtype = want === 'auto' ? (fitsFixedPoint(t.sums) ? 'i32' : 'f64') : want;
-  if (dtype === 'i32' && want === 'i32' && !fitsFixedPoint(t.sums)) throw new RangeError('a sum does not fit the int32 fixed-point encoding (|sum| >= 2^15 or off the 2^-16 grid)');
+  const dtype: SumsDtype = want === 'auto' ? (fitsFixedPoint(t) ? 'i32' : 'f64') : want;
+  if (dtype === 'i32' && want === 'i32' && !fitsFixedPoint(t)) throw new RangeError('a sum does not fit the int32 fixed-point encoding (|sum| >= 2^15 or off the 2^-16 grid)');
   const { seed, m, tau, d } = t.config;
-  const idx: number[] = [];
-  for (let b = 0; b < t.counts.length; b++) if (t.counts[b] > 0) idx.push(b);
-  const n = idx.length;
+  let n = 0;
+  for (let b = 0; b < t.counts.length; b++) if (t.counts[b] > 0) n++;
   const { countsOffset, sumsOffset, byteLength } = layout(n, d, dtype);
-  // Buffer.alloc (not allocUnsafe) gives a zero-filled buffer of its own, 8-byte aligned.
-  const buf = Buffer.alloc(byteLength);
+  // A buffer of its own (offset 0), so the typed views below are aligned; zero-filled padding.
+  const ab = new ArrayBuffer(byteLength);
+  const buf = Buffer.from(ab);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt8(FORMAT_VERSION, 4);
   buf.writeUInt8(DTYPE_CODE[dtype], 5);
@@ -88,17 +92,29 @@ export function encodeTables(t: BucketTables, options: EncodeOptions = {}): Buff
   buf.writeUInt16LE(d, 10);
   buf.writeUInt32LE(seed, 12);
   buf.writeUInt32LE(n, 16);
-  const sums = dtype === 'f32' ? new Float32Array(n * d) : dtype === 'i32' ? new Int32Array(n * d) : new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const b = idx[i];
-    buf.writeUInt16LE(b, HEADER_BYTES + 2 * i);
-    buf.writeUInt32LE(t.counts[b], countsOffset + 4 * i);
-    if (dtype === 'i32') for (let k = 0; k < d; k++) sums[i * d + k] = t.sums[b * d + k] * FIXED_SCALE;
-    else sums.set(t.sums.subarray(b * d, (b + 1) * d), i * d);
+  // Little-endian views: every platform Node supports is little-endian (checked at load below).
+  const idx = new Uint16Array(ab, HEADER_BYTES, n);
+  const counts = new Uint32Array(ab, countsOffset, n);
+  const sums = dtype === 'f32' ? new Float32Array(ab, sumsOffset, n * d) : dtype === 'i32' ? new Int32Array(ab, sumsOffset, n * d) : new Float64Array(ab, sumsOffset, n * d);
+  let i = 0;
+  for (let b = 0; b < t.counts.length; b++) {
+    if (t.counts[b] === 0) continue;
+    idx[i] = b;
+    counts[i] = t.counts[b];
+    copyRow(t.sums, b * d, sums, i * d, d, dtype === 'i32' ? FIXED_SCALE : 1);
+    i++;
   }
-  Buffer.from(sums.buffer, sums.byteOffset, sums.byteLength).copy(buf, sumsOffset);
   return buf;
 }
+
+/** One bucket row into the payload; separate monomorphic loops per target type keep this fast. */
+function copyRow(src: Float64Array, from: number, dst: Float32Array | Float64Array | Int32Array, to: number, d: number, scale: number): void {
+  if (dst instanceof Int32Array) for (let k = 0; k < d; k++) dst[to + k] = src[from + k] * scale;
+  else if (dst instanceof Float64Array) for (let k = 0; k < d; k++) dst[to + k] = src[from + k];
+  else for (let k = 0; k < d; k++) dst[to + k] = src[from + k];
+}
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('libs/sdim codec assumes a little-endian platform');
 
 export function readHeader(buf: Uint8Array): TablesHeader {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -1,7 +1,7 @@
 import { BucketTables, SdimHasher } from '../../../../libs/sdim/src';
 import { BehaviorRepositoryConfig } from './behavior.types';
 import { Entry, Head, SegmentMeta, appendToSegment, compareEntries, compareKey, decodeSegment, encodeSegment, locate, segmentFor } from './history';
-import { ItemRecord, itemSignatures } from './item-record';
+import { ItemRecord, itemSignatures, itemSnapped } from './item-record';
 import { addWeighted, settle } from './recency-embedding';
 
 /**
@@ -208,11 +208,11 @@ export function applyToTables(u: UserBatch, t: ApplyToTablesInput): boolean {
       complete = false;
       continue;
     }
-    t.tables.remove(rec.embedding, itemSignatures(rec, t.hasher, t.fingerprint));
+    t.tables.removeSnapped(itemSnapped(rec), itemSignatures(rec, t.hasher, t.fingerprint));
     addWeighted(u.head, rec.embedding, x.ts, t.halfLifeMs, -1);
   }
   for (const a of u.added) {
-    t.tables.add(a.item.embedding, itemSignatures(a.item, t.hasher, t.fingerprint));
+    t.tables.addSnapped(itemSnapped(a.item), itemSignatures(a.item, t.hasher, t.fingerprint));
     addWeighted(u.head, a.item.embedding, a.entry.ts, t.halfLifeMs, 1);
     if (a.entry.ts > u.head.newestTs) u.head.newestTs = a.entry.ts;
   }

@@ -161,6 +161,22 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.ok((await r.getTables('u1'))!.equals(await expectedTables(r, 'u1', embOfId)));
     });
 
+    it('writes the same state with one MULTI per user as with one per batch', async () => {
+      const evs = shuffle([...events('u1', 60), ...events('u2', 60), ...events('u3', 30)], 9);
+      const state = async (r: BehaviorRepository) => {
+        for (let i = 0; i < evs.length; i += 40) await r.applyBehaviors(evs.slice(i, i + 40));
+        const out = [];
+        for (const u of ['u1', 'u2', 'u3']) out.push(await r.getTablesBlob(u), await r.getHistory(u, 1000), await r.getEmbedding(u));
+        for (const u of ['u1', 'u2', 'u3']) await r.deleteUser(u);
+        return out;
+      };
+      const perUser = repo({ historyCap: 50, segmentSize: 8, writeMode: 'user' });
+      await seedItems(perUser);
+      const a = await state(perUser);
+      const b = await state(repo({ historyCap: 50, segmentSize: 8, writeMode: 'batch' }));
+      assert.deepEqual(a, b);
+    });
+
     it('caps the history, evicting the oldest by event time, and keeps tables exact', async () => {
       const r = repo({ historyCap: 10, segmentSize: 3 });
       await seedItems(r);

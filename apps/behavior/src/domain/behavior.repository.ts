@@ -172,6 +172,12 @@ export class BehaviorRepository {
     // Read 3: embedding versions of evicted entries not already at hand.
     const versions = new Map<string, ItemRecord | null>();
     for (const [id, rec] of items) if (rec) versions.set(versionKey(id, rec.version), rec);
+    for (const w of work) {
+      for (const x of w.u.evicted) {
+        const rec = this.items.peek(x.itemId, now);
+        if (rec && rec.version === x.ver) versions.set(versionKey(x.itemId, x.ver), rec);
+      }
+    }
     const need = new Map<string, [string, number]>();
     for (const w of work) for (const x of w.u.evicted) if (!versions.has(versionKey(x.itemId, x.ver))) need.set(versionKey(x.itemId, x.ver), [x.itemId, x.ver]);
     if (need.size) {
@@ -182,7 +188,8 @@ export class BehaviorRepository {
     }
 
     // Compute and write, one MULTI per user.
-    const writes: { userId: string; stamp: number; tables: BucketTables; done: Promise<unknown> }[] = [];
+    const writes: { userId: string; stamp: number; tables: BucketTables; done?: Promise<unknown> }[] = [];
+    const shared = this.config.writeMode === 'batch' ? this.store.transaction() : undefined;
     for (const w of work) {
       const { u } = w;
       result.duplicates += u.duplicates;
@@ -197,14 +204,15 @@ export class BehaviorRepository {
       }
       const complete = applyToTables(u, { tables, hasher: this.hasher, fingerprint: this.fingerprint, halfLifeMs: this.config.halfLifeMs, versions });
       if (!complete || repair.has(u.userId)) result.rebuilt.push(u.userId);
-      const tx = this.store.transaction();
+      const tx = shared ?? this.store.transaction();
       const stamp = this.writeUser(tx, u.userId, u.head, tables);
       for (const id of u.dirty) tx.set(K.segment(u.userId, id), segmentBytes(u.segments.get(id)!));
       for (const id of u.removedSegments) tx.del(K.segment(u.userId, id));
-      writes.push({ userId: u.userId, stamp, tables, done: tx.exec() });
+      writes.push({ userId: u.userId, stamp, tables, done: shared ? undefined : tx.exec() });
     }
     // A user whose write failed stays out of the cache: its next batch reads the stored state.
-    const settled = await Promise.allSettled(writes.map((x) => x.done));
+    const all = shared && writes.length ? shared.exec() : undefined;
+    const settled = await Promise.allSettled(writes.map((x) => x.done ?? all));
     settled.forEach((r, i) => r.status === 'fulfilled' && this.userCache.set(writes[i].userId, { stamp: writes[i].stamp, tables: writes[i].tables }));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -329,11 +337,13 @@ export class BehaviorRepository {
 
 function eventProblem(e: BehaviorInput, ts: number | undefined): string | undefined {
   if (!e || typeof e !== 'object') return 'event must be an object';
+  // A UTF-16 string of n units has at most 3n UTF-8 bytes: measure only strings that could be too long.
+  const tooLong = (v: string, max: number) => v.length * 3 > max && Buffer.byteLength(v) > max;
   for (const f of ['eventId', 'userId', 'itemId'] as const) {
     if (typeof e[f] !== 'string' || e[f].length === 0) return `${f} must be a non-empty string`;
-    if (Buffer.byteLength(e[f]) > MAX_ID_BYTES) return `${f} longer than ${MAX_ID_BYTES} bytes`;
+    if (tooLong(e[f], MAX_ID_BYTES)) return `${f} longer than ${MAX_ID_BYTES} bytes`;
   }
-  if (typeof e.type !== 'string' || e.type.length === 0 || Buffer.byteLength(e.type) > MAX_TYPE_BYTES) return `type must be a string of 1..${MAX_TYPE_BYTES} bytes`;
+  if (typeof e.type !== 'string' || e.type.length === 0 || tooLong(e.type, MAX_TYPE_BYTES)) return `type must be a string of 1..${MAX_TYPE_BYTES} bytes`;
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) return 'ts (or timestamp) must be a finite epoch-ms number >= 0';
   return undefined;
 }

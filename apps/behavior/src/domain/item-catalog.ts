@@ -4,7 +4,6 @@ import { behaviorKeys as K } from './behavior-keys';
 import { BehaviorRepositoryConfig, ItemInput, UpsertItemResult } from './behavior.types';
 import { MAX_ID_BYTES } from './history';
 import { ItemRecord, decodeItem, encodeItem, sameEmbedding } from './item-record';
-import { Lru } from './lru';
 
 /**
  * Item embeddings as the behavior service knows them, with versions, and a short-lived cache of
@@ -13,7 +12,9 @@ import { Lru } from './lru';
  * version, so its eviction still removes exactly what was added.
  */
 export class ItemCatalog {
-  private readonly cache: Lru<string, { rec: ItemRecord; until: number }>;
+  /** Insertion-ordered map with FIFO eviction: a hit costs one Map lookup (items are read far more than written). */
+  private readonly cache = new Map<string, { rec: ItemRecord; until: number }>();
+  private readonly capacity: number;
 
   constructor(
     private readonly store: StateStore,
@@ -21,7 +22,7 @@ export class ItemCatalog {
     private readonly hasher: SdimHasher,
     private readonly fingerprint: number,
   ) {
-    this.cache = new Lru(config.itemCacheMs > 0 ? config.itemCacheSize : 0);
+    this.capacity = config.itemCacheMs > 0 ? config.itemCacheSize : 0;
   }
 
   /** A fresh cached record, if any. */
@@ -36,7 +37,10 @@ export class ItemCatalog {
   }
 
   remember(rec: ItemRecord, now = Date.now()): void {
-    if (this.config.itemCacheMs > 0) this.cache.set(rec.itemId, { rec, until: now + this.config.itemCacheMs });
+    if (this.capacity <= 0) return;
+    this.cache.delete(rec.itemId);
+    this.cache.set(rec.itemId, { rec, until: now + this.config.itemCacheMs });
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value as string);
   }
 
   /** Decodes a stored record and caches it. */

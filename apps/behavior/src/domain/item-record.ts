@@ -1,4 +1,4 @@
-import { SdimConfig, SdimHasher } from '../../../../libs/sdim/src';
+import { SdimConfig, SdimHasher, snapVector } from '../../../../libs/sdim/src';
 
 /**
  * Binary item record, stored at stateKeys.item(id) (current version) and at itemVersionKey(id, v)
@@ -25,6 +25,8 @@ export interface ItemRecord {
   group: string;
   fingerprint: number;
   signatures: Uint8Array;
+  /** The embedding on the tables' 2^-16 grid, computed once per decoded record (not stored). */
+  snapped?: Float64Array;
 }
 
 const FORMAT = 1;
@@ -83,6 +85,11 @@ export function decodeItem(itemId: string, buf: Buffer): ItemRecord {
 export function itemSignatures(r: ItemRecord, hasher: SdimHasher, fingerprint: number): ArrayLike<number> {
   if (r.fingerprint === fingerprint && r.signatures.length === hasher.groups) return r.signatures;
   return hasher.signatures(r.embedding);
+}
+
+/** The item's embedding as it enters the tables (validated and snapped once, then reused). */
+export function itemSnapped(r: ItemRecord): Float64Array {
+  return (r.snapped ??= snapVector(r.embedding));
 }
 
 export function sameEmbedding(a: Float32Array, b: Float32Array): boolean {

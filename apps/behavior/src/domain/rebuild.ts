@@ -4,7 +4,7 @@ import { versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { BehaviorRepositoryConfig } from './behavior.types';
 import { Entry, Head, compareEntries, emptyHead } from './history';
-import { ItemRecord, decodeItem, itemSignatures } from './item-record';
+import { ItemRecord, decodeItem, itemSignatures, itemSnapped } from './item-record';
 import { addWeighted } from './recency-embedding';
 
 export interface RebuildPlan {
@@ -65,7 +65,7 @@ export async function rebuildUserState(
   head.nextSegId = old.nextSegId;
   const tables = new BucketTables(hasher);
   for (const { e, rec } of kept) {
-    tables.add(rec.embedding, itemSignatures(rec, hasher, fingerprint));
+    tables.addSnapped(itemSnapped(rec), itemSignatures(rec, hasher, fingerprint));
     head.total++;
     addWeighted(head, rec.embedding, e.ts, config.halfLifeMs, 1);
     if (e.ts > head.newestTs) head.newestTs = e.ts;
