@@ -1,4 +1,4 @@
-import { l2sq } from './vector-math';
+import type { SimdMemory } from './simd-memory';
 
 export interface KmeansOptions {
   k: number;
@@ -19,62 +19,102 @@ export interface KmeansResult {
   counts: Uint32Array;
 }
 
+/** Members are scored against the centres in chunks of this many rows (copied into SIMD memory). */
+const CHUNK = 2048;
+
 /**
  * k-means with a size penalty in the assignment (SPTAG's balanced k-means): a point goes to the
  * cluster minimising d(x, c_j) + lambda * size_j, with sizes from the previous pass, so big
  * clusters shed their boundary points to smaller neighbours and posting lists come out even.
  *
- * data holds points of `dim` floats; members are the row indices to cluster.
+ * data holds points of `dim` floats; members are the row indices to cluster. Distances run in
+ * the SIMD kernels: the training sample is copied into `sm` once, members stream through in chunks.
  */
-export function balancedKmeans(data: Float32Array, dim: number, members: Uint32Array, opts: KmeansOptions): KmeansResult {
+export function balancedKmeans(data: Float32Array, dim: number, members: Uint32Array, opts: KmeansOptions, sm: SimdMemory): KmeansResult {
   const n = members.length;
   const k = Math.max(1, Math.min(opts.k, n));
   const sample = pickSample(members, Math.max(k, opts.trainSample), opts.rand);
-  const centroids = initPlusPlus(data, dim, sample, k, opts.rand);
-  const sums = new Float64Array(k * dim);
-  let counts = new Uint32Array(k);
-  let lambda = 0;
-  const sAssign = new Uint32Array(sample.length);
-  for (let it = 0; it < opts.iters; it++) {
-    const newCounts = new Uint32Array(k);
-    const meanDist = assignAll(data, dim, sample, centroids, k, counts, lambda, sAssign, newCounts);
-    recomputeMeans(data, dim, sample, sAssign, k, newCounts, sums, centroids);
-    reseedEmpty(data, dim, sample, sAssign, newCounts, centroids, opts.rand);
-    counts = newCounts;
-    lambda = (opts.balanceFactor * meanDist) / (sample.length / k);
+  const S = sample.length;
+  const rowBytes = dim * 4;
+  const samplePtr = sm.alloc(S * rowBytes);
+  const cPtr = sm.alloc(k * rowBytes);
+  const outPtr = sm.alloc(k * Math.max(S, CHUNK) * 4);
+  const chunkPtr = sm.alloc(Math.min(CHUNK, n) * rowBytes);
+  try {
+    copyRows(sm, data, dim, sample, 0, S, samplePtr);
+    initPlusPlus(sm, data, dim, sample, k, opts.rand, samplePtr, cPtr, outPtr);
+    const centroids = sm.f32().slice(cPtr >> 2, (cPtr >> 2) + k * dim);
+    const sums = new Float64Array(k * dim);
+    let counts = new Uint32Array(k);
+    let lambda = 0;
+    const sAssign = new Uint32Array(S);
+    for (let it = 0; it < opts.iters; it++) {
+      const newCounts = new Uint32Array(k);
+      scoreRows(sm, cPtr, k, samplePtr, S, dim, outPtr);
+      const meanDist = pickClusters(sm, outPtr, S, k, counts, lambda, sAssign, 0, newCounts);
+      recomputeMeans(data, dim, sample, sAssign, k, newCounts, sums, centroids);
+      reseedEmpty(data, dim, sample, sAssign, newCounts, centroids, opts.rand);
+      sm.f32().set(centroids, cPtr >> 2);
+      counts = newCounts;
+      lambda = (opts.balanceFactor * meanDist) / (S / k);
+    }
+    // Final pass over every member with the trained centres and the same per-fraction penalty.
+    const assign = new Uint32Array(n);
+    const finalCounts = new Uint32Array(k);
+    const scale = S / n;
+    const scaled = new Uint32Array(k);
+    for (let j = 0; j < k; j++) scaled[j] = Math.round(counts[j] / scale);
+    for (let s = 0; s < n; s += CHUNK) {
+      const c = Math.min(CHUNK, n - s);
+      copyRows(sm, data, dim, members, s, c, chunkPtr);
+      scoreRows(sm, cPtr, k, chunkPtr, c, dim, outPtr);
+      pickClusters(sm, outPtr, c, k, scaled, lambda * scale, assign, s, finalCounts);
+    }
+    recomputeMeans(data, dim, members, assign, k, finalCounts, sums, centroids);
+    return { k, assign, centroids, counts: finalCounts };
+  } finally {
+    sm.free(chunkPtr);
+    sm.free(outPtr);
+    sm.free(cPtr);
+    sm.free(samplePtr);
   }
-  if (opts.iters === 0) lambda = 0;
-  // Final pass over every member with the trained centres and the sample's size penalty,
-  // scaled to the member count so the penalty per "fraction of the node" stays the same.
-  const assign = new Uint32Array(n);
-  const finalCounts = new Uint32Array(k);
-  const scale = sample.length / n;
-  const scaled = new Uint32Array(k);
-  for (let j = 0; j < k; j++) scaled[j] = Math.round(counts[j] / scale);
-  assignAll(data, dim, members, centroids, k, scaled, lambda * scale, assign, finalCounts);
-  recomputeMeans(data, dim, members, assign, k, finalCounts, sums, centroids);
-  return { k, assign, centroids, counts: finalCounts };
 }
 
-function assignAll(
-  data: Float32Array,
-  dim: number,
-  rows: Uint32Array,
-  centroids: Float32Array,
+function copyRows(sm: SimdMemory, data: Float32Array, dim: number, rows: Uint32Array, from: number, count: number, ptr: number): void {
+  const f = sm.f32();
+  let at = ptr >> 2;
+  for (let i = 0; i < count; i++, at += dim) {
+    const off = rows[from + i] * dim;
+    for (let t = 0; t < dim; t++) f[at + t] = data[off + t];
+  }
+}
+
+/** out[j * count + i] = |row_i - c_j|^2 for the k centres at cPtr. */
+function scoreRows(sm: SimdMemory, cPtr: number, k: number, rowsPtr: number, count: number, dim: number, outPtr: number): void {
+  for (let j = 0; j < k; j++) sm.k.l2_rows(cPtr + j * dim * 4, rowsPtr, count, dim * 4, dim, outPtr + j * count * 4);
+}
+
+/** Assigns rows by penalised distance; returns the mean unpenalised distance. */
+function pickClusters(
+  sm: SimdMemory,
+  outPtr: number,
+  count: number,
   k: number,
   prevCounts: Uint32Array,
   lambda: number,
   out: Uint32Array,
+  outOff: number,
   outCounts: Uint32Array,
 ): number {
+  const f = sm.f32();
+  const o = outPtr >> 2;
   let sumDist = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const off = rows[i] * dim;
+  for (let i = 0; i < count; i++) {
     let best = 0;
     let bestCost = Infinity;
     let bestDist = 0;
     for (let j = 0; j < k; j++) {
-      const d = l2sq(data, off, centroids, j * dim, dim);
+      const d = f[o + j * count + i];
       const cost = d + lambda * prevCounts[j];
       if (cost < bestCost) {
         bestCost = cost;
@@ -82,11 +122,11 @@ function assignAll(
         bestDist = d;
       }
     }
-    out[i] = best;
+    out[outOff + i] = best;
     outCounts[best]++;
     sumDist += bestDist;
   }
-  return rows.length > 0 ? sumDist / rows.length : 0;
+  return count > 0 ? sumDist / count : 0;
 }
 
 function recomputeMeans(
@@ -153,20 +193,33 @@ function pickSample(members: Uint32Array, size: number, rand: () => number): Uin
   return copy.subarray(0, size);
 }
 
-/** k-means++ seeding (D^2 sampling) on the sample. */
-function initPlusPlus(data: Float32Array, dim: number, rows: Uint32Array, k: number, rand: () => number): Float32Array {
-  const centroids = new Float32Array(k * dim);
+/** k-means++ seeding (D^2 sampling) on the sample, centres written at cPtr. */
+function initPlusPlus(
+  sm: SimdMemory,
+  data: Float32Array,
+  dim: number,
+  rows: Uint32Array,
+  k: number,
+  rand: () => number,
+  samplePtr: number,
+  cPtr: number,
+  outPtr: number,
+): void {
   const n = rows.length;
-  const first = rows[Math.floor(rand() * n)] * dim;
-  for (let t = 0; t < dim; t++) centroids[t] = data[first + t];
-  const best = new Float64Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    best[i] = l2sq(data, rows[i] * dim, centroids, 0, dim);
-    total += best[i];
-  }
-  for (let j = 1; j < k; j++) {
-    let pick = Math.floor(rand() * n);
+  const best = new Float64Array(n).fill(Infinity);
+  let pick = Math.floor(rand() * n);
+  for (let j = 0; j < k; j++) {
+    const f = sm.f32();
+    const off = rows[pick] * dim;
+    for (let t = 0; t < dim; t++) f[(cPtr >> 2) + j * dim + t] = data[off + t];
+    sm.k.l2_rows(cPtr + j * dim * 4, samplePtr, n, dim * 4, dim, outPtr);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const d = f[(outPtr >> 2) + i];
+      if (d < best[i]) best[i] = d;
+      total += best[i];
+    }
+    pick = Math.floor(rand() * n);
     if (total > 0) {
       let r = rand() * total;
       for (let i = 0; i < n; i++) {
@@ -177,14 +230,5 @@ function initPlusPlus(data: Float32Array, dim: number, rows: Uint32Array, k: num
         }
       }
     }
-    const off = rows[pick] * dim;
-    for (let t = 0; t < dim; t++) centroids[j * dim + t] = data[off + t];
-    total = 0;
-    for (let i = 0; i < n; i++) {
-      const d = l2sq(data, rows[i] * dim, centroids, j * dim, dim);
-      if (d < best[i]) best[i] = d;
-      total += best[i];
-    }
   }
-  return centroids;
 }

@@ -26,6 +26,8 @@ export interface GraphOptions {
 
 const NONE = 0xffffffff;
 const MAX_LEVEL = 16;
+/** Minimum fill of a node's links (fraction of the level's maximum), see selectHeuristic. */
+const KEEP_PRUNED = 0.5;
 
 export class CentroidGraph {
   readonly m: number;
@@ -62,6 +64,7 @@ export class CentroidGraph {
   private scratchD = new Float64Array(128);
   private scratchN = new Uint32Array(128);
   private retiredCount = 0;
+  private pruned = new Uint32Array(0);
 
   constructor(
     readonly dim: number,
@@ -78,6 +81,7 @@ export class CentroidGraph {
     this.cap = Math.max(8, initialCapacity);
     this.vecPtr = sm.alloc(this.cap * dim * 4);
     this.scratchCap = Math.max(this.m0 + 1, this.efConstruction + 1);
+    this.pruned = new Uint32Array(this.m0 + 1);
     this.qPtr = sm.alloc(dim * 4);
     this.idsPtr = sm.alloc(this.scratchCap * 4);
     this.distPtr = sm.alloc(this.scratchCap * 4);
@@ -387,12 +391,17 @@ export class CentroidGraph {
 
   /**
    * HNSW neighbour heuristic over candidates sorted by distance to the base node: keep c unless
-   * an already kept s is nearer to c than the base is (keeps links spread in all directions).
+   * an already kept s is nearer to c than the base is (keeps links spread in all directions);
+   * then top up with the nearest pruned candidates to at least max * KEEP_PRUNED links (the
+   * HNSW paper's keepPrunedConnections). Balanced k-means centroids sit on a near-lattice where
+   * the pure heuristic keeps ~4 links and left 12% of the nodes with no in-link at all.
    */
   private selectHeuristic(cands: Uint32Array, dists: Float64Array, count: number, max: number, out: Uint32Array): number {
     let kept = 0;
     const ids = this.idsPtr >> 2;
     const dd = this.distPtr >> 2;
+    const pruned = this.pruned;
+    let nPruned = 0;
     for (let i = 0; i < count && kept < max; i++) {
       const c = cands[i];
       const dc = dists[i];
@@ -408,7 +417,10 @@ export class CentroidGraph {
         }
       }
       if (good) out[kept++] = c;
+      else if (nPruned < pruned.length) pruned[nPruned++] = c;
     }
+    const floor = Math.ceil(max * KEEP_PRUNED);
+    for (let i = 0; i < nPruned && kept < floor; i++) out[kept++] = pruned[i];
     return kept;
   }
 
@@ -493,8 +505,9 @@ export class CentroidGraph {
     this.labelNode = ln;
   }
 
+  /** x1.25: the vectors sit in SIMD memory, where a freed block only serves later allocations. */
   private grow(): void {
-    const cap = this.cap * 2;
+    const cap = Math.ceil(this.cap * 1.25) + 8;
     const grow = <T extends Uint32Array | Uint8Array>(a: T, mk: (n: number) => T, per: number): T => {
       const b = mk(cap * per);
       b.set(a);

@@ -1,4 +1,5 @@
 import { balancedKmeans } from './balanced-kmeans';
+import { SimdMemory } from './simd-memory';
 import { seededRandom } from './vector-math';
 
 export interface HierarchyOptions {
@@ -26,6 +27,8 @@ export interface Hierarchy {
  */
 export function hierarchicalClustering(data: Float32Array, dim: number, n: number, opts: HierarchyOptions): Hierarchy {
   const rand = seededRandom(opts.seed);
+  // A build-only SIMD memory (k-means sample and chunks): dropped with this function's frame.
+  const sm = new SimdMemory();
   const leaf = Math.max(1, n / Math.max(1, opts.targetLeaves));
   const maxLeaf = Math.max(1, Math.floor(leaf * 1.5));
   let leafCount = 0;
@@ -62,7 +65,7 @@ export function hierarchicalClustering(data: Float32Array, dim: number, n: numbe
       balanceFactor: opts.balanceFactor,
       trainSample: opts.trainSample,
       rand,
-    });
+    }, sm);
     const children = splitByAssign(members, r.assign, r.k, r.counts);
     if (children.some((c) => c.length === members.length)) {
       // No progress (duplicates): cut into k equal chunks so the recursion terminates.

@@ -175,7 +175,13 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
     if (count === 0) graph.retire(l);
     if ((l & 1023) === 0) progress(0.9 + (0.1 * l) / lists, 'writing postings');
   }
-  for (const l of overfull) splitList(core, l);
+  // Lists whose primaries alone exceed the cap: split until every part fits.
+  while (overfull.length > 0) {
+    const l = overfull.pop() as number;
+    const before = store.listCount;
+    splitList(core, l);
+    for (const x of [l, before]) if (x < store.listCount && store.length(x) > p.postingCap) overfull.push(x);
+  }
   progress(1, 'done');
   routing = stored = new Float32Array(0);
   return core;

@@ -145,7 +145,7 @@ export function splitList(core: SpannCore, list: number): void {
     balanceFactor: params.balanceFactor,
     trainSample: n,
     rand: core.rand,
-  });
+  }, core.sm);
   let assign = km.assign;
   let centroids = km.centroids;
   if (km.k < 2 || km.counts[0] === 0 || km.counts[1] === 0) {
