@@ -5,7 +5,7 @@
 //                  started through ops/infra-up.sh first (idempotent: reused when already up).
 // Usage: node scripts/run-tests.mjs [--unit] [filter-substring...]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -40,10 +40,23 @@ if (files.some((f) => f.endsWith('.int-spec.js'))) {
   env.TEST_REDIS_URL ??= vars[2];
 }
 
+// The offline training side (Python): its venv is created (idempotently) for the pytest suite and for
+// the end-to-end spec that trains a model, exports it to ONNX and serves it from Node.
+const trainingSetup = join(root, 'ops/training/setup-venv.sh');
+let pytestStatus = 0;
+if (!unitOnly && existsSync(trainingSetup)) {
+  execFileSync('bash', [trainingSetup], { stdio: 'inherit' });
+  env.TRAINING_PYTHON ??= join(root, '.venv-training/bin/python');
+  if (filters.length === 0) {
+    const py = spawnSync(env.TRAINING_PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'ops/training'], { stdio: 'inherit', env, cwd: root });
+    pytestStatus = py.status ?? 1;
+  }
+}
+
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env,
   cwd: root,
 });
-process.exit(r.status ?? 1);
+process.exit((r.status ?? 1) || pytestStatus);
