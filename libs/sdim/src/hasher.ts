@@ -51,6 +51,8 @@ export class SdimHasher {
   /** Buckets per signature group: 2^tau. */
   readonly buckets: number;
   readonly r: Float64Array;
+  private readonly xd: Float64Array;
+  private readonly codeScratch: Uint8Array;
 
   constructor(config: SdimConfig) {
     validateConfig(config);
@@ -58,18 +60,45 @@ export class SdimHasher {
     this.groups = config.m / config.tau;
     this.buckets = 1 << config.tau;
     this.r = hyperplanes(config);
+    this.xd = new Float64Array(config.d);
+    this.codeScratch = new Uint8Array(config.m);
   }
 
   /** The m codes (0/1) of x. */
-  codes(x: Vector): Uint8Array {
+  codes(x: Vector, out: Uint8Array = new Uint8Array(this.config.m)): Uint8Array {
     this.checkDim(x);
     const { m, d } = this.config;
     const r = this.r;
-    const out = new Uint8Array(m);
-    for (let i = 0; i < m; i++) {
+    const xd = this.xd;
+    for (let k = 0; k < d; k++) xd[k] = x[k];
+    // Four hyperplanes per pass over x; each dot product is still accumulated on its own, from 0
+    // in index order, so the results are those of the plain loop (SPEC.md section 2).
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const b0 = i * d;
+      const b1 = b0 + d;
+      const b2 = b1 + d;
+      const b3 = b2 + d;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < d; k++) {
+        const v = xd[k];
+        a0 += r[b0 + k] * v;
+        a1 += r[b1 + k] * v;
+        a2 += r[b2 + k] * v;
+        a3 += r[b3 + k] * v;
+      }
+      out[i] = a0 > 0 ? 1 : 0;
+      out[i + 1] = a1 > 0 ? 1 : 0;
+      out[i + 2] = a2 > 0 ? 1 : 0;
+      out[i + 3] = a3 > 0 ? 1 : 0;
+    }
+    for (; i < m; i++) {
       let dot = 0;
       const base = i * d;
-      for (let k = 0; k < d; k++) dot += r[base + k] * x[k];
+      for (let k = 0; k < d; k++) dot += r[base + k] * xd[k];
       out[i] = dot > 0 ? 1 : 0;
     }
     return out;
@@ -77,17 +106,11 @@ export class SdimHasher {
 
   /** The m/tau signatures of x, each in [0, 2^tau). */
   signatures(x: Vector, out: Uint16Array = new Uint16Array(this.groups)): Uint16Array {
-    this.checkDim(x);
-    const { tau, d } = this.config;
-    const r = this.r;
+    const codes = this.codes(x, this.codeScratch);
+    const tau = this.config.tau;
     for (let j = 0; j < this.groups; j++) {
       let sig = 0;
-      for (let b = 0; b < tau; b++) {
-        const base = (j * tau + b) * d;
-        let dot = 0;
-        for (let k = 0; k < d; k++) dot += r[base + k] * x[k];
-        if (dot > 0) sig |= 1 << b;
-      }
+      for (let b = 0; b < tau; b++) sig |= codes[j * tau + b] << b;
       out[j] = sig;
     }
     return out;
