@@ -223,10 +223,14 @@ export class SpannIndex implements VectorIndex {
       if (passing <= 0) return [];
     }
     let maxLists = Math.max(1, Math.floor(options?.maxLists ?? params.maxLists));
+    let ratio = options?.maxDistRatio ?? params.maxDistRatio;
     // A filter passing a fraction s of the items probes maxLists / s lists, so that as many
-    // passing candidates are scored as an unfiltered search would score (filtered recall).
-    if (passing < ids.live) maxLists = Math.ceil((maxLists * ids.live) / passing);
-    const ratio = options?.maxDistRatio ?? params.maxDistRatio;
+    // passing candidates are scored as an unfiltered search would score (filtered recall);
+    // distance pruning would undo that, so it is off for such probes.
+    if (passing < ids.live) {
+      maxLists = Math.ceil((maxLists * ids.live) / passing);
+      ratio = Infinity;
+    }
     const ef = Math.max(options?.graphEf ?? params.graphEf, 2 * maxLists);
     const total = graph.size();
     this.heap.clear();

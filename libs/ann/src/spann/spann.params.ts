@@ -37,7 +37,10 @@ export interface SpannParams {
   maxLists: number;
   /**
    * Query-aware pruning: probe list i only if d(q, c_i) <= maxDistRatio * d(q, c_1), on squared
-   * routing distances (SPANN's (1 + eps)^2). SPTAG's default 10000 disables it.
+   * routing distances (SPANN's (1 + eps)^2). SPTAG's default 10000 disables it; 2 (eps ~0.41)
+   * cost no recall on SIFT10K (7.5 of 8 lists kept) and on the 100k x 128 mixture probed
+   * 8.7 of 16 lists at recall 0.996 (vs 0.991 for 8 unpruned lists). Not applied when a
+   * filter widened the probe.
    */
   maxDistRatio: number;
   /** A list that grows past this many entries is split in two (SPFresh-style); build truncates replicas to it. */
@@ -56,15 +59,15 @@ export interface SpannParams {
 
 export const DEFAULT_SPANN_PARAMS: SpannParams = {
   centroidRatio: 1 / 64,
-  branching: 8,
+  branching: 4,
   kmeansIters: 8,
-  balanceFactor: 0.1,
+  balanceFactor: 0.3,
   trainSample: 16384,
   replicas: 8,
   rngFactor: 1.0,
   replicaCandidates: 32,
   maxLists: 16,
-  maxDistRatio: 10000,
+  maxDistRatio: 2,
   postingCap: 256,
   graphM: 12,
   graphEfConstruction: 100,
