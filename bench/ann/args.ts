@@ -20,6 +20,8 @@ export interface BenchArgs {
   /** faiss nlist (default round(4 * sqrt(n))). */
   nlist?: number;
   skipPeers: boolean;
+  /** Which Python peers to run (default both). */
+  peers: string[];
   skipExact: boolean;
   spann: boolean;
   python: string;
@@ -33,7 +35,7 @@ export interface BenchArgs {
 const USAGE = `usage: npm run bench:ann -- (--base FILE --query FILE [--gt FILE] | --synthetic N,DIM [--queries 1000])
   [--k 10] --out FILE.json [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160]
   [--probes 1,2,4,8,16,32,64] [--nprobes 1,2,4,8,16,32,64,128] [--nlist N] [--clusters C]
-  [--skip-peers] [--skip-exact] [--no-spann] [--python bench/.venv/bin/python] [--seed 42] [--name LABEL]
+  [--skip-peers] [--peers hnswlib,faiss] [--skip-exact] [--no-spann] [--python bench/.venv/bin/python] [--seed 42] [--name LABEL]
   [--runs 3] [--min-queries 1000]`;
 
 function list(v: string, flag: string): number[] {
@@ -59,6 +61,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     probes: [1, 2, 4, 8, 16, 32, 64],
     nprobes: [1, 2, 4, 8, 16, 32, 64, 128],
     skipPeers: false,
+    peers: ['hnswlib', 'faiss'],
     skipExact: false,
     spann: true,
     python: process.env.BENCH_PYTHON ?? 'bench/.venv/bin/python',
@@ -93,6 +96,7 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--nprobes': a.nprobes = list(val(), flag); break;
       case '--nlist': a.nlist = int(val(), flag); break;
       case '--skip-peers': a.skipPeers = true; break;
+      case '--peers': a.peers = val().split(',').filter((x) => x === 'hnswlib' || x === 'faiss'); break;
       case '--skip-exact': a.skipExact = true; break;
       case '--spann': a.spann = true; break;
       case '--no-spann': a.spann = false; break;

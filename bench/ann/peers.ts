@@ -32,6 +32,7 @@ export async function runPeers(a: BenchArgs, files: { base: string; query: strin
     '--seed', String(a.seed),
     '--runs', String(a.runs),
     '--min-queries', String(a.minQueries),
+    '--only', a.peers.join(','),
   ];
   // One thread for BLAS/OpenMP inside faiss and numpy: queries are measured single-threaded.
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
