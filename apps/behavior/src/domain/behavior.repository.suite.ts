@@ -81,11 +81,12 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
         { itemId: 'b', embedding: [1, 2, 3] },
         { itemId: '', embedding: embeddingOf(1) },
         { itemId: 'c', embedding: [NaN, 0, 0, 0, 0, 0, 0, 0] },
-        { itemId: 'd', embedding: [1.5, 0, 0, 0, 0, 0, 0, 0] },
+        { itemId: 'd', embedding: [2000, 0, 0, 0, 0, 0, 0, 0] },
       ]);
       assert.deepEqual(bad.map((x) => x.status), ['rejected', 'rejected', 'rejected', 'rejected']);
-      assert.match(bad[3].reason!, /\|x\| <= 1/);
-      assert.throws(() => repo({ historyCap: 40_000 }), /32768/);
+      assert.match(bad[3].reason!, /\|x\| <= 1024/);
+      assert.equal((await repo({ embeddingBound: 1 }).upsertItem({ itemId: 'e', embedding: [1.5, 0, 0, 0, 0, 0, 0, 0] })).status, 'rejected');
+      assert.throws(() => repo({ historyCap: 600_000 }), /at most 524288/);
       assert.match(bad[0].reason!, /dimension 8/);
       const a = await r.getItem('a');
       assert.equal(a!.version, 2);
@@ -243,6 +244,23 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       const want2 = new BucketTables(r.hasher);
       for (const x of [embeddingOf(50), embeddingOf(50), embeddingOf(1), embeddingOf(2), embeddingOf(2), embeddingOf(2)]) want2.add(x);
       assert.ok((await r.getTables('u1'))!.equals(want2));
+    });
+
+    it('stores the tables as int32 fixed point, or float64 once a bucket sum leaves the int32 range', async () => {
+      const r = repo();
+      await r.upsertItems([
+        { itemId: 'small', embedding: embeddingOf(1) },
+        { itemId: 'big', embedding: [900, -900, 5, 0, 0, 0, 0, 1] },
+      ]);
+      await r.applyBehaviors(Array.from({ length: 30 }, (_, i) => ({ eventId: `s${i}`, userId: 'u1', itemId: 'small', type: 'click', ts: i })));
+      assert.equal(readHeader((await r.getTablesBlob('u1'))!).dtype, 'i32');
+      // 40 x 900 = 36,000 >= 2^15 in one bucket.
+      await r.applyBehaviors(Array.from({ length: 40 }, (_, i) => ({ eventId: `b${i}`, userId: 'u1', itemId: 'big', type: 'click', ts: 100 + i })));
+      assert.equal(readHeader((await r.getTablesBlob('u1'))!).dtype, 'f64');
+      assert.ok((await r.getTables('u1'))!.equals(await expectedTables(r, 'u1', (id) => (id === 'small' ? embeddingOf(1) : Float32Array.from([900, -900, 5, 0, 0, 0, 0, 1])))));
+      const q = [embeddingOf(1), Float32Array.from([1, -1, 0, 0, 0, 0, 0, 0])];
+      const want = (await r.getTables('u1'))!.interestBatch(q);
+      (await r.interest('u1', q)).forEach((row, i) => assert.deepEqual(row, want.subarray(i * D, (i + 1) * D)));
     });
 
     it('never writes from stale cached tables when another writer changed the user', async () => {

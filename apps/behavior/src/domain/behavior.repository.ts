@@ -226,7 +226,7 @@ export class BehaviorRepository {
     do head.stamp = (Math.random() * 0x100000000) >>> 0;
     while (head.stamp === previous || head.stamp === 0);
     tx.set(K.head(userId), encodeHead(head));
-    // 'auto' is int32 fixed point under the config invariant (historyCap * embeddingBound < 2^15).
+    // 'auto': int32 fixed point when every sum fits (|sum| < 2^15), float64 otherwise; both exact.
     tx.set(K.tables(userId), encodeTables(tables, { dtype: 'auto' }));
     const mean = head.total > 0 && head.weight > 0 ? Float32Array.from(head.sum, (v) => v / head.weight) : null;
     if (mean) tx.set(K.embedding(userId), encodeFloat32(mean));

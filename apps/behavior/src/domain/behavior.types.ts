@@ -1,4 +1,4 @@
-import type { SdimConfig } from '../../../../libs/sdim/src';
+import { MAX_ABS_COMPONENT, MAX_BUCKET_COUNT, type SdimConfig } from '../../../../libs/sdim/src';
 
 /**
  * A behaviour as the repository takes it. `ts` is the event time (epoch ms); events straight from
@@ -37,9 +37,10 @@ export interface BehaviorRepositoryConfig {
   /** Entries per history segment blob. Default 256. */
   segmentSize: number;
   /**
-   * Largest |component| accepted in an item embedding. Default 1 (e.g. L2-normalised embeddings).
-   * historyCap * embeddingBound < 2^15 guarantees that every bucket sum fits the exact int32
-   * fixed-point encoding of the tables (libs/sdim codec), the compact form ranking reads.
+   * Largest |component| accepted in an item embedding. Default 1024, the limit under which the
+   * float64 bucket sums stay exact (libs/sdim snap()). The tables blob is int32 fixed point (4 bytes
+   * per value) while every bucket sum is below 2^15 in magnitude, e.g. always for |x_i| <= 1 and
+   * a cap below 32,768, and float64 (8 bytes, equally exact) otherwise; ranking reads both.
    */
   embeddingBound: number;
   /** Half-life of the recency weights of the user embedding. Default 7 days. */
@@ -78,7 +79,7 @@ export function behaviorRepositoryConfig(overrides: Partial<BehaviorRepositoryCo
     historyCap: 10_000,
     segmentSize: 256,
     halfLifeMs: 7 * 24 * 3600 * 1000,
-    embeddingBound: 1,
+    embeddingBound: MAX_ABS_COMPONENT,
     tableTypes: DEFAULT_TABLE_TYPES,
     itemCacheMs: 30_000,
     itemCacheSize: 100_000,
@@ -89,9 +90,8 @@ export function behaviorRepositoryConfig(overrides: Partial<BehaviorRepositoryCo
   if (!Number.isInteger(c.historyCap) || c.historyCap < 1) throw new RangeError(`historyCap must be a positive integer, got ${c.historyCap}`);
   if (!Number.isInteger(c.segmentSize) || c.segmentSize < 2 || c.segmentSize > 65535) throw new RangeError(`segmentSize must be in 2..65535`);
   if (!(c.halfLifeMs > 0)) throw new RangeError(`halfLifeMs must be positive`);
-  if (!(c.embeddingBound > 0) || c.historyCap * c.embeddingBound >= 2 ** 15) {
-    throw new RangeError(`historyCap * embeddingBound must be below 32768 (int32 fixed-point tables), got ${c.historyCap} * ${c.embeddingBound}`);
-  }
+  if (c.historyCap > MAX_BUCKET_COUNT) throw new RangeError(`historyCap must be at most ${MAX_BUCKET_COUNT} (bucket counts of the SDIM tables)`);
+  if (!(c.embeddingBound > 0 && c.embeddingBound <= MAX_ABS_COMPONENT)) throw new RangeError(`embeddingBound must be in (0, ${MAX_ABS_COMPONENT}]`);
   return c;
 }
 
