@@ -263,6 +263,17 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       (await r.interest('u1', q)).forEach((row, i) => assert.deepEqual(row, want.subarray(i * D, (i + 1) * D)));
     });
 
+    it('serialises overlapping calls that share a user, so no update is lost', async () => {
+      const r = repo({ segmentSize: 4 });
+      await seedItems(r);
+      const evs = shuffle([...events('u1', 60), ...events('u2', 20)], 5);
+      const res = await Promise.all([0, 1, 2, 3, 4, 5].map((k) => r.applyBehaviors(evs.slice(k * 14, (k + 1) * 14))));
+      assert.equal(res.reduce((n, x) => n + x.applied, 0), 80);
+      assert.equal(await r.historyLength('u1'), 60);
+      assert.equal(await r.historyLength('u2'), 20);
+      for (const u of ['u1', 'u2']) assert.ok((await r.getTables(u))!.equals(await expectedTables(r, u, embOfId)));
+    });
+
     it('never writes from stale cached tables when another writer changed the user', async () => {
       const a = repo();
       const b = repo();

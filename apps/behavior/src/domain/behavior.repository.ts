@@ -39,7 +39,9 @@ import { rebuildUserState } from './rebuild';
  * older than everything a full history keeps is dropped (it would be evicted at once), so a replay
  * of an evicted event changes nothing either. The result is independent of the order of events,
  * up to float64 rounding of the user embedding (the tables are exact, see libs/sdim).
- * Assumes a single writer per user (Kafka partitions keyed by user).
+ * One process writes a user at a time (Kafka partitions keyed by user); within this instance,
+ * overlapping calls that share a user are serialised. A cached copy of a user's decoded tables is
+ * used only while the stored head still carries the stamp of this instance's last write.
  */
 export class BehaviorRepository {
   readonly config: BehaviorRepositoryConfig;
@@ -48,6 +50,8 @@ export class BehaviorRepository {
   private readonly items: ItemCatalog;
   /** Decoded tables of recently written users, valid while the stored head carries `stamp`. */
   private readonly userCache: Lru<string, { stamp: number; tables: BucketTables }>;
+  /** Users a call of this instance is working on (see withUsers). */
+  private readonly inflight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: StateStore,
@@ -95,7 +99,32 @@ export class BehaviorRepository {
       list.push({ index, e, ts: ts! });
     });
     if (byUser.size === 0) return result;
+    return this.withUsers([...byUser.keys()], () => this.applyGrouped(byUser, result));
+  }
 
+  /**
+   * Runs fn once no other call of this repository is working on any of `users`: calls for
+   * different users overlap freely, calls sharing a user run one after the other (a user's state
+   * is read, changed and written back, so overlapping calls would lose updates).
+   */
+  private async withUsers<T>(users: readonly string[], fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const busy = users.map((u) => this.inflight.get(u)).filter((p): p is Promise<void> => p !== undefined);
+      if (!busy.length) break;
+      await Promise.allSettled(busy);
+    }
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    for (const u of users) this.inflight.set(u, mine);
+    try {
+      return await fn();
+    } finally {
+      for (const u of users) if (this.inflight.get(u) === mine) this.inflight.delete(u);
+      release();
+    }
+  }
+
+  private async applyGrouped(byUser: Map<string, { index: number; e: BehaviorInput; ts: number }[]>, result: ApplyResult): Promise<ApplyResult> {
     // Read 1: heads; tables of users not cached; items not cached.
     const users = [...byUser.keys()];
     const cached = users.map((u) => this.userCache.get(u));
@@ -216,7 +245,7 @@ export class BehaviorRepository {
     settled.forEach((r, i) => r.status === 'fulfilled' && this.userCache.set(writes[i].userId, { stamp: writes[i].stamp, tables: writes[i].tables }));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const userId of result.rebuilt) await this.rebuildUser(userId);
+    for (const userId of result.rebuilt) await this.rebuildUnlocked(userId);
     return result;
   }
 
@@ -240,6 +269,10 @@ export class BehaviorRepository {
    * For repairs and after a change of the SDIM config or the half-life.
    */
   async rebuildUser(userId: string): Promise<void> {
+    return this.withUsers([userId], () => this.rebuildUnlocked(userId));
+  }
+
+  private async rebuildUnlocked(userId: string): Promise<void> {
     this.userCache.delete(userId);
     const headBlob = await this.store.get(K.head(userId));
     if (!headBlob) return;
@@ -326,6 +359,10 @@ export class BehaviorRepository {
 
   /** Removes everything stored for the user (history, tables, embedding). */
   async deleteUser(userId: string): Promise<void> {
+    return this.withUsers([userId], () => this.deleteUnlocked(userId));
+  }
+
+  private async deleteUnlocked(userId: string): Promise<void> {
     this.userCache.delete(userId);
     const headBlob = await this.store.get(K.head(userId));
     const tx = this.store.transaction();
