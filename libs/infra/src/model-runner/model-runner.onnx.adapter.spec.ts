@@ -1,0 +1,4 @@
+import { modelRunnerContract } from './model-runner.contract';
+import { OnnxModelRunner } from './model-runner.onnx.adapter';
+
+modelRunnerContract('onnxruntime-node', () => new OnnxModelRunner());
