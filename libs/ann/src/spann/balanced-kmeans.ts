@@ -40,6 +40,8 @@ export function balancedKmeans(data: Float32Array, dim: number, members: Uint32A
   const cPtr = sm.alloc(k * rowBytes);
   const outPtr = sm.alloc(k * Math.max(S, CHUNK) * 4);
   const chunkPtr = sm.alloc(Math.min(CHUNK, n) * rowBytes);
+  const assignPtr = sm.alloc(Math.max(S, Math.min(CHUNK, n)) * 4);
+  const sumsPtr = sm.alloc(k * rowBytes);
   try {
     copyRows(sm, data, dim, sample, 0, S, samplePtr);
     initPlusPlus(sm, data, dim, sample, k, opts.rand, samplePtr, cPtr, outPtr);
@@ -52,7 +54,9 @@ export function balancedKmeans(data: Float32Array, dim: number, members: Uint32A
       const newCounts = new Uint32Array(k);
       scoreRows(sm, cPtr, k, samplePtr, S, dim, outPtr);
       const meanDist = pickClusters(sm, outPtr, S, k, counts, lambda, sAssign, 0, newCounts);
-      recomputeMeans(data, dim, sample, sAssign, k, newCounts, sums, centroids);
+      sums.fill(0);
+      addRows(sm, samplePtr, S, dim, sAssign, 0, assignPtr, sumsPtr, k, sums);
+      meansFromSums(sums, newCounts, k, dim, centroids);
       reseedEmpty(data, dim, sample, sAssign, newCounts, centroids, opts.rand);
       sm.f32().set(centroids, cPtr >> 2);
       counts = newCounts;
@@ -64,15 +68,19 @@ export function balancedKmeans(data: Float32Array, dim: number, members: Uint32A
     const scale = S / n;
     const scaled = new Uint32Array(k);
     for (let j = 0; j < k; j++) scaled[j] = Math.round(counts[j] / scale);
+    sums.fill(0);
     for (let s = 0; s < n; s += CHUNK) {
       const c = Math.min(CHUNK, n - s);
       copyRows(sm, data, dim, members, s, c, chunkPtr);
       scoreRows(sm, cPtr, k, chunkPtr, c, dim, outPtr);
       pickClusters(sm, outPtr, c, k, scaled, lambda * scale, assign, s, finalCounts);
+      addRows(sm, chunkPtr, c, dim, assign, s, assignPtr, sumsPtr, k, sums);
     }
-    recomputeMeans(data, dim, members, assign, k, finalCounts, sums, centroids);
+    meansFromSums(sums, finalCounts, k, dim, centroids);
     return { k, assign, centroids, counts: finalCounts };
   } finally {
+    sm.free(sumsPtr);
+    sm.free(assignPtr);
     sm.free(chunkPtr);
     sm.free(outPtr);
     sm.free(cPtr);
@@ -85,7 +93,7 @@ function copyRows(sm: SimdMemory, data: Float32Array, dim: number, rows: Uint32A
   let at = ptr >> 2;
   for (let i = 0; i < count; i++, at += dim) {
     const off = rows[from + i] * dim;
-    for (let t = 0; t < dim; t++) f[at + t] = data[off + t];
+    f.set(data.subarray(off, off + dim), at);
   }
 }
 
@@ -129,22 +137,31 @@ function pickClusters(
   return count > 0 ? sumDist / count : 0;
 }
 
-function recomputeMeans(
-  data: Float32Array,
+/**
+ * sums += per-cluster sums of `count` rows at rowsPtr (assign[from..from+count)), via the SIMD
+ * kernel: f32 partial sums per call (at most one chunk), accumulated here in f64.
+ */
+function addRows(
+  sm: SimdMemory,
+  rowsPtr: number,
+  count: number,
   dim: number,
-  rows: Uint32Array,
   assign: Uint32Array,
+  from: number,
+  assignPtr: number,
+  sumsPtr: number,
   k: number,
-  counts: Uint32Array,
   sums: Float64Array,
-  centroids: Float32Array,
 ): void {
-  sums.fill(0);
-  for (let i = 0; i < rows.length; i++) {
-    const off = rows[i] * dim;
-    const c = assign[i] * dim;
-    for (let t = 0; t < dim; t++) sums[c + t] += data[off + t];
-  }
+  sm.u32().set(assign.subarray(from, from + count), assignPtr >> 2);
+  const f = sm.f32();
+  const at = sumsPtr >> 2;
+  f.fill(0, at, at + k * dim);
+  sm.k.add_rows(rowsPtr, count, dim, assignPtr, sumsPtr);
+  for (let i = 0; i < k * dim; i++) sums[i] += f[at + i];
+}
+
+function meansFromSums(sums: Float64Array, counts: Uint32Array, k: number, dim: number, centroids: Float32Array): void {
   for (let j = 0; j < k; j++) {
     if (counts[j] === 0) continue;
     const inv = 1 / counts[j];

@@ -1,7 +1,13 @@
-import { f32, readSections, u32, u8, writeSections } from './binfile';
 import { MaxHeap, MinHeap } from './heaps';
+import { GraphStorage, NONE, type GraphOptions } from './graph-storage';
 import type { SimdMemory } from './simd-memory';
-import { l2sq, seededRandom } from './vector-math';
+import { seededRandom } from './vector-math';
+
+export type { GraphOptions } from './graph-storage';
+
+const MAX_LEVEL = 16;
+/** Minimum fill of a node's links (fraction of the level's maximum), see selectHeuristic. */
+const KEEP_PRUNED = 0.5;
 
 /**
  * In-memory HNSW over the posting-list centroids (squared L2 in routing space).
@@ -18,98 +24,28 @@ import { l2sq, seededRandom } from './vector-math';
  * new node with the same label and marks the old node retired: retired nodes still route
  * (keeping the graph connected) but are never returned.
  */
-export interface GraphOptions {
-  m: number;
-  efConstruction: number;
-  seed: number;
-}
-
-const NONE = 0xffffffff;
-const MAX_LEVEL = 16;
-/** Minimum fill of a node's links (fraction of the level's maximum), see selectHeuristic. */
-const KEEP_PRUNED = 0.5;
-
-export class CentroidGraph {
-  readonly m: number;
-  readonly m0: number;
-  readonly efConstruction: number;
+export class CentroidGraph extends GraphStorage {
   private readonly mL: number;
   private readonly rand: () => number;
-  private cap: number;
-  count = 0;
-  private readonly sm: SimdMemory;
-  /** Byte offset of node 0's vector in SIMD memory; node i at vecPtr + i * dim * 4. */
-  private vecPtr: number;
-  /** Scratch in SIMD memory: the query, neighbour ids to score, their distances. */
-  private readonly qPtr: number;
-  private readonly idsPtr: number;
-  private readonly distPtr: number;
-  private readonly scratchCap: number;
-  private f: Float32Array = new Float32Array(0);
-  private u: Uint32Array = new Uint32Array(0);
-  private levels: Uint8Array;
-  private links0: Uint32Array;
-  private deg0: Uint8Array;
-  /** Per node with level > 0: level l (1-based) at [(l-1)*(m+1)]: degree, then m ids. */
-  private upper: Array<Uint32Array | null> = [];
-  private nodeLabel: Uint32Array;
-  private retired: Uint8Array;
-  private labelNode: Uint32Array;
-  private visited: Uint32Array;
-  private visitGen = 0;
-  private entry = NONE;
-  private maxLevel = -1;
   private readonly cand = new MinHeap(128);
   private readonly res = new MaxHeap(128);
   private scratchD = new Float64Array(128);
   private scratchN = new Uint32Array(128);
-  private retiredCount = 0;
-  private pruned = new Uint32Array(0);
+  private readonly pruned: Uint32Array;
+  private lastGreedyDist = 0;
 
-  constructor(
-    readonly dim: number,
-    opts: GraphOptions,
-    sm: SimdMemory,
-    initialCapacity = 64,
-  ) {
-    this.sm = sm;
-    this.m = Math.max(2, Math.min(127, Math.round(opts.m)));
-    this.m0 = this.m * 2;
-    this.efConstruction = Math.max(this.m, Math.round(opts.efConstruction));
+  constructor(dim: number, opts: GraphOptions, sm: SimdMemory, initialCapacity = 64) {
+    super(dim, opts, sm, initialCapacity);
     this.mL = 1 / Math.log(this.m);
     this.rand = seededRandom(opts.seed);
-    this.cap = Math.max(8, initialCapacity);
-    this.vecPtr = sm.alloc(this.cap * dim * 4);
-    this.scratchCap = Math.max(this.m0 + 1, this.efConstruction + 1);
     this.pruned = new Uint32Array(this.m0 + 1);
-    this.qPtr = sm.alloc(dim * 4);
-    this.idsPtr = sm.alloc(this.scratchCap * 4);
-    this.distPtr = sm.alloc(this.scratchCap * 4);
-    this.levels = new Uint8Array(this.cap);
-    this.links0 = new Uint32Array(this.cap * this.m0);
-    this.deg0 = new Uint8Array(this.cap);
-    this.nodeLabel = new Uint32Array(this.cap);
-    this.retired = new Uint8Array(this.cap);
-    this.visited = new Uint32Array(this.cap);
-    this.labelNode = new Uint32Array(this.cap).fill(NONE);
   }
 
-  /** Number of live (non-retired) centroids. */
-  size(): number {
-    return this.count - this.retiredCount;
-  }
-
-  /** Offset of the centroid of label in vectorData() (valid until the next insert). */
-  vectorOffset(label: number): number {
-    const node = this.labelNode[label];
-    if (node === undefined || node === NONE) throw new Error(`CentroidGraph: no centroid for list ${label}`);
-    return (this.vecPtr >> 2) + node * this.dim;
-  }
-
-  /** A view of the SIMD memory (valid until the next insert). */
-  vectorData(): Float32Array {
-    this.views();
-    return this.f;
+  static load(path: string, seed: number, sm: SimdMemory): CentroidGraph {
+    const { dim, m, efc, n, sections } = GraphStorage.readFile(path);
+    const g = new CentroidGraph(dim, { m, efConstruction: efc, seed: seed ^ n }, sm, Math.max(n + (n >> 4), 8));
+    g.restore(sections);
+    return g;
   }
 
   /** Adds (or moves, when the label exists) the centroid of list `label`. */
@@ -121,19 +57,6 @@ export class CentroidGraph {
       this.retiredCount++;
     }
     this.labelNode[label] = this.insert(v, off, label);
-  }
-
-  /** Drops a list's centroid from results (its node keeps routing). */
-  retire(label: number): void {
-    const node = label < this.labelNode.length ? this.labelNode[label] : NONE;
-    if (node === NONE) return;
-    this.retired[node] = 1;
-    this.retiredCount++;
-    this.labelNode[label] = NONE;
-  }
-
-  hasLabel(label: number): boolean {
-    return label < this.labelNode.length && this.labelNode[label] !== NONE;
   }
 
   /**
@@ -165,84 +88,8 @@ export class CentroidGraph {
     return out;
   }
 
-  memoryBytes(): number {
-    let upperBytes = 0;
-    for (let i = 0; i < this.count; i++) {
-      const u = this.upper[i];
-      if (u) upperBytes += u.byteLength + 16;
-    }
-    // The vectors and scratch are in SIMD memory, counted once by the index.
-    return (
-      this.levels.byteLength +
-      this.links0.byteLength +
-      this.deg0.byteLength +
-      this.nodeLabel.byteLength +
-      this.retired.byteLength +
-      this.labelNode.byteLength +
-      this.visited.byteLength +
-      this.upper.length * 8 +
-      upperBytes +
-      this.scratchD.byteLength +
-      this.scratchN.byteLength
-    );
-  }
-
-  save(path: string): void {
-    const n = this.count;
-    const header = new Uint32Array([this.dim, this.m, this.efConstruction, n, this.entry, this.maxLevel + 1, this.labelNode.length, this.retiredCount]);
-    let upperLen = 0;
-    for (let i = 0; i < n; i++) upperLen += this.upper[i]?.length ?? 0;
-    const upperFlat = new Uint32Array(upperLen);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const u = this.upper[i];
-      if (u) {
-        upperFlat.set(u, p);
-        p += u.length;
-      }
-    }
-    writeSections(path, [
-      header,
-      this.vectorData().subarray(this.vecPtr >> 2, (this.vecPtr >> 2) + n * this.dim),
-      this.levels.subarray(0, n),
-      this.links0.subarray(0, n * this.m0),
-      this.deg0.subarray(0, n),
-      this.nodeLabel.subarray(0, n),
-      this.retired.subarray(0, n),
-      this.labelNode,
-      upperFlat,
-    ]);
-  }
-
-  static load(path: string, seed: number, sm: SimdMemory): CentroidGraph {
-    const s = readSections(path);
-    const h = u32(s[0]);
-    const [dim, m, efc, n, entry, maxLevelPlus1, labelCap, retiredCount] = Array.from(h);
-    const g = new CentroidGraph(dim, { m, efConstruction: efc, seed: seed ^ n }, sm, Math.max(n + (n >> 4), 8));
-    g.count = n;
-    g.vectorData().set(f32(s[1]), g.vecPtr >> 2);
-    g.levels.set(u8(s[2]));
-    g.links0.set(u32(s[3]));
-    g.deg0.set(u8(s[4]));
-    g.nodeLabel.set(u32(s[5]));
-    g.retired.set(u8(s[6]));
-    g.labelNode = new Uint32Array(labelCap);
-    g.labelNode.set(u32(s[7]));
-    const upperFlat = u32(s[8]);
-    let p = 0;
-    g.upper = new Array(n).fill(null);
-    for (let i = 0; i < n; i++) {
-      const lv = g.levels[i];
-      if (lv > 0) {
-        const len = lv * (m + 1);
-        g.upper[i] = upperFlat.slice(p, p + len);
-        p += len;
-      }
-    }
-    g.entry = entry;
-    g.maxLevel = maxLevelPlus1 - 1;
-    g.retiredCount = retiredCount;
-    return g;
+  override memoryBytes(): number {
+    return super.memoryBytes() + this.scratchD.byteLength + this.scratchN.byteLength + this.pruned.byteLength;
   }
 
   // --- construction -------------------------------------------------------------------------
@@ -287,18 +134,6 @@ export class CentroidGraph {
       this.entry = node;
     }
     return node;
-  }
-
-  private lastGreedyDist = 0;
-
-  /** Distance from the vector at byte offset qPtr to node. */
-  private dist1(qPtr: number, node: number): number {
-    return l2sq(this.f, qPtr >> 2, this.f, (this.vecPtr >> 2) + node * this.dim, this.dim);
-  }
-
-  /** Scores n node ids already written at idsPtr against qPtr; distances land at distPtr. */
-  private scoreIds(qPtr: number, n: number): void {
-    this.sm.k.l2_ids(qPtr, this.vecPtr, this.idsPtr, n, this.dim, this.distPtr);
   }
 
   private greedy(qPtr: number, ep: number, epD: number, level: number): number {
@@ -477,55 +312,5 @@ export class CentroidGraph {
     for (let i = 0; i < kept; i++) links[at + i] = out[i];
     if (level === 0) this.deg0[from] = kept;
     else links[at - 1] = kept;
-  }
-
-  private nextVisitGen(): number {
-    this.visitGen = (this.visitGen + 1) >>> 0;
-    if (this.visitGen === 0) {
-      this.visited.fill(0);
-      this.visitGen = 1;
-    }
-    return this.visitGen;
-  }
-
-  /** Re-derives the SIMD memory views after the memory grew (growing detaches them). */
-  private views(): void {
-    if (this.f.buffer !== this.sm.buffer || this.f.length === 0) {
-      this.f = this.sm.f32();
-      this.u = this.sm.u32();
-    }
-  }
-
-  private ensureLabel(label: number): void {
-    if (label < this.labelNode.length) return;
-    let n = this.labelNode.length * 2;
-    while (n <= label) n *= 2;
-    const ln = new Uint32Array(n).fill(NONE);
-    ln.set(this.labelNode);
-    this.labelNode = ln;
-  }
-
-  /** x1.25: the vectors sit in SIMD memory, where a freed block only serves later allocations. */
-  private grow(): void {
-    const cap = Math.ceil(this.cap * 1.25) + 8;
-    const grow = <T extends Uint32Array | Uint8Array>(a: T, mk: (n: number) => T, per: number): T => {
-      const b = mk(cap * per);
-      b.set(a);
-      return b;
-    };
-    const oldPtr = this.vecPtr;
-    const newPtr = this.sm.alloc(cap * this.dim * 4);
-    this.views();
-    this.f.copyWithin(newPtr >> 2, oldPtr >> 2, (oldPtr >> 2) + this.count * this.dim);
-    this.sm.free(oldPtr);
-    this.vecPtr = newPtr;
-    this.levels = grow(this.levels, (n) => new Uint8Array(n), 1);
-    this.links0 = grow(this.links0, (n) => new Uint32Array(n), this.m0);
-    this.deg0 = grow(this.deg0, (n) => new Uint8Array(n), 1);
-    this.nodeLabel = grow(this.nodeLabel, (n) => new Uint32Array(n), 1);
-    this.retired = grow(this.retired, (n) => new Uint8Array(n), 1);
-    this.visited = new Uint32Array(cap);
-    this.visitGen = 0;
-    this.cap = cap;
   }
 }

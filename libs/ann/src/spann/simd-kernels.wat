@@ -131,4 +131,34 @@
         (local.set $pp (i32.add (local.get $pp) (i32.const 4)))
         (br $l1)))
     (f32.store (local.get $out) (local.get $s)))
+
+  ;; sums[assign[i]] += row_i for i < count (k-means centre sums, f32): rows contiguous at rows
+  ;; (dim floats each), assign a u32 array, sums k x dim floats.
+  (func (export "add_rows") (param $rows i32) (param $count i32) (param $dim i32) (param $assign i32) (param $sums i32)
+    (local $i i32) (local $p i32) (local $s i32) (local $end4 i32) (local $end i32) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $s (i32.add (local.get $sums)
+          (i32.mul (i32.load (i32.add (local.get $assign) (i32.shl (local.get $i) (i32.const 2)))) (local.get $rowBytes))))
+        (local.set $end4 (i32.add (local.get $p) (i32.shl (i32.and (local.get $dim) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $p) (local.get $rowBytes)))
+        (block $e4
+          (loop $l4
+            (br_if $e4 (i32.ge_u (local.get $p) (local.get $end4)))
+            (v128.store (local.get $s) (f32x4.add (v128.load (local.get $s)) (v128.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (br $l4)))
+        (block $e1
+          (loop $l1
+            (br_if $e1 (i32.ge_u (local.get $p) (local.get $end)))
+            (f32.store (local.get $s) (f32.add (f32.load (local.get $s)) (f32.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (br $l1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
 )

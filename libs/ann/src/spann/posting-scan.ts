@@ -1,0 +1,226 @@
+import type { SearchHit } from '../vector-index.port';
+import { MaxHeap } from './heaps';
+import type { SpannCore } from './spann.core';
+
+/**
+ * Probed lists closer than this in the file are fetched with one read (the bytes in between are
+ * read and ignored): a read costs ~2 us of syscall, 8 KiB of extra copy ~1 us. Lists are written
+ * in hierarchical-clustering leaf order, so nearby centroids tend to be nearby in the file.
+ */
+const COALESCE_GAP = 8192;
+/** Largest coalesced read (bounds the read buffer, which is resident SIMD memory). */
+const MAX_SPAN = 1 << 18;
+
+/** Work done by one search: lists and records read, records scored, read calls and bytes. */
+export interface ScanStats {
+  lists: number;
+  records: number;
+  scored: number;
+  reads: number;
+  bytes: number;
+}
+
+/**
+ * The read-and-score half of a SPANN query: per-query generation stamps (de-duplication of
+ * replicas, excluded ids, lists already read) over typed arrays, coalesced positional reads,
+ * one SIMD kernel call per list, and the top-k heap. No per-record allocation.
+ */
+export class PostingScanner {
+  readonly stats: ScanStats = { lists: 0, records: 0, scored: 0, reads: 0, bytes: 0 };
+  private stamp = new Uint32Array(0);
+  private listStamp = new Uint32Array(0);
+  private gen = 0;
+  private readonly heap = new MaxHeap(64);
+  private order = new Uint32Array(64);
+  private orderOff = new Float64Array(64);
+  private outD = new Float64Array(64);
+  private outN = new Uint32Array(64);
+
+  constructor(
+    private readonly core: SpannCore,
+    /** Byte offset of the stored-form query in SIMD memory. */
+    private readonly qPtr: number,
+  ) {
+    this.ensureCapacity();
+  }
+
+  /** Starts a query: new generation, empty heap, zeroed stats. */
+  begin(): void {
+    this.gen = (this.gen + 1) >>> 0;
+    if (this.gen === 0) {
+      this.stamp.fill(0);
+      this.listStamp.fill(0);
+      this.gen = 1;
+    }
+    this.heap.clear();
+    const s = this.stats;
+    s.lists = s.records = s.scored = s.reads = s.bytes = 0;
+  }
+
+  /** Marks an internal id as seen (excluded); returns false if it already was. */
+  exclude(iid: number): boolean {
+    if (this.stamp[iid] === this.gen) return false;
+    this.stamp[iid] = this.gen;
+    return true;
+  }
+
+  listSeen(list: number): boolean {
+    return this.listStamp[list] === this.gen;
+  }
+
+  markList(list: number): void {
+    this.listStamp[list] = this.gen;
+  }
+
+  found(): number {
+    return this.heap.size;
+  }
+
+  /** Stamp arrays cover every internal id and list id (grown x2, so amortised). */
+  ensureCapacity(): void {
+    const ids = this.core.ids.count;
+    if (this.stamp.length < ids) {
+      const s = new Uint32Array(Math.max(ids, this.stamp.length * 2, 1024));
+      s.set(this.stamp);
+      this.stamp = s;
+    }
+    const lists = this.core.store.listCount;
+    if (this.listStamp.length < lists) {
+      const s = new Uint32Array(Math.max(lists, this.listStamp.length * 2, 64));
+      s.set(this.listStamp);
+      this.listStamp = s;
+    }
+  }
+
+  /** Scans every live list not yet read in this query (exhaustive pass). */
+  scanAll(k: number, groupMask: Uint8Array | null): void {
+    const graph = this.core.graph;
+    const lists = new Uint32Array(this.core.store.listCount);
+    let n = 0;
+    for (let l = 0; l < lists.length; l++) {
+      if (this.listStamp[l] === this.gen || !graph.hasLabel(l)) continue;
+      this.listStamp[l] = this.gen;
+      lists[n++] = l;
+    }
+    this.probeLists(lists, n, k, groupMask);
+  }
+
+  /**
+   * Reads and scores lists[0..n): sorted by file offset, neighbours within COALESCE_GAP merged
+   * into one positional read, then each list's records scored by one kernel call.
+   */
+  probeLists(lists: Uint32Array, n: number, k: number, groupMask: Uint8Array | null): void {
+    const store = this.core.store;
+    const rb = store.recBytes;
+    if (this.order.length < n) {
+      this.order = new Uint32Array(n * 2);
+      this.orderOff = new Float64Array(n * 2);
+    }
+    const order = this.order;
+    const off = this.orderOff;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const l = lists[i];
+      if (store.length(l) === 0) continue;
+      // Insertion sort by offset (n is the probe count, small); sort() for big fallbacks.
+      const o = store.offset(l);
+      if (n > 64) {
+        order[m] = l;
+        off[m++] = o;
+        continue;
+      }
+      let j = m++;
+      while (j > 0 && off[j - 1] > o) {
+        order[j] = order[j - 1];
+        off[j] = off[j - 1];
+        j--;
+      }
+      order[j] = l;
+      off[j] = o;
+    }
+    if (n > 64) {
+      const idx = Array.from({ length: m }, (_, i) => i).sort((a, b) => off[a] - off[b]);
+      const o2 = idx.map((i) => order[i]);
+      for (let i = 0; i < m; i++) {
+        order[i] = o2[i];
+        off[i] = store.offset(o2[i]);
+      }
+    }
+    let i = 0;
+    while (i < m) {
+      const start = off[i];
+      let end = start + store.length(order[i]) * rb;
+      let j = i + 1;
+      while (j < m) {
+        const e = off[j] + store.length(order[j]) * rb;
+        if (off[j] - end > COALESCE_GAP || e - start > MAX_SPAN) break;
+        if (e > end) end = e;
+        j++;
+      }
+      store.readSpan(start, end - start);
+      this.stats.reads++;
+      this.stats.bytes += end - start;
+      for (let t = i; t < j; t++) this.scanRecords(order[t], store.bufPtr + (off[t] - start), k, groupMask);
+      i = j;
+    }
+  }
+
+  /** Drains the top-k heap into hits, nearest first. */
+  collect(): SearchHit[] {
+    if (this.outD.length < this.heap.size) {
+      this.outD = new Float64Array(this.heap.d.length);
+      this.outN = new Uint32Array(this.heap.d.length);
+    }
+    const count = this.heap.drainAscending(this.outD, this.outN);
+    const hits: SearchHit[] = new Array(count);
+    for (let i = 0; i < count; i++) hits[i] = { id: this.core.ids.idOf(this.outN[i]), distance: this.outD[i] };
+    return hits;
+  }
+
+  memoryBytes(): number {
+    return (
+      this.stamp.byteLength +
+      this.listStamp.byteLength +
+      this.heap.d.byteLength +
+      this.heap.n.byteLength +
+      this.order.byteLength +
+      this.orderOff.byteLength +
+      this.outD.byteLength +
+      this.outN.byteLength
+    );
+  }
+
+  /** Scores one list whose records start at byte recPtr of the read buffer. */
+  private scanRecords(list: number, recPtr: number, k: number, groupMask: Uint8Array | null): void {
+    const store = this.core.store;
+    const count = store.length(list);
+    const rf = store.recFloats;
+    const isL2 = this.core.space.metric === 'l2';
+    const kern = this.core.sm.k;
+    const dim = this.core.space.dim;
+    if (isL2) kern.l2_rows(this.qPtr, recPtr + 4, count, store.recBytes, dim, store.distPtr);
+    else kern.dot_rows(this.qPtr, recPtr + 4, count, store.recBytes, dim, store.distPtr);
+    const idv = store.ids;
+    const dist = store.vecs;
+    const dBase = store.distPtr >> 2;
+    const stamp = this.stamp;
+    const gen = this.gen;
+    const tomb = this.core.ids.tombBits();
+    const groups = this.core.ids.groupCodes();
+    const heap = this.heap;
+    let scored = 0;
+    for (let r = 0, at = recPtr >> 2; r < count; r++, at += rf) {
+      const iid = idv[at];
+      if (stamp[iid] === gen) continue;
+      stamp[iid] = gen;
+      if ((tomb[iid >> 3] & (1 << (iid & 7))) !== 0) continue;
+      if (groupMask !== null && groupMask[groups[iid]] !== 1) continue;
+      const d = isL2 ? dist[dBase + r] : 1 - dist[dBase + r];
+      if (heap.size < k || d < heap.d[0]) heap.offer(d, iid, k);
+      scored++;
+    }
+    this.stats.lists++;
+    this.stats.records += count;
+    this.stats.scored += scored;
+  }
+}
