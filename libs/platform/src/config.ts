@@ -80,6 +80,17 @@ export const configSchema = z.object({
   /** One group per replica: every replica holds the whole catalog (shard by partition later). */
   RETRIEVAL_CONSUMER_GROUP: z.string().default('retrieval'),
   RETRIEVAL_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** The model name the ranking app serves (its live and shadow versions, from the registry). */
+  RANKING_MODEL_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)').default('ctr'),
+  /** ONNX Runtime intra-op threads per model session (1 = run on the request thread). */
+  RANKING_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Names this replica's own consumer groups (catalog, models.lifecycle); default <hostname>-<pid>. */
+  RANKING_REPLICA_ID: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, . _ -').optional(),
+  RANKING_MAX_CANDIDATES: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** Safety net besides models.lifecycle: how often a replica re-reads the registry. */
+  RANKING_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Shadow scorings allowed to wait at once; beyond that a shadow scoring is skipped (counted), never queued. */
+  RANKING_SHADOW_MAX_PENDING: z.coerce.number().int().min(0).max(1000).default(4),
 });
 
 export type SuiteConfig = z.output<typeof configSchema>;

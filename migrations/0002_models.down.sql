@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS model_events;
+DROP TABLE IF EXISTS model_versions;
