@@ -7,3 +7,4 @@ export * from './recall';
 export { l2sq, dot, normalizeInPlace } from './distance';
 
 // --- SPANN (written by the SPANN helper): add its export line below this marker. ---
+export { SpannIndex, buildSpannForBench, DEFAULT_SPANN_PARAMS, SPANN_SWEEP_KEYS, type SpannParams, type SpannBuildOptions, type SpannCreateOptions } from './spann';
