@@ -7,6 +7,7 @@ import { ExactIndex } from '../exact.index';
 import { recallAtK } from '../recall';
 import { GaussianMixture, Rng, row, type VectorSet } from '../synthetic';
 import type { Metric, SearchFilter, SearchHit } from '../vector-index.port';
+import { buildSpannForBench } from './index';
 import { POSTINGS_FILE } from './spann.build';
 import { SpannIndex } from './spann.index';
 
@@ -255,6 +256,14 @@ describe('SpannIndex snapshots and metrics', () => {
       for (const h of hits) if (byId.has(h.id)) assert.ok(Math.abs((byId.get(h.id) as number) - h.distance) < 1e-4);
     });
   }
+
+  it('buildSpannForBench indexes the first n rows as ids "0".."n-1"', async () => {
+    const ix = await buildSpannForBench(base.data, 1000, DIM, 'l2', tempDir());
+    open.push(ix);
+    assert.equal(ix.size(), 1000);
+    assert.ok(ix.has('999') && !ix.has('1000'));
+    assert.equal(ix.search(row(base, 17), 1)[0].id, '17');
+  });
 
   it('rejects bad input: duplicate ids, wrong lengths, non-finite values', async () => {
     await assert.rejects(SpannIndex.build({ dir: tempDir(), dim: 2, metric: 'l2', vectors: new Float32Array(4), ids: ['a', 'a'] }));
