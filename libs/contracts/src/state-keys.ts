@@ -9,7 +9,7 @@ export const stateKeys = {
   userEmbedding: (userId: string) => `{u:${userId}}:emb`,
   /** SDIM bucket tables (libs/sdim codec). */
   userSdimTables: (userId: string) => `{u:${userId}}:sdim`,
-  /** Capped behaviour history list, newest first. */
+  /** Behaviour history head blob; segments live at `<this>:<n>` (apps/behavior/src/domain/history.ts). */
   userHistory: (userId: string) => `{u:${userId}}:hist`,
   /** Item embedding + group as known to the behavior service. */
   item: (itemId: string) => `item:${itemId}`,

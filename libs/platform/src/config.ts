@@ -68,11 +68,11 @@ export const configSchema = z.object({
     }),
   /** Seed the embedded demo catalog at start (embedded mode only by default). */
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
-  BEHAVIOR_HISTORY_CAP: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  BEHAVIOR_HISTORY_CAP: z.coerce.number().int().min(1).max(524_288).default(10_000),
   /** How long a behaviour for a not-yet-known item waits before it is dead-lettered. */
   BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   SDIM_M: z.coerce.number().int().min(1).max(1024).default(48),
-  SDIM_TAU: z.coerce.number().int().min(1).max(16).default(3),
+  SDIM_TAU: z.coerce.number().int().min(1).max(8).default(3),
   SDIM_SEED: z.coerce.number().int().default(20240501),
   EMBEDDING_DIM: z.coerce.number().int().min(1).max(4096).default(32),
   RETRIEVAL_INDEX_KIND: z.enum(['hnsw', 'spann', 'exact']).default('hnsw'),
