@@ -219,7 +219,7 @@ export abstract class GraphStorage {
     this.labelNode = ln;
   }
 
-  /** x1.25: the vectors sit in SIMD memory, where a freed block only serves later allocations. */
+  /** x1.25 (the vectors are resized in SIMD memory, in place when they sit at its top). */
   protected grow(): void {
     const cap = Math.ceil(this.cap * 1.25) + 8;
     const grow = <T extends Uint32Array | Uint8Array>(a: T, mk: (n: number) => T, per: number): T => {
@@ -227,12 +227,7 @@ export abstract class GraphStorage {
       b.set(a);
       return b;
     };
-    const oldPtr = this.vecPtr;
-    const newPtr = this.sm.alloc(cap * this.dim * 4);
-    this.views();
-    this.f.copyWithin(newPtr >> 2, oldPtr >> 2, (oldPtr >> 2) + this.count * this.dim);
-    this.sm.free(oldPtr);
-    this.vecPtr = newPtr;
+    this.vecPtr = this.sm.realloc(this.vecPtr, cap * this.dim * 4);
     this.levels = grow(this.levels, (n) => new Uint8Array(n), 1);
     this.links0 = grow(this.links0, (n) => new Uint32Array(n), this.m0);
     this.deg0 = grow(this.deg0, (n) => new Uint8Array(n), 1);

@@ -90,6 +90,32 @@ export class SimdMemory {
     return ptr;
   }
 
+  /**
+   * Resizes a block, keeping its first min(old, new) bytes. A block at the top of memory grows in
+   * place; any other moves to the top, so a block that keeps growing (the centroid vectors)
+   * settles there and stops leaving copies of itself behind.
+   */
+  realloc(ptr: number, bytes: number): number {
+    const old = this.sizes.get(ptr);
+    if (old === undefined) throw new Error('SimdMemory: realloc of an unknown block');
+    const size = Math.max(16, (bytes + 15) & ~15);
+    if (ptr + old === this.top) {
+      const have = this.mem.buffer.byteLength;
+      if (ptr + size > have) this.mem.grow(Math.ceil((ptr + size - have) / PAGE));
+      this.top = ptr + size;
+      this.sizes.set(ptr, size);
+      return ptr;
+    }
+    const np = this.top;
+    const have = this.mem.buffer.byteLength;
+    if (np + size > have) this.mem.grow(Math.ceil((np + size - have) / PAGE));
+    this.top = np + size;
+    this.sizes.set(np, size);
+    new Uint8Array(this.mem.buffer).copyWithin(np, ptr, ptr + Math.min(old, size));
+    this.free(ptr);
+    return np;
+  }
+
   free(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) return;
