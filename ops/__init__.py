@@ -1,0 +1,1 @@
+"""Operations tooling; `ops.training` is the offline (Python) training side of ranking."""
