@@ -93,22 +93,24 @@ describe('retrieval service (embedded adapters)', () => {
     assert.equal(badDim.body.code, 'dimension_mismatch');
   });
 
-  it('rebuilds a namespace as a job with progress, switching kind, with the same answers', async () => {
-    const before = await postJson(`${url}/v1/candidates`, { k: 10, vector: vec(3) });
-    const job = await postJson(`${url}/v1/indexes/items/rebuild`, { kind: 'exact' });
-    assert.equal(job.status, 202);
-    const done = await eventually(async () => {
-      const j = await getJson(`${url}/v1/jobs/${job.body.id}`);
-      return j.body.state === 'completed' || j.body.state === 'failed' ? j.body : undefined;
+  for (const kind of ['exact', 'spann'] as const) {
+    it(`rebuilds a namespace as a job with progress, switching kind to ${kind}, with the same answers`, async () => {
+      const before = await postJson(`${url}/v1/candidates`, { k: 10, vector: vec(3) });
+      const job = await postJson(`${url}/v1/indexes/items/rebuild`, { kind });
+      assert.equal(job.status, 202);
+      const done = await eventually(async () => {
+        const j = await getJson(`${url}/v1/jobs/${job.body.id}`);
+        return j.body.state === 'completed' || j.body.state === 'failed' ? j.body : undefined;
+      });
+      assert.equal(done.state, 'completed', done.error);
+      assert.equal(done.progress, 100);
+      const info = (await getJson(`${url}/v1/indexes`)).body.indexes[0];
+      assert.equal(info.kind, kind);
+      assert.equal(info.size, 300);
+      const after = await postJson(`${url}/v1/candidates`, { k: 10, vector: vec(3) });
+      assert.deepEqual(after.body.map((c: { itemId: string }) => c.itemId), before.body.map((c: { itemId: string }) => c.itemId));
     });
-    assert.equal(done.state, 'completed', done.error);
-    assert.equal(done.progress, 100);
-    const info = (await getJson(`${url}/v1/indexes`)).body.indexes[0];
-    assert.equal(info.kind, 'exact');
-    assert.equal(info.size, 300);
-    const after = await postJson(`${url}/v1/candidates`, { k: 10, vector: vec(3) });
-    assert.deepEqual(after.body.map((c: { itemId: string }) => c.itemId), before.body.map((c: { itemId: string }) => c.itemId));
-  });
+  }
 
   it('snapshots at shutdown and, after a restart, catches up from the recorded offsets without loss or double apply', async () => {
     await suite.close();
@@ -122,7 +124,10 @@ describe('retrieval service (embedded adapters)', () => {
     });
     // 300 - item-42 + item-1001 + item-2000 - item-7: only the two records after the snapshot were applied.
     assert.equal(info.size, 300);
+    assert.equal(info.kind, 'spann', 'the SPANN index came back from its snapshot');
     const r = await postJson(`${url}/v1/candidates`, { k: 1, vector: vec(2000) });
     assert.equal(r.body[0].itemId, 'item-2000');
+    const gone = await postJson(`${url}/v1/candidates`, { k: 300, vector: vec(7) });
+    assert.ok(!gone.body.some((c: { itemId: string }) => c.itemId === 'item-7'));
   });
 });

@@ -1,6 +1,8 @@
-import { join } from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { basename, join } from 'node:path';
 import { ExactIndex } from '../../../../libs/ann/src/exact.index';
 import { HnswIndex, HnswParams } from '../../../../libs/ann/src/hnsw.index';
+import { SpannIndex } from '../../../../libs/ann/src/spann';
 import type { Metric, VectorIndex } from '../../../../libs/ann/src/vector-index.port';
 
 export type IndexKind = VectorIndex['kind'];
@@ -26,13 +28,13 @@ export class DefaultIndexFactory implements IndexFactory {
         return new ExactIndex(dim, metric);
       case 'hnsw':
         return new HnswIndex(dim, metric, this.hnsw);
-      case 'spann': {
-        // Loaded lazily: the SPANN module pulls in its on-disk machinery only when used.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { SpannIndex } = require('../../../../libs/ann/src/spann');
-        return SpannIndex.createEmpty({ dir: join(this.dataDir, 'spann-live', `${namespace}-${Date.now().toString(36)}`), dim, metric });
-      }
+      case 'spann':
+        return SpannIndex.create({ dir: this.liveDir(namespace), dim, metric });
     }
+  }
+
+  private liveDir(name: string): string {
+    return join(this.dataDir, 'spann-live', `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`);
   }
 
   async load(kind: IndexKind, dir: string): Promise<VectorIndex> {
@@ -42,9 +44,11 @@ export class DefaultIndexFactory implements IndexFactory {
       case 'hnsw':
         return HnswIndex.load(dir);
       case 'spann': {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { SpannIndex } = require('../../../../libs/ann/src/spann');
-        return SpannIndex.open(dir);
+        // SPANN writes its posting file in place: work on a copy so the snapshot stays immutable
+        // (and can be deleted once a newer one exists) while the live index keeps changing.
+        const live = this.liveDir(basename(dir));
+        await fsp.cp(dir, live, { recursive: true });
+        return SpannIndex.open(live);
       }
     }
   }
