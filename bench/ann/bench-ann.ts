@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     let peers: PeersOutput | null = null;
     if (!a.skipPeers) {
       if (!ds.files.gt) throw new Error('peers need a ground-truth file (give --gt or do not --skip-exact)');
-      log(`peers (python): hnswlib M=${a.m} efConstruction=${a.efConstruction}; faiss IVF-Flat nlist=${nlist}`);
+      log(`peers (python): ${a.peers.map((p) => (p === 'hnswlib' ? `hnswlib M=${a.m} efConstruction=${a.efConstruction}` : `faiss IVF-Flat nlist=${nlist}`)).join('; ')}`);
       peers = await runPeers(a, { base: ds.files.base, query: ds.files.query, gt: ds.files.gt }, nlist);
       results.push(...peers.results);
     }
