@@ -1,6 +1,6 @@
 """Parity of ops/training/sdim_ref.py with libs/sdim (TypeScript) through the shared vectors.
 
-Run: python3 -m pytest -q ops/training/test_sdim_parity.py
+Run from the repository root: python3 -m pytest -q ops/training/test_sdim_parity.py
 """
 import base64
 import json
@@ -8,8 +8,8 @@ import pathlib
 
 import pytest
 
-from sdim_ref import (BucketTables, GaussianStream, SdimHasher, SplitMix64, decode_tables, det_log,
-                      NORMALIZATIONS)
+from ops.training.sdim_ref import (BucketTables, GaussianStream, SdimHasher, SplitMix64, decode_tables,
+                                   det_log, NORMALIZATIONS)
 
 VECTORS = pathlib.Path(__file__).resolve().parents[2] / "libs" / "sdim" / "test-vectors" / "sdim-v1.json"
 

@@ -1,0 +1,232 @@
+"""The four multi-domain CTR models. Every model takes the six inputs of CONTRACT.md section 1 and
+returns (logit [B], routing [B, K]); export.py wraps them to output (pctr, routing).
+
+- shared_bottom: one MLP bottom, one tower for every domain (routing: ones [B, 1]).
+- domain_towers: shared bottom, a hard tower per domain selected by the domain input
+  (routing: the one-hot of the domain).
+- mmoe: E experts shared by all domains, one softmax gate and one tower per domain (MMoE with
+  the domains as tasks; routing: the one-hot of the domain tower).
+- adaptdhm: shared bottom, a distribution adaptation module (DAM) and one tower per cluster
+  (routing: the per-sample distribution coefficients over K clusters). See AdaptDHM below.
+
+The "interest" input slot (named sdim_interest in the ONNX graph) carries the SDIM interest or,
+for the comparison in evaluate.py, the target-attention reference; the models do not know which.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+KINDS = ("shared_bottom", "domain_towers", "mmoe", "adaptdhm")
+
+
+@dataclass
+class ModelConfig:
+    user_buckets: int
+    item_buckets: int
+    n_domains: int
+    dense_dim: int  # G + 1
+    emb_dim: int  # d
+    id_dim: int = 16
+    domain_dim: int = 8
+    bottom: List[int] = field(default_factory=lambda: [128, 64])
+    tower: List[int] = field(default_factory=lambda: [32])
+    experts: int = 4  # mmoe
+    clusters: int = 4  # adaptdhm: K
+    routing_iters: int = 3  # adaptdhm: routing iterations per training batch
+    beta: float = 0.9  # adaptdhm: centre momentum
+    routing_temperature: float = 0.1  # adaptdhm: softmax temperature of the coefficients
+
+    @classmethod
+    def from_spec(cls, spec: dict, **kw) -> "ModelConfig":
+        return cls(user_buckets=spec["hash"]["userBuckets"], item_buckets=spec["hash"]["itemBuckets"],
+                   n_domains=len(spec["domains"]), dense_dim=len(spec["itemDense"]["genres"]) + 1,
+                   emb_dim=spec["embedding"]["dim"], **kw)
+
+
+def mlp(dims: List[int]) -> nn.Sequential:
+    layers: List[nn.Module] = []
+    for a, b in zip(dims[:-1], dims[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def one_hot(index: torch.Tensor, n: int) -> torch.Tensor:
+    # A comparison rather than F.one_hot: exports to plain Equal/Cast ONNX ops.
+    return (index.unsqueeze(1) == torch.arange(n, dtype=index.dtype, device=index.device).unsqueeze(0)).float()
+
+
+class Inputs(nn.Module):
+    """Embeds ids and concatenates every feature, plus item_emb * interest and its sum (the
+    candidate-interest match the models would otherwise have to learn from the raw vectors)."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.user = nn.Embedding(c.user_buckets, c.id_dim)
+        self.item = nn.Embedding(c.item_buckets, c.id_dim)
+        self.domain = nn.Embedding(c.n_domains, c.domain_dim)
+        for e in (self.user, self.item, self.domain):
+            nn.init.normal_(e.weight, std=0.05)
+        self.dim = 2 * c.id_dim + c.domain_dim + c.dense_dim + 3 * c.emb_dim + 1
+
+    def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest):
+        match = item_emb * interest
+        return torch.cat([self.user(user_bucket), self.item(item_bucket), self.domain(domain), item_dense,
+                          item_emb, interest, match, match.sum(dim=1, keepdim=True)], dim=1)
+
+
+class Tower(nn.Module):
+    def __init__(self, d_in: int, hidden: List[int]):
+        super().__init__()
+        self.body = mlp([d_in] + hidden)
+        self.out = nn.Linear(([d_in] + hidden)[-1], 1)
+
+    def forward(self, h):
+        return self.out(self.body(h)).squeeze(1)
+
+
+class SharedBottom(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.inputs = Inputs(c)
+        self.bottom = mlp([self.inputs.dim] + c.bottom)
+        self.tower = Tower(c.bottom[-1], c.tower)
+        self.routing_dim = 1
+
+    def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest) -> Tuple[torch.Tensor, torch.Tensor]:
+        h = self.bottom(self.inputs(user_bucket, item_bucket, domain, item_dense, item_emb, interest))
+        logit = self.tower(h)
+        return logit, torch.ones_like(logit).unsqueeze(1)
+
+
+class DomainTowers(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.inputs = Inputs(c)
+        self.bottom = mlp([self.inputs.dim] + c.bottom)
+        self.towers = nn.ModuleList(Tower(c.bottom[-1], c.tower) for _ in range(c.n_domains))
+        self.routing_dim = c.n_domains
+
+    def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest):
+        h = self.bottom(self.inputs(user_bucket, item_bucket, domain, item_dense, item_emb, interest))
+        logits = torch.stack([t(h) for t in self.towers], dim=1)
+        route = one_hot(domain, self.routing_dim)
+        return (logits * route).sum(dim=1), route
+
+
+class MMoE(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.inputs = Inputs(c)
+        self.n_domains, self.n_experts = c.n_domains, c.experts
+        self.experts = nn.ModuleList(mlp([self.inputs.dim] + c.bottom) for _ in range(c.experts))
+        self.gates = nn.Linear(self.inputs.dim, c.n_domains * c.experts)  # one gate per domain
+        self.towers = nn.ModuleList(Tower(c.bottom[-1], c.tower) for _ in range(c.n_domains))
+        self.routing_dim = c.n_domains
+
+    def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest):
+        x = self.inputs(user_bucket, item_bucket, domain, item_dense, item_emb, interest)
+        ex = torch.stack([e(x) for e in self.experts], dim=1)  # [B, E, H]
+        route = one_hot(domain, self.n_domains)  # [B, D]
+        gates = torch.softmax(self.gates(x).view(-1, self.n_domains, self.n_experts), dim=2)
+        gate = (gates * route.unsqueeze(2)).sum(dim=1)  # the sample's domain gate [B, E]
+        mixed = (ex * gate.unsqueeze(2)).sum(dim=1)
+        logits = torch.stack([t(mixed) for t in self.towers], dim=1)
+        return (logits * route).sum(dim=1), route
+
+
+class ClusterTowers(nn.Module):
+    """K towers whose layer weights are shared * cluster-specific (element-wise) and biases
+    shared + cluster-specific: the hierarchy of AdaptDHM (commonality in the shared factor,
+    the cluster's distinction in its own factor, initialised to 1 so training starts shared)."""
+
+    def __init__(self, d_in: int, hidden: List[int], k: int):
+        super().__init__()
+        dims = [d_in] + hidden + [1]
+        self.w = nn.ParameterList()
+        self.wk = nn.ParameterList()
+        self.b = nn.ParameterList()
+        self.bk = nn.ParameterList()
+        for a, b in zip(dims[:-1], dims[1:]):
+            w = torch.empty(a, b)
+            nn.init.kaiming_uniform_(w.T, a=5 ** 0.5)  # nn.Linear's default initialisation
+            self.w.append(nn.Parameter(w))
+            self.wk.append(nn.Parameter(torch.ones(k, a, b)))
+            bound = 1.0 / a ** 0.5
+            self.b.append(nn.Parameter(torch.empty(b).uniform_(-bound, bound)))
+            self.bk.append(nn.Parameter(torch.zeros(k, b)))
+
+    def forward(self, h):  # [B, H] -> logits [B, K]
+        x = h.unsqueeze(1)  # [B, 1, H], broadcast over the clusters
+        n = len(self.w)
+        for i in range(n):
+            w = self.w[i].unsqueeze(0) * self.wk[i]  # [K, a, b]
+            x = torch.einsum("bka,kac->bkc", x.expand(-1, w.shape[0], -1), w) + self.b[i] + self.bk[i]
+            if i < n - 1:
+                x = F.relu(x)
+        return x.squeeze(2)
+
+
+class AdaptDHM(nn.Module):
+    """AdaptDHM (Li et al., 2022, arXiv:2211.12105): a shared bottom, a distribution adaptation
+    module that clusters samples without domain priors, and one tower per cluster.
+
+    DAM: K unit-length cluster centres C (a buffer, not trained by the loss). A sample's routing
+    input is its concatenated input representation x, detached and scaled to unit length (z).
+    Coefficients r = softmax(z C^T / temperature) over the clusters. In training, every batch runs
+    `routing_iters` routing iterations before the forward pass: r from the current centres, then
+    C <- normalize(beta C + (1 - beta) normalize(r^T Z)) (each centre moves toward the r-weighted
+    mean of the batch); the coefficients used are those after the last update. The sample goes to
+    the cluster with the largest coefficient (hard routing, as the paper's clustering process),
+    whose tower gives the logit; `routing` outputs r. In evaluation the centres are fixed.
+    """
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.inputs = Inputs(c)
+        self.bottom = mlp([self.inputs.dim] + c.bottom)
+        self.towers = ClusterTowers(c.bottom[-1], c.tower, c.clusters)
+        self.k, self.iters, self.beta, self.temp = c.clusters, c.routing_iters, c.beta, c.routing_temperature
+        self.register_buffer("centres", F.normalize(torch.randn(c.clusters, self.inputs.dim), dim=1))
+        self.register_buffer("usage", torch.zeros(c.clusters))  # hard assignments seen in training
+
+    def coefficients(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(z @ self.centres.T / self.temp, dim=1)
+
+    @torch.no_grad()
+    def route_update(self, z: torch.Tensor) -> None:
+        for _ in range(self.iters):
+            r = self.coefficients(z)
+            target = F.normalize(r.T @ z, dim=1)  # [K, D]
+            moved = r.sum(dim=0) > 0
+            new = F.normalize(self.beta * self.centres + (1.0 - self.beta) * target, dim=1)
+            self.centres.copy_(torch.where(moved.unsqueeze(1), new, self.centres))
+
+    def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest):
+        x = self.inputs(user_bucket, item_bucket, domain, item_dense, item_emb, interest)
+        z = F.normalize(x.detach(), dim=1)
+        if self.training:
+            self.route_update(z)
+        r = self.coefficients(z)
+        hard = one_hot(torch.argmax(r, dim=1), self.k)
+        if self.training:
+            self.usage += hard.sum(dim=0).detach()
+        logits = self.towers(self.bottom(x))  # [B, K]
+        return (logits * hard).sum(dim=1), r
+
+
+def build(kind: str, c: ModelConfig) -> nn.Module:
+    m = {"shared_bottom": SharedBottom, "domain_towers": DomainTowers, "mmoe": MMoE, "adaptdhm": AdaptDHM}.get(kind)
+    if m is None:
+        raise ValueError(f"unknown model kind {kind!r}; one of {', '.join(KINDS)}")
+    model = m(c)
+    model.kind = kind
+    return model
+
+
+def routing_dim(model: nn.Module) -> int:
+    return model.k if isinstance(model, AdaptDHM) else model.routing_dim
