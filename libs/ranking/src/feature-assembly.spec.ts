@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BucketTables, encodeTables, hasherFor, SdimHasher } from '../../sdim/src';
+import { BucketTables, encodeTables, hasherFor, interestFromEncodedSignatures, SdimHasher } from '../../sdim/src';
 import { FeatureAssembler, UnknownDomainError } from './feature-assembly';
 import { fnv1a32 } from './fnv1a';
 import { ItemFeatureTable, itemAttributes } from './item-features';
@@ -56,6 +56,24 @@ describe('FeatureAssembler', () => {
     assert.deepEqual([...interest.subarray(D, 2 * D)], expect(new Array(D).fill(0)), 'unknown item: interest of the zero vector');
     assert.deepEqual([...interest.subarray(3 * D, 4 * D)], expect(vec(3)));
     assert.ok(Math.hypot(...interest.subarray(0, D)) > 0.1);
+  });
+
+  it('sdim_interest equals libs/sdim interestFromEncodedSignatures (rounded to float32) for every normalisation and blob dtype', () => {
+    const { table } = setup();
+    for (let i = 10; i < 400; i++) table.upsert({ itemId: `x${i}`, embedding: vec(i) });
+    const ids = Array.from({ length: 390 }, (_, i) => `x${i + 10}`).concat(['missing']);
+    const t = new BucketTables(hasher);
+    for (let i = 10; i < 200; i += 3) t.add(Float32Array.from(vec(i)));
+    for (const normalize of ['l2', 'count', 'none'] as const) {
+      for (const dtype of ['i32', 'f64'] as const) {
+        const blob = encodeTables(t, { dtype });
+        const s = exampleFeatureSpec({ sdim: { ...spec.sdim, normalize } });
+        const f = new FeatureAssembler(s, hasher).assemble({ userId: 'u', domain: 'drama', itemIds: ids, tables: blob }, (id) => table.get(id));
+        const sigs = ids.map((id) => table.get(id)?.signatures ?? hasher.signatures(new Float64Array(D)));
+        const want = Float32Array.from(interestFromEncodedSignatures(blob, hasher, sigs, normalize));
+        assert.deepEqual(f.feeds.sdim_interest.data, want, `${normalize} ${dtype}`);
+      }
+    }
   });
 
   it('a user without tables gets zero interest; tables from other hash functions are ignored, not fatal', () => {
