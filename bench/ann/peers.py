@@ -82,7 +82,31 @@ def query_loop(search, queries, k, truth, runs, min_queries):
     }
 
 
-def run_hnswlib(base, queries, truth, args):
+class Peer:
+    """A built index with a sweep: one timed run per sweep setting, rows in the harness's shape."""
+
+    def __init__(self, name, settings, apply, search, params, memory, build, rss_delta):
+        self.name, self.settings, self.apply, self.search = name, settings, apply, search
+        self.params, self.memory, self.build, self.rss_delta = params, memory, build, rss_delta
+
+    def sweep(self, queries, truth, args, runs):
+        out = []
+        for setting in self.settings:
+            self.apply(setting)
+            row = query_loop(self.search, queries, args.k, truth, runs, args.min_queries)
+            out.append({
+                "index": self.name,
+                "params": self.params(setting),
+                **row,
+                "memoryBytes": int(self.memory),
+                "buildSeconds": self.build,
+                "rssDeltaBytes": int(self.rss_delta),
+            })
+            print(f"peers: {self.name} {setting} recall={row['recallAt10']:.4f} qps={row['qps']:.0f}", file=sys.stderr)
+        return out
+
+
+def build_hnswlib(base, args):
     import hnswlib
 
     n, dim = base.shape
@@ -97,24 +121,16 @@ def run_hnswlib(base, queries, truth, args):
     m = args.m
     # Same layout formula as HnswIndex.memoryBytes (level 0 links + vector + label, upper levels, label map).
     mem = n * ((2 * m + 1) * 4 + dim * 4 + 8) + n * ((m + 1) * 4 / (m - 1) + 8) + n * 40 + n * 2
-    out = []
-    for ef in args.efs:
-        index.set_ef(ef)
-        row = query_loop(lambda q: index.knn_query(q, k=args.k, num_threads=1)[0][0], queries, args.k, truth, args.runs, args.min_queries)
-        out.append({
-            "index": "hnswlib-python",
-            "params": {"m": m, "efConstruction": args.ef_construction, "ef": ef},
-            **row,
-            "memoryBytes": int(mem),
-            "buildSeconds": build,
-            "rssDeltaBytes": int(rss_delta),
-        })
-        print(f"peers: hnswlib ef={ef} recall={row['recallAt10']:.4f} qps={row['qps']:.0f}", file=sys.stderr)
-    del index
-    return out
+    print(f"peers: hnswlib built in {build:.1f} s", file=sys.stderr)
+    return Peer(
+        "hnswlib-python", args.efs, index.set_ef,
+        lambda q: index.knn_query(q, k=args.k, num_threads=1)[0][0],
+        lambda ef: {"m": m, "efConstruction": args.ef_construction, "ef": ef},
+        mem, build, rss_delta,
+    )
 
 
-def run_faiss(base, queries, truth, args):
+def build_faiss(base, args):
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -134,20 +150,22 @@ def run_faiss(base, queries, truth, args):
     build = time.perf_counter() - t0
     rss_delta = rss_bytes() - r0
     mem = n * dim * 4 + n * 8 + nlist * dim * 4 + nlist * 64
-    out = []
-    for nprobe in [p for p in args.nprobes if p <= nlist]:
+    print(f"peers: faiss built in {build:.1f} s", file=sys.stderr)
+
+    def apply(nprobe):
         index.nprobe = nprobe
-        row = query_loop(lambda q: index.search(q.reshape(1, -1), args.k)[1][0], queries, args.k, truth, args.runs, args.min_queries)
-        out.append({
-            "index": "faiss-ivfflat",
-            "params": {"nlist": nlist, "nprobe": nprobe, "trainPoints": int(train_n)},
-            **row,
-            "memoryBytes": int(mem),
-            "buildSeconds": build,
-            "rssDeltaBytes": int(rss_delta),
-        })
-        print(f"peers: faiss nprobe={nprobe} recall={row['recallAt10']:.4f} qps={row['qps']:.0f}", file=sys.stderr)
-    return out
+
+    return Peer(
+        "faiss-ivfflat", [p for p in args.nprobes if p <= nlist], apply,
+        lambda q: index.search(q.reshape(1, -1), args.k)[1][0],
+        lambda nprobe: {"nlist": nlist, "nprobe": nprobe, "trainPoints": int(train_n)},
+        mem, build, rss_delta,
+    )
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
 
 
 def main():
@@ -165,6 +183,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--min-queries", type=int, default=1000)
     ap.add_argument("--only", default="hnswlib,faiss")
+    ap.add_argument("--serve", action="store_true",
+                    help="build, print a ready line, then answer one JSON line per stdin line {\"sweep\": \"hnswlib\"|\"faiss\"} "
+                         "with one timed run per setting (the harness interleaves these with its own runs)")
     args = ap.parse_args()
     args.efs = [int(x) for x in args.efs.split(",")]
     args.nprobes = [int(x) for x in args.nprobes.split(",")]
@@ -175,22 +196,33 @@ def main():
     if len(truth) != len(queries):
         raise SystemExit(f"ground truth has {len(truth)} rows for {len(queries)} queries")
 
+    from importlib.metadata import version
+
     versions = {"numpy": np.__version__}
-    results = []
-    only = set(args.only.split(","))
+    peers = {}
+    only = args.only.split(",")
     if "hnswlib" in only:
-        import hnswlib  # noqa: F401
-        from importlib.metadata import version
-
         versions["hnswlib"] = version("hnswlib")
-        results += run_hnswlib(base, queries, truth, args)
+        peers["hnswlib"] = build_hnswlib(base, args)
     if "faiss" in only:
-        import faiss
-
-        versions["faiss"] = faiss.__version__
-        results += run_faiss(base, queries, truth, args)
-    json.dump({"python": platform.python_version(), "versions": versions, "results": results}, sys.stdout)
-    sys.stdout.write("\n")
+        versions["faiss"] = version("faiss-cpu")
+        peers["faiss"] = build_faiss(base, args)
+    del base
+    header = {"python": platform.python_version(), "versions": versions}
+    if args.serve:
+        emit({"ready": True, **header, "peers": list(peers)})
+        for line in sys.stdin:
+            cmd = json.loads(line)
+            peer = peers.get(cmd.get("sweep"))
+            if peer is None:
+                emit({"error": f"unknown peer {cmd.get('sweep')}"})
+                continue
+            emit({"results": peer.sweep(queries, truth, args, 1)})
+        return
+    results = []
+    for peer in peers.values():
+        results += peer.sweep(queries, truth, args, args.runs)
+    emit({**header, "results": results})
 
 
 if __name__ == "__main__":

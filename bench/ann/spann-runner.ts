@@ -12,15 +12,15 @@ export interface SpannRun {
 }
 
 type SpannModule = {
-  SpannIndex?: {
-    build(opts: { dir: string; dim: number; metric: 'l2'; vectors: Float32Array; ids: string[]; params?: Record<string, number> }): Promise<VectorIndex>;
-  };
+  buildSpannForBench?: (vectors: Float32Array, n: number, dim: number, metric: 'l2', dir: string) => Promise<VectorIndex>;
 };
+
+const MODULE = '../../libs/ann/src/spann/index';
 
 export function loadSpann(): { available: true } | { available: false; reason: string } {
   try {
-    const mod = require('../../libs/ann/src/spann/spann.index') as SpannModule;
-    if (typeof mod.SpannIndex?.build !== 'function') return { available: false, reason: 'spann.index has no SpannIndex.build' };
+    const mod = require(MODULE) as SpannModule;
+    if (typeof mod.buildSpannForBench !== 'function') return { available: false, reason: 'libs/ann/src/spann has no buildSpannForBench' };
     return { available: true };
   } catch (e) {
     return { available: false, reason: (e as Error).message.split('\n')[0] };
@@ -28,8 +28,8 @@ export function loadSpann(): { available: true } | { available: false; reason: s
 }
 
 /** Builds a SPANN index over base (row-major n x dim, ids "0".."n-1") with its posting file in dir. */
-export async function buildSpann(dir: string, dim: number, vectors: Float32Array, ids: string[]): Promise<SpannRun> {
-  const mod = require('../../libs/ann/src/spann/spann.index') as SpannModule;
-  const index = await mod.SpannIndex!.build({ dir, dim, metric: 'l2', vectors, ids });
+export async function buildSpann(dir: string, dim: number, vectors: Float32Array, n: number): Promise<SpannRun> {
+  const mod = require(MODULE) as SpannModule;
+  const index = await mod.buildSpannForBench!(vectors, n, dim, 'l2', dir);
   return { index, sweepKey: 'maxLists' };
 }
