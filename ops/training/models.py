@@ -40,6 +40,8 @@ class ModelConfig:
     routing_iters: int = 3  # adaptdhm: routing iterations per training batch
     beta: float = 0.9  # adaptdhm: centre momentum
     routing_temperature: float = 0.1  # adaptdhm: softmax temperature of the coefficients
+    routing_source: str = "input"  # adaptdhm: cluster the input representation or the bottom output
+    assign: str = "hard"  # adaptdhm: hard (argmax tower) or soft (r-weighted sum of tower logits)
 
     @classmethod
     def from_spec(cls, spec: dict, **kw) -> "ModelConfig":
@@ -176,13 +178,15 @@ class AdaptDHM(nn.Module):
     module that clusters samples without domain priors, and one tower per cluster.
 
     DAM: K unit-length cluster centres C (a buffer, not trained by the loss). A sample's routing
-    input is its concatenated input representation x, detached and scaled to unit length (z).
-    Coefficients r = softmax(z C^T / temperature) over the clusters. In training, every batch runs
-    `routing_iters` routing iterations before the forward pass: r from the current centres, then
-    C <- normalize(beta C + (1 - beta) normalize(r^T Z)) (each centre moves toward the r-weighted
-    mean of the batch); the coefficients used are those after the last update. The sample goes to
-    the cluster with the largest coefficient (hard routing, as the paper's clustering process),
-    whose tower gives the logit; `routing` outputs r. In evaluation the centres are fixed.
+    input z is its concatenated input representation x, detached, centred by a running mean and
+    scaled to unit length (without the centring every sample shares one dominant direction and the
+    centres collapse onto it). Distribution coefficients r = softmax(z C^T / temperature). In
+    training, every batch runs `routing_iters` routing iterations before the forward pass: r from the
+    current centres, then C <- normalize(beta C + (1 - beta) normalize(r^T Z)) (each centre moves to
+    the r-weighted mean direction of the batch); the coefficients used are those after the last
+    update. The centres start at K samples of the first batch. The sample goes to the cluster with
+    the largest coefficient (hard routing, the paper's clustering process), whose tower gives the
+    logit; `routing` outputs r. In evaluation the centres and the mean are fixed.
     """
 
     def __init__(self, c: ModelConfig):
@@ -191,32 +195,48 @@ class AdaptDHM(nn.Module):
         self.bottom = mlp([self.inputs.dim] + c.bottom)
         self.towers = ClusterTowers(c.bottom[-1], c.tower, c.clusters)
         self.k, self.iters, self.beta, self.temp = c.clusters, c.routing_iters, c.beta, c.routing_temperature
-        self.register_buffer("centres", F.normalize(torch.randn(c.clusters, self.inputs.dim), dim=1))
+        if c.routing_source not in ("input", "bottom") or c.assign not in ("hard", "soft"):
+            raise ValueError("routing_source is input|bottom, assign is hard|soft")
+        self.source, self.assign = c.routing_source, c.assign
+        dim = self.inputs.dim if c.routing_source == "input" else c.bottom[-1]
+        self.register_buffer("centres", F.normalize(torch.randn(c.clusters, dim), dim=1))
+        self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("usage", torch.zeros(c.clusters))  # hard assignments seen in training
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
+
+    def routing_input(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(x.detach() - self.mean, dim=1)
 
     def coefficients(self, z: torch.Tensor) -> torch.Tensor:
         return torch.softmax(z @ self.centres.T / self.temp, dim=1)
 
     @torch.no_grad()
-    def route_update(self, z: torch.Tensor) -> None:
+    def route_update(self, x: torch.Tensor) -> None:
+        if not bool(self.initialised):
+            self.mean.copy_(x.mean(dim=0))
+        else:
+            self.mean.mul_(0.99).add_(0.01 * x.mean(dim=0))
+        z = self.routing_input(x)
+        if not bool(self.initialised) and len(z) >= self.k:
+            self.centres.copy_(z[torch.randperm(len(z))[: self.k]])
+            self.initialised.fill_(True)
         for _ in range(self.iters):
             r = self.coefficients(z)
             target = F.normalize(r.T @ z, dim=1)  # [K, D]
-            moved = r.sum(dim=0) > 0
-            new = F.normalize(self.beta * self.centres + (1.0 - self.beta) * target, dim=1)
-            self.centres.copy_(torch.where(moved.unsqueeze(1), new, self.centres))
+            self.centres.copy_(F.normalize(self.beta * self.centres + (1.0 - self.beta) * target, dim=1))
 
     def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest):
         x = self.inputs(user_bucket, item_bucket, domain, item_dense, item_emb, interest)
-        z = F.normalize(x.detach(), dim=1)
+        h = self.bottom(x)
+        src = x if self.source == "input" else h
         if self.training:
-            self.route_update(z)
-        r = self.coefficients(z)
+            self.route_update(src.detach())
+        r = self.coefficients(self.routing_input(src))
         hard = one_hot(torch.argmax(r, dim=1), self.k)
         if self.training:
             self.usage += hard.sum(dim=0).detach()
-        logits = self.towers(self.bottom(x))  # [B, K]
-        return (logits * hard).sum(dim=1), r
+        logits = self.towers(h)  # [B, K]
+        return (logits * (hard if self.assign == "hard" else r)).sum(dim=1), r
 
 
 def build(kind: str, c: ModelConfig) -> nn.Module:

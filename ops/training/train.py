@@ -38,6 +38,7 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 0.0
     interest: str = "sdim"  # sdim | attention | none
+    model: dict = field(default_factory=dict)  # ModelConfig overrides (e.g. clusters=8)
 
 
 @dataclass
@@ -67,7 +68,7 @@ def predict(model: torch.nn.Module, feeds: Dict[str, np.ndarray], batch: int = 8
 def fit(kind: str, prep: Prepared, seed: int, cfg: TrainConfig, log=print) -> Trained:
     torch.manual_seed(seed)
     np.random.seed(seed)
-    model = M.build(kind, M.ModelConfig.from_spec(prep.spec))
+    model = M.build(kind, M.ModelConfig.from_spec(prep.spec, **cfg.model))
     f, split = prep.feats, prep.split
     train = to_tensors(f.inputs(split.train, cfg.interest))
     y = torch.from_numpy(f.label[split.train])
