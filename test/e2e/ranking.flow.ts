@@ -120,3 +120,64 @@ export async function seedCatalogAndHistory(opts: {
     await eventually(async () => (await getJson(`${opts.behaviorUrl}/v1/users/${user}/history?limit=1`)).body.total === clicks.length, 30_000, 50);
   }
 }
+
+export interface RankQuery {
+  userId: string;
+  domain: string;
+  candidates: string[];
+}
+
+/**
+ * Clients that POST /v1/rank in a loop (round robin over `urls`) until stopped, checking every
+ * response: status 200 and every score equal to what the model named in x-model-version gives
+ * for that request (`expected[version][query index]`).
+ */
+export function hammer(urls: string[], queries: RankQuery[], expected: Record<string, Map<string, number>[]>, clients = 8) {
+  let stopped = false;
+  const seen: Record<string, number> = {};
+  const failures: string[] = [];
+  const latencies: number[] = [];
+  const client = async (c: number) => {
+    for (let n = 0; !stopped; n++) {
+      const qi = (c + n) % queries.length;
+      const url = urls[(c + n) % urls.length];
+      const started = performance.now();
+      try {
+        const res = await fetch(`${url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(queries[qi]) });
+        const body = (await res.json()) as { itemId: string; pctr: number }[];
+        latencies.push(performance.now() - started);
+        if (res.status !== 200) {
+          failures.push(`${url}: status ${res.status}: ${JSON.stringify(body)}`);
+          continue;
+        }
+        const v = res.headers.get('x-model-version') ?? '?';
+        seen[v] = (seen[v] ?? 0) + 1;
+        const want = expected[v]?.[qi];
+        if (!want) failures.push(`${url}: unexpected version ${v}`);
+        else if (body.length !== want.size || body.some((x) => x.pctr !== want.get(x.itemId))) failures.push(`${url} query ${qi}: scores are not all from ${v}`);
+      } catch (e) {
+        failures.push(`${url}: ${(e as Error).message}`);
+      }
+    }
+  };
+  const running = Array.from({ length: clients }, (_, c) => client(c));
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(running);
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+      return { total: latencies.length, seen, failures, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? NaN };
+    },
+  };
+}
+
+/** What each version should answer for each query (computed outside the service). */
+export async function expectedScores(refs: Record<string, ReferenceScorer>, state: StateStore, queries: RankQuery[]) {
+  const out: Record<string, Map<string, number>[]> = {};
+  for (const [v, ref] of Object.entries(refs)) {
+    out[v] = [];
+    for (const q of queries) out[v].push(await ref.score(state, q.userId, q.domain, [...new Set(q.candidates)]));
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import { stateKeys } from '../../libs/contracts/src/state-keys';
 import { EventPublisher } from '../../libs/messaging/src';
 import { BucketTables, encodeTables, hasherFor } from '../../libs/sdim/src';
 import { postJson, startTestSuite } from '../support/suite';
-import { catalogEvents, makeItems, promote, ReferenceScorer, registerModel, syntheticVersions, waitServing } from './ranking.flow';
+import { catalogEvents, expectedScores, hammer, makeItems, promote, ReferenceScorer, registerModel, syntheticVersions, waitServing } from './ranking.flow';
 import { eventually, getJson } from '../support/suite';
 
 /**
@@ -49,43 +49,8 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
       domain: domains[r % 3],
       candidates: Array.from({ length: 200 }, (_, i) => (i % 50 === 49 ? `unknown-${r}-${i}` : items[(r * 53 + i * 7) % items.length].itemId)),
     }));
-    const expected: Record<string, Map<string, number>[]> = {};
-    for (const v of ['v1', 'v2']) {
-      expected[v] = [];
-      for (const q of requests) expected[v].push(await refs[v].score(suite.infra.state, q.userId, q.domain, [...new Set(q.candidates)]));
-    }
-
-    let stop = false;
-    const seen: Record<string, number> = {};
-    const failures: string[] = [];
-    let total = 0;
-    const latencies: number[] = [];
-    const client = async (c: number) => {
-      for (let n = 0; !stop; n++) {
-        const qi = (c + n) % requests.length;
-        const started = performance.now();
-        let res: Response;
-        try {
-          res = await fetch(`${url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(requests[qi]) });
-        } catch (e) {
-          failures.push(`client ${c}: ${(e as Error).message}`);
-          continue;
-        }
-        const body = (await res.json()) as { itemId: string; pctr: number }[];
-        latencies.push(performance.now() - started);
-        total++;
-        if (res.status !== 200) {
-          failures.push(`status ${res.status}: ${JSON.stringify(body)}`);
-          continue;
-        }
-        const v = res.headers.get('x-model-version') ?? '?';
-        seen[v] = (seen[v] ?? 0) + 1;
-        const want = expected[v]?.[qi];
-        if (!want) failures.push(`unexpected version ${v}`);
-        else if (body.length !== want.size || body.some((x) => x.pctr !== want.get(x.itemId))) failures.push(`request ${qi}: scores are not all from ${v}`);
-      }
-    };
-    const clients = Array.from({ length: 8 }, (_, c) => client(c));
+    const expected = await expectedScores(refs, suite.infra.state, requests);
+    const load = hammer([url], requests, expected, 8);
     const pause = () => new Promise((r) => setTimeout(r, 150));
     await pause();
     for (let cycle = 0; cycle < 3; cycle++) {
@@ -97,11 +62,9 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
       await waitServing(url, 'v1');
       await pause();
     }
-    stop = true;
-    await Promise.all(clients);
-    latencies.sort((a, b) => a - b);
+    const { total, seen, failures, p50, p99, max } = await load.stop();
     const status = (await getJson(`${url}/v1/status`)).body;
-    console.log(`hot swap: ${total} requests, by version ${JSON.stringify(seen)}, p50 ${latencies[Math.floor(total * 0.5)].toFixed(1)} ms, p99 ${latencies[Math.floor(total * 0.99)].toFixed(1)} ms, max ${latencies[total - 1].toFixed(1)} ms; live load ${status.models.live.loadMs} ms`);
+    console.log(`hot swap: ${total} requests, by version ${JSON.stringify(seen)}, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; live load ${status.models.live.loadMs} ms`);
     assert.deepEqual(failures.slice(0, 5), []);
     assert.ok(seen.v1 > 0 && seen.v2 > 0, JSON.stringify(seen));
     assert.ok(total >= 50, `${total} requests`);
