@@ -6,6 +6,7 @@ import hashlib
 import json
 import pathlib
 import time
+import warnings
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -40,7 +41,9 @@ def export_onnx(model: torch.nn.Module, example: Dict[str, np.ndarray], path: pa
     wrapper = Exported(model).eval()
     args = tuple(torch.from_numpy(np.ascontiguousarray(example[n])) for n in FEATURES)
     axes = {n: {0: "B"} for n in list(FEATURES) + OUTPUTS}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # dynamo=False is the contract's choice (CONTRACT.md section 1); its deprecation notice is noise.
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(wrapper, args, str(path), input_names=list(FEATURES), output_names=OUTPUTS,
                           dynamic_axes=axes, opset_version=17, dynamo=False)
     onnx.checker.check_model(onnx.load(str(path)))
