@@ -1,4 +1,5 @@
 import { after, before, describe, it } from 'node:test';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
 import { stateKeys } from '../../libs/contracts/src/state-keys';
 import { EventPublisher } from '../../libs/messaging/src';
@@ -51,6 +52,9 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
     }));
     const expected = await expectedScores(refs, suite.infra.state, requests);
     const load = hammer([url], requests, expected, 8);
+    // How long the request loop stalls at worst while models load and swap (informational).
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
     const pause = () => new Promise((r) => setTimeout(r, 150));
     await pause();
     for (let cycle = 0; cycle < 3; cycle++) {
@@ -63,8 +67,9 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
       await pause();
     }
     const { total, seen, failures, p50, p99, max } = await load.stop();
+    delay.disable();
     const status = (await getJson(`${url}/v1/status`)).body;
-    console.log(`hot swap: ${total} requests, by version ${JSON.stringify(seen)}, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; live load ${status.models.live.loadMs} ms`);
+    console.log(`hot swap: ${total} requests, by version ${JSON.stringify(seen)}, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; live load ${status.models.live.loadMs} ms; event loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`);
     assert.deepEqual(failures.slice(0, 5), []);
     assert.ok(seen.v1 > 0 && seen.v2 > 0, JSON.stringify(seen));
     assert.ok(total >= 50, `${total} requests`);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { TOPICS } from '../../../libs/contracts/src';
 import { stateKeys } from '../../../libs/contracts/src/state-keys';
 import { OnnxModelRunner } from '../../../libs/infra/src/model-runner/model-runner.onnx.adapter';
+import { OnnxWorkerModelRunner } from '../../../libs/infra/src/model-runner/model-runner.onnx-worker.adapter';
 import type { ModelRunner } from '../../../libs/infra/src/model-runner/model-runner.port';
 import { startEventConsumer } from '../../../libs/messaging/src';
 import { consumerMetrics, DomainError, type AppContext } from '../../../libs/platform/src';
@@ -46,9 +47,10 @@ export class RankingService {
 
   constructor(
     private readonly ctx: AppContext,
-    runner: ModelRunner = new OnnxModelRunner(),
+    runner?: ModelRunner,
   ) {
     const c = ctx.config;
+    runner ??= c.RANKING_MODEL_ISOLATION === 'worker' ? new OnnxWorkerModelRunner() : new OnnxModelRunner();
     const sdim = { seed: c.SDIM_SEED, m: c.SDIM_M, tau: c.SDIM_TAU, d: c.EMBEDDING_DIM };
     this.replicaId = c.RANKING_REPLICA_ID ?? `${hostname()}-${process.pid}`;
     this.metrics = rankingMetrics(ctx.metrics);

@@ -84,6 +84,8 @@ export const configSchema = z.object({
   RANKING_MODEL_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)').default('ctr'),
   /** ONNX Runtime intra-op threads per model session (1 = run on the request thread). */
   RANKING_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** 'worker': each model session in its own worker thread (loads and runs off the request loop); 'inline': on it. */
+  RANKING_MODEL_ISOLATION: z.enum(['worker', 'inline']).default('worker'),
   /** Names this replica's own consumer groups (catalog, models.lifecycle); default <hostname>-<pid>. */
   RANKING_REPLICA_ID: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, . _ -').optional(),
   RANKING_MAX_CANDIDATES: z.coerce.number().int().min(1).max(100_000).default(2000),
