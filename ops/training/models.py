@@ -42,6 +42,7 @@ class ModelConfig:
     routing_temperature: float = 0.1  # adaptdhm: softmax temperature of the coefficients
     routing_source: str = "input"  # adaptdhm: cluster the input representation or the bottom output
     assign: str = "hard"  # adaptdhm: hard (argmax tower) or soft (r-weighted sum of tower logits)
+    hierarchy: str = "tower"  # adaptdhm: cluster-specific factors in the towers only, or in the full MLP
 
     @classmethod
     def from_spec(cls, spec: dict, **kw) -> "ModelConfig":
@@ -192,8 +193,15 @@ class AdaptDHM(nn.Module):
     def __init__(self, c: ModelConfig):
         super().__init__()
         self.inputs = Inputs(c)
-        self.bottom = mlp([self.inputs.dim] + c.bottom)
-        self.towers = ClusterTowers(c.bottom[-1], c.tower, c.clusters)
+        if c.hierarchy == "tower":
+            self.bottom = mlp([self.inputs.dim] + c.bottom)
+            self.towers = ClusterTowers(c.bottom[-1], c.tower, c.clusters)
+        elif c.hierarchy == "full" and c.routing_source == "input":
+            # Every layer is shared * cluster-specific (STAR-like), no separate shared bottom.
+            self.bottom = nn.Identity()
+            self.towers = ClusterTowers(self.inputs.dim, c.bottom + c.tower, c.clusters)
+        else:
+            raise ValueError("hierarchy is tower|full (full routes on the input)")
         self.k, self.iters, self.beta, self.temp = c.clusters, c.routing_iters, c.beta, c.routing_temperature
         if c.routing_source not in ("input", "bottom") or c.assign not in ("hard", "soft"):
             raise ValueError("routing_source is input|bottom, assign is hard|soft")

@@ -1,7 +1,7 @@
 """Trains one model and exports it (CONTRACT.md section 5).
 
   python -m ops.training.train --data DIR --model adaptdhm --epochs 1 --seed 0 --out OUT
-      [--interest sdim|attention|none] [--batch-size 512] [--lr 0.002]
+      [--interest sdim|attention|none] [--batch-size 1024] [--lr 0.002]
 
 Writes OUT/model.onnx, feature-spec.json, metrics.json, catalog.jsonl and parity.json; exits 1 when
 ONNX Runtime and PyTorch differ by more than 1e-5 on the held-out rows.
@@ -33,8 +33,8 @@ ATTENTION_TEMPERATURE = 1.0  # libs/sdim targetAttention's default
 
 @dataclass
 class TrainConfig:
-    epochs: int = 8
-    batch_size: int = 512
+    epochs: int = 6
+    batch_size: int = 1024
     lr: float = 2e-3
     weight_decay: float = 0.0
     interest: str = "sdim"  # sdim | attention | none
