@@ -43,7 +43,11 @@ fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup-venv: creating $VENV with $($PY --version 2>&1)"
-  "$PY" -m venv "$VENV"
+  if ! "$PY" -m venv "$VENV"; then
+    rm -rf "$VENV"
+    echo "setup-venv: '$PY -m venv' failed; on Debian/Ubuntu install python3-venv (apt-get install python3-venv)" >&2
+    exit 1
+  fi
 fi
 mkdir -p "$WH"
 echo "setup-venv: fetching missing wheels into $WH"
