@@ -218,7 +218,11 @@ export class RankingService {
   /** Publishes the changes, then brings this replica up to date before answering (the others follow the events). */
   private async afterChange(name: string, r: ChangeResult) {
     await this.publish(r);
-    if (r.changes.length && name === this.manager.name) await this.manager.reconcile();
+    if (r.changes.length && name === this.manager.name) {
+      // The change is committed and published whatever happens here; a failed local pass (e.g. the
+      // database went away) is retried by the lifecycle consumer and the reconcile timer.
+      await this.manager.reconcile().catch((e) => this.ctx.log.warn({ err: (e as Error).message }, 'reconcile after a registry change failed'));
+    }
     return { changed: r.changes.length > 0, version: r.version, serving: name === this.manager.name ? this.manager.describe() : null };
   }
 
