@@ -12,6 +12,7 @@ export class BehaviorService {
     this.repo = new BehaviorRepository(ctx.infra.state, {
       sdim: { seed: c.SDIM_SEED, m: c.SDIM_M, tau: c.SDIM_TAU, d: c.EMBEDDING_DIM },
       historyCap: c.BEHAVIOR_HISTORY_CAP,
+      tableTypes: new Set(c.BEHAVIOR_TABLE_TYPES),
     });
   }
 

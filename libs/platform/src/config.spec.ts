@@ -24,6 +24,11 @@ describe('config', () => {
     }
   });
 
+  it('parses the behaviour types that enter the tables and rejects unknown ones', () => {
+    assert.deepEqual(loadConfig({ BEHAVIOR_TABLE_TYPES: 'click, purchase' }).BEHAVIOR_TABLE_TYPES, ['click', 'purchase']);
+    assert.throws(() => loadConfig({ BEHAVIOR_TABLE_TYPES: 'click,teleport' }), /BEHAVIOR_TABLE_TYPES: unknown behaviour type\(s\) teleport/);
+  });
+
   it('accepts real-server URLs', () => {
     const c = loadConfig({ KAFKA_BROKERS: '127.0.0.1:19092,h2:9092', DATABASE_URL: 'postgres://u:p@h:5432/db', REDIS_URL: 'redis://h:6379' });
     assert.equal(c.KAFKA_BROKERS, '127.0.0.1:19092,h2:9092');

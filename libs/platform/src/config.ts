@@ -69,6 +69,20 @@ export const configSchema = z.object({
   /** Seed the embedded demo catalog at start (embedded mode only by default). */
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   BEHAVIOR_HISTORY_CAP: z.coerce.number().int().min(1).max(524_288).default(10_000),
+  /**
+   * Behaviour types that enter the history, SDIM tables and user embedding (comma-separated).
+   * Must match the live ranking model's feature spec `history.positiveTypes`.
+   */
+  BEHAVIOR_TABLE_TYPES: z
+    .string()
+    .default('view,click,like,add_to_cart,purchase,share')
+    .transform((s, ctx) => {
+      const types = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const known = ['view', 'click', 'like', 'add_to_cart', 'purchase', 'share', 'hide', 'dislike'];
+      const bad = types.filter((t) => !known.includes(t));
+      if (bad.length || types.length === 0) ctx.addIssue({ code: 'custom', message: `unknown behaviour type(s) ${bad.join(', ') || '(none given)'}; known: ${known.join(', ')}` });
+      return types;
+    }),
   /** How long a behaviour for a not-yet-known item waits before it is dead-lettered. */
   BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   SDIM_M: z.coerce.number().int().min(1).max(1024).default(48),
