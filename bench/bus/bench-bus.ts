@@ -16,6 +16,7 @@ import { dirname, relative } from 'node:path';
 import { InProcessEventBus } from '../../libs/infra/src/event-bus/event-bus.inprocess.adapter';
 import { KafkaEventBus } from '../../libs/infra/src/event-bus/event-bus.kafka.adapter';
 import type { EventBus, ProduceRecord, SubscribeOptions } from '../../libs/infra/src/event-bus/event-bus.port';
+import { mulberry32 } from '../../libs/ann/src/synthetic';
 
 interface Args {
   out: string;
@@ -52,21 +53,9 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run sends the same events. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** user.behaviors-like events keyed by user id, ~300 bytes of JSON each. */
 function makeEvents(n: number): ProduceRecord[] {
-  const r = rng(42);
+  const r = mulberry32(42); // deterministic: every run sends the same events
   const types = ['view', 'click', 'like', 'add_to_cart', 'purchase'];
   const out: ProduceRecord[] = [];
   for (let i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 import { encodeOnnxModel, type OnnxInitializer, type OnnxNode } from '../../../../libs/infra/src/model-runner/onnx-writer';
 import { exampleFeatureSpec, type FeatureSpec } from '../../../../libs/ranking/src';
+import { mulberry32 } from '../../../../libs/ann/src/synthetic';
 
 /**
  * A CTR model that honours the serving contract (CONTRACT.md section 1), built in TypeScript with
@@ -21,17 +22,6 @@ export interface SyntheticModelOptions {
   towerWidth?: number;
   /** Scales the final logit: a quick way to make versions whose scores clearly differ. */
   logitScale?: number;
-}
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function syntheticCtrModel(o: SyntheticModelOptions = {}): { bytes: Buffer; spec: FeatureSpec } {
