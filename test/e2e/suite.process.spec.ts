@@ -8,8 +8,8 @@ import { APP_NAMES } from '../../libs/platform/src';
 
 const MAIN = resolve(__dirname, '../../apps/suite/main.js');
 
-function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], {
+function run(env: Record<string, string>, main = MAIN) {
+  const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-main-')), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,6 +43,22 @@ describe('the suite process (what npm start runs)', () => {
     assert.equal(await p.exited, 0, p.err());
     // The listening sockets are gone after shutdown.
     await assert.rejects(fetch(`${lines[0].split(' ')[1]}/health`));
+  });
+
+  it("runs one app alone from its own entry file (the Nest CLI entryFile)", async () => {
+    const p = run({ BEHAVIOR_PORT: '0' }, resolve(__dirname, '../../apps/behavior/src/main.js'));
+    const started = Date.now();
+    while (!p.out().includes('\n')) {
+      if (Date.now() - started > 60_000) assert.fail(`not started in 60 s: ${p.err()}`);
+      if (p.child.exitCode !== null) assert.fail(`exited early: ${p.err()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const lines = p.out().trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^behavior http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${lines[0].split(' ')[1]}/health`)).status, 200);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, p.err());
   });
 
   it('lists every bad configuration key and exits non-zero', async () => {

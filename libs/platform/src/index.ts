@@ -7,3 +7,4 @@ export * from './problem';
 export * from './zod-body';
 export * from './suite';
 export * from './infra-factory';
+export * from './process';
