@@ -1,6 +1,6 @@
 import type { BusRecord, EventBus, StartOffsets, Subscription } from '../../infra/src/event-bus/event-bus.port';
-import { decodeEvent, dlqTopic, EventOf, EventValidationError, TopicName } from '../../contracts/src';
-import { ConsumerHooks, sendToDeadLetter } from './event-consumer';
+import { dlqTopic, EventOf, TopicName } from '../../contracts/src';
+import { ConsumerHooks, decodeOrDeadLetter, sendToDeadLetter } from './event-consumer';
 
 export interface DecodedRecord<T extends TopicName> {
   event: EventOf<T>;
@@ -40,13 +40,8 @@ export async function startEventBatchConsumer<T extends TopicName>(opts: EventBa
     batchHandler: async (records) => {
       const valid: DecodedRecord<T>[] = [];
       for (const record of records) {
-        try {
-          valid.push({ event: decodeEvent(opts.topic, record.value), record });
-        } catch (e) {
-          const err = e as EventValidationError;
-          await sendToDeadLetter(opts.bus, record, opts.groupId, err.code ?? 'event_invalid', err.message);
-          opts.hooks?.onDeadLetter?.(record.topic, err.code ?? 'event_invalid', err.message);
-        }
+        const event = await decodeOrDeadLetter(opts.bus, opts.topic, record, opts.groupId, opts.hooks);
+        if (event !== undefined) valid.push({ event, record });
       }
       if (valid.length === 0) return;
       const outcome = (await opts.handleBatch(valid)) ?? {};

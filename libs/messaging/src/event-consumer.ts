@@ -77,6 +77,28 @@ export async function sendToDeadLetter(bus: EventBus, record: BusRecord, groupId
 }
 
 /**
+ * Decodes and validates one record; an invalid one goes to `<topic>.dlq` (reason + original bytes)
+ * and undefined comes back, so the caller moves on.
+ */
+export async function decodeOrDeadLetter<T extends TopicName>(
+  bus: EventBus,
+  topic: T,
+  record: BusRecord,
+  groupId: string,
+  hooks?: ConsumerHooks,
+): Promise<EventOf<T> | undefined> {
+  try {
+    return decodeEvent(topic, record.value);
+  } catch (e) {
+    const err = e as EventValidationError;
+    const code = err.code ?? 'event_invalid';
+    await sendToDeadLetter(bus, record, groupId, code, err.message);
+    hooks?.onDeadLetter?.(record.topic, code, err.message);
+    return undefined;
+  }
+}
+
+/**
  * Subscribes a handler to one topic with the platform's guarantees: decode + validate every
  * message (invalid -> `<topic>.dlq` with the reason and original bytes, then move on), skip event
  * ids already applied, mark them after success, let transient errors redeliver.
@@ -89,15 +111,8 @@ export async function startEventConsumer<T extends TopicName>(opts: EventConsume
     fromBeginning: opts.fromBeginning ?? true,
     startOffsets: opts.startOffsets,
     handler: async (record) => {
-      let event: EventOf<T>;
-      try {
-        event = decodeEvent(opts.topic, record.value);
-      } catch (e) {
-        const err = e as EventValidationError;
-        await sendToDeadLetter(opts.bus, record, opts.groupId, err.code ?? 'event_invalid', err.message);
-        opts.hooks?.onDeadLetter?.(record.topic, err.code ?? 'event_invalid', err.message);
-        return;
-      }
+      const event = await decodeOrDeadLetter(opts.bus, opts.topic, record, opts.groupId, opts.hooks);
+      if (event === undefined) return;
       const id = (event as { eventId: string }).eventId;
       if (opts.ledger && (await opts.ledger.seen(opts.groupId, id))) {
         opts.hooks?.onDuplicate?.(record.topic);

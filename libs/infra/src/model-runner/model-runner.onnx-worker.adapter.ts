@@ -12,7 +12,7 @@ import {
   type TensorData,
   type TensorInfo,
 } from './model-runner.port';
-import { validateFeeds } from './model-runner.validate';
+import { checkIntraOpThreads, validateFeeds } from './model-runner.validate';
 
 /**
  * ModelRunner on onnxruntime-node with each session in its own worker thread. What it buys over
@@ -107,8 +107,7 @@ export class OnnxWorkerModelRunner implements ModelRunner {
   constructor(private readonly options: OnnxRunnerOptions = {}) {}
 
   async load(bytes: Uint8Array, options: ModelLoadOptions = {}): Promise<ModelSession> {
-    const threads = options.intraOpThreads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`intraOpThreads must be in 1..64, got ${threads}`);
+    const threads = checkIntraOpThreads(options.intraOpThreads);
     const worker = new Worker(join(__dirname, 'model-runner.onnx.worker.js'));
     try {
       const loaded = await new Promise<Extract<WorkerResponse, { op: 'loaded' }>>((resolve, reject) => {

@@ -9,7 +9,7 @@ import {
   type TensorDtype,
   type TensorInfo,
 } from './model-runner.port';
-import { validateFeeds } from './model-runner.validate';
+import { checkIntraOpThreads, validateFeeds } from './model-runner.validate';
 
 /**
  * ModelRunner on onnxruntime-node (CPU execution provider; the binaries ship in the npm package,
@@ -85,8 +85,7 @@ export class OnnxModelRunner implements ModelRunner {
   constructor(private readonly options: OnnxRunnerOptions = {}) {}
 
   async load(bytes: Uint8Array, options: ModelLoadOptions = {}): Promise<ModelSession> {
-    const threads = options.intraOpThreads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`intraOpThreads must be in 1..64, got ${threads}`);
+    const threads = checkIntraOpThreads(options.intraOpThreads);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {

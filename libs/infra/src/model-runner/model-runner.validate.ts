@@ -47,3 +47,10 @@ export function validateFeeds(inputs: readonly TensorInfo[], feeds: Record<strin
 export function newTensorArray(dtype: TensorDtype, n: number): TensorArray {
   return new ARRAY_OF[dtype](n);
 }
+
+/** ONNX Runtime intra-op threads of one session: an integer in 1..64 (default 1). */
+export function checkIntraOpThreads(threads: number | undefined): number {
+  const t = threads ?? 1;
+  if (!Number.isInteger(t) || t < 1 || t > 64) throw new RangeError(`intraOpThreads must be in 1..64, got ${t}`);
+  return t;
+}
