@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, PipeTransform, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DomainError, ZodBody } from '../../../libs/platform/src';
+import { AdminOnly, DomainError, ZodBody } from '../../../libs/platform/src';
 import { modelNamePattern, promoteRequest, promoteRequestJsonSchema, registerRequest, registerRequestJsonSchema, type PromoteRequest, type RegisterRequest } from './api/dto';
 import { RankingService } from './ranking.service';
 
@@ -38,6 +38,7 @@ export class ModelsController {
   }
 
   @Post(':name/versions/:version')
+  @AdminOnly()
   @ApiOperation({
     summary: 'Register (upload) a version as staged',
     description:
@@ -58,6 +59,7 @@ export class ModelsController {
   }
 
   @Post(':name/versions/:version/promote')
+  @AdminOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Make a version the shadow or the live one (the one it replaces is retired); every replica swaps it in' })
   @ApiBody({ schema: promoteRequestJsonSchema })
@@ -66,6 +68,7 @@ export class ModelsController {
   }
 
   @Post(':name/versions/:version/retire')
+  @AdminOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Retire a staged or shadow version (ends a shadow run); the live version cannot be retired' })
   retire(@Param('name', new NamePart('name')) name: string, @Param('version', new NamePart('version')) version: string) {
@@ -73,6 +76,7 @@ export class ModelsController {
   }
 
   @Post(':name/rollback')
+  @AdminOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Retire the live version and make the version it replaced live again' })
   rollback(@Param('name', new NamePart('name')) name: string) {

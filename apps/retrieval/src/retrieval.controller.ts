@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ZodBody } from '../../../libs/platform/src';
+import { AdminOnly, ZodBody } from '../../../libs/platform/src';
 import { candidatesRequest, CandidatesRequest, candidatesRequestJsonSchema, rebuildRequest, RebuildRequest, rebuildRequestJsonSchema } from './api/dto';
 import { RetrievalService } from './retrieval.service';
 
@@ -24,6 +24,7 @@ export class RetrievalController {
   }
 
   @Post('indexes/:namespace/rebuild')
+  @AdminOnly()
   @HttpCode(202)
   @ApiOperation({ summary: 'Queue a rebuild of a namespace from the catalog log (optionally switching kind)' })
   @ApiBody({ schema: rebuildRequestJsonSchema as object, required: false })

@@ -9,6 +9,7 @@ import { DEPENDENCIES, HealthController, MetricsController } from './platform.co
 import { httpMetricsMiddleware } from './metrics';
 import { PinoNestLogger } from './logger';
 import { ProblemFilter } from './problem';
+import { ADMIN_AUTH_SCHEME } from './admin-auth';
 
 /** One service of the suite: a Nest module plus the infrastructure it needs to be healthy. */
 export interface AppDefinition {
@@ -54,7 +55,7 @@ export async function startApp(def: AppDefinition, ctx: AppContext, port: number
   nest.use(httpMetricsMiddleware(ctx.metrics));
   const doc = SwaggerModule.createDocument(
     nest,
-    new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').build(),
+    new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').addBearerAuth(undefined, ADMIN_AUTH_SCHEME).build(),
   );
   SwaggerModule.setup('docs', nest, doc, { jsonDocumentUrl: 'docs-json' });
   await nest.listen(port, host);

@@ -47,6 +47,11 @@ export const configSchema = z.object({
   STATE_PREFIX: z.string().default(''),
   /** Where services keep local files (index snapshots, posting lists). */
   DATA_DIR: z.string().default('.data'),
+  /**
+   * Bearer token for admin routes (model registry changes, index rebuilds). Unset = open admin
+   * routes, with a warning at boot: set it anywhere but a laptop.
+   */
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   GATEWAY_PORT: port.default(DEFAULT_PORTS.gateway),
   RETRIEVAL_PORT: port.default(DEFAULT_PORTS.retrieval),

@@ -8,3 +8,4 @@ export * from './zod-body';
 export * from './suite';
 export * from './infra-factory';
 export * from './process';
+export * from './admin-auth';

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AppDefinition } from './bootstrap';
 import { ConfigError, loadConfig, SuiteConfig } from './config';
 import { createLogger } from './logger';
+import { adminAuthWarning } from './admin-auth';
 import { RunningSuite, startSuite } from './suite';
 
 export interface ProcessOptions {
@@ -35,6 +36,8 @@ export async function runProcess(definitions: AppDefinition[], opts: ProcessOpti
   const log = createLogger(config.LOG_LEVEL, { service: 'recsys-suite' });
   const suite = await startSuite(config, definitions, log);
   log.info({ adapters: suite.infra.kinds }, 'suite started');
+  const openAdmin = adminAuthWarning(config);
+  if (openAdmin) log.warn(openAdmin);
   for (const app of suite.apps) process.stdout.write(`${app.name} ${app.url}\n`);
   await opts.afterStart?.(suite, config, log);
 
