@@ -1,8 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { HierarchicalNSW } from 'hnswlib-node';
 import { distanceAt, prepareVector } from './distance';
 import { compileFilter, GroupCodes, idTableBytes, NO_GROUP, passes, type CompiledFilter } from './groups';
+import { HnswlibNodeEngine } from './hnsw-engine.hnswlib-node.adapter';
+import { NativeHnswEngine } from './hnsw-engine.native.adapter';
+import { HNSW_ENGINES, type HnswEngine, type HnswEngineName } from './hnsw-engine.port';
 import { TopK } from './topk';
 import type { Metric, SearchFilter, SearchHit, SearchOptions, VectorIndex } from './vector-index.port';
 
@@ -20,6 +22,24 @@ export interface HnswParams {
    * over those items instead of the graph (the graph would visit far more nodes to find them).
    */
   exactScanBelow?: number;
+  /**
+   * Which binding runs the hnswlib graph: 'native' (default; the repo's zero-copy addon in
+   * native/hnsw) or 'hnswlib-node'. Both read and write the same index file.
+   */
+  engine?: HnswEngineName;
+}
+
+export type { HnswEngineName } from './hnsw-engine.port';
+
+function createEngine(name: HnswEngineName, metric: Metric, dim: number): HnswEngine {
+  switch (name) {
+    case 'native':
+      return new NativeHnswEngine(metric, dim);
+    case 'hnswlib-node':
+      return new HnswlibNodeEngine(metric, dim);
+    default:
+      throw new Error(`HnswIndex: unknown engine '${String(name)}' (expected ${HNSW_ENGINES.join(' or ')})`);
+  }
 }
 
 const INDEX_FILE = 'hnsw.index';
@@ -30,7 +50,8 @@ interface HnswMeta {
   version: 1;
   dim: number;
   metric: Metric;
-  params: Required<HnswParams>;
+  /** engine may be absent in snapshots written before engines existed (they used hnswlib-node; the file format is the same). */
+  params: Omit<Required<HnswParams>, 'engine'> & { engine?: HnswEngineName };
   /** labelIds[label]: the item id, or null for a freed (markDeleted) label. */
   labelIds: Array<string | null>;
   groupNames: string[];
@@ -38,8 +59,8 @@ interface HnswMeta {
 }
 
 /**
- * HNSW over hnswlib-node. Item ids are strings; hnswlib labels are dense integers 0..used-1 that
- * we hand out ourselves.
+ * HNSW over hnswlib (through an HnswEngine: the native addon or hnswlib-node). Item ids are
+ * strings; hnswlib labels are dense integers 0..used-1 that we hand out ourselves.
  *
  * Deletion: remove() calls markDelete and pushes the label on a free list; a later insert pops
  * it, unmarkDeletes it and overwrites it in place (addPoint on an existing label re-links the
@@ -47,7 +68,8 @@ interface HnswMeta {
  * hnswlib would then pick an arbitrary deleted node and re-label it, leaving our label table
  * unable to know which old label vanished (and a stale label could later erase a live one).
  *
- * Filters run inside hnswlib's search through its filter callback (called with labels), so a
+ * Filters run inside hnswlib's search through its filter (a C++ functor over typed arrays in the
+ * native engine, a JS callback in hnswlib-node), called with labels, so a
  * forbidden item never enters the result. hnswlib's filtered search keeps expanding until it
  * holds ef admitted nodes, so it returns k whenever k admitted nodes are reachable; two
  * safeguards make "k when k pass" hold regardless: (1) a filter admitting at most exactScanBelow
@@ -57,7 +79,7 @@ interface HnswMeta {
  */
 export class HnswIndex implements VectorIndex {
   readonly kind = 'hnsw' as const;
-  private readonly hnsw: HierarchicalNSW;
+  private readonly engine: HnswEngine;
   private readonly p: Required<HnswParams>;
   private capacity: number;
   /** Labels handed out so far (hnswlib's element count). */
@@ -69,8 +91,6 @@ export class HnswIndex implements VectorIndex {
   private readonly groups = new GroupCodes();
   private idChars = 0;
   private currentEf: number;
-  /** Reused argument array: hnswlib-node only accepts plain arrays, so we fill one in place. */
-  private readonly arg: number[];
   private readonly fallbackCounts = { exactScanSelective: 0, exactScanShortfall: 0 };
 
   constructor(
@@ -86,14 +106,14 @@ export class HnswIndex implements VectorIndex {
       seed: params.seed ?? 100,
       initialCapacity: Math.max(16, params.initialCapacity ?? 1024),
       exactScanBelow: params.exactScanBelow ?? 2000,
+      engine: params.engine ?? 'native',
     };
     this.capacity = this.p.initialCapacity;
-    this.hnsw = new HierarchicalNSW(metric, dim);
-    this.hnsw.initIndex(this.capacity, this.p.m, this.p.efConstruction, this.p.seed, true);
+    this.engine = createEngine(this.p.engine, metric, dim);
+    this.engine.init(this.capacity, this.p.m, this.p.efConstruction, this.p.seed);
     this.currentEf = this.p.ef;
-    this.hnsw.setEf(this.currentEf);
+    this.engine.setEf(this.currentEf);
     this.labelGroup = new Int32Array(this.capacity).fill(NO_GROUP);
-    this.arg = new Array<number>(dim).fill(0);
   }
 
   size(): number {
@@ -106,19 +126,20 @@ export class HnswIndex implements VectorIndex {
 
   upsert(id: string, vector: Float32Array | number[], group?: string): void {
     if (vector.length !== this.dim) throw new Error(`vector has dimension ${vector.length}, index has ${this.dim}`);
-    this.fillArg(vector);
+    // The engine validates the vector before it changes anything; our tables change only after it accepted.
     let label = this.idLabel.get(id);
     if (label !== undefined) {
-      this.hnsw.addPoint(this.arg, label, false); // existing live label: updated in place
+      this.engine.add(vector, label); // existing live label: updated in place
       this.groups.add(this.labelGroup[label], -1);
     } else if (this.free.length > 0) {
-      label = this.free.pop()!;
-      this.hnsw.unmarkDelete(label);
-      this.hnsw.addPoint(this.arg, label, false);
+      label = this.free[this.free.length - 1];
+      this.engine.revive(vector, label);
+      this.free.pop();
     } else {
       if (this.used === this.capacity) this.grow();
-      label = this.used++;
-      this.hnsw.addPoint(this.arg, label, false);
+      label = this.used;
+      this.engine.add(vector, label);
+      this.used++;
     }
     if (this.labelIds[label] === undefined) {
       this.labelIds[label] = id;
@@ -133,7 +154,7 @@ export class HnswIndex implements VectorIndex {
   remove(id: string): boolean {
     const label = this.idLabel.get(id);
     if (label === undefined) return false;
-    this.hnsw.markDelete(label);
+    this.engine.markDelete(label);
     this.idLabel.delete(id);
     this.labelIds[label] = undefined;
     this.idChars -= id.length;
@@ -150,29 +171,19 @@ export class HnswIndex implements VectorIndex {
     if (kk === 0) return [];
     const ef = options?.ef ?? this.p.ef;
     if (ef !== this.currentEf) {
-      this.hnsw.setEf(ef);
+      this.engine.setEf(ef);
       this.currentEf = ef;
     }
-    this.fillArg(query);
     if (filter === undefined || (filter.groups === undefined && filter.excludeIds === undefined)) {
-      return this.toHits(this.hnsw.searchKnn(this.arg, kk));
+      return this.toHits(this.engine.search(query, kk, null));
     }
     const f = compileFilter(filter, this.groups, (id) => this.idLabel.get(id), live);
     if (f.passUpperBound <= this.p.exactScanBelow) {
       this.fallbackCounts.exactScanSelective++;
       return this.exactScan(query, kk, f);
     }
-    const groupsOk = f.allowedGroups;
-    const excluded = f.excluded;
-    const labelGroup = this.labelGroup;
-    const admit = (label: number): boolean => {
-      if (groupsOk !== null) {
-        const c = labelGroup[label];
-        if (c === NO_GROUP || groupsOk[c] !== 1) return false;
-      }
-      return excluded === null || !excluded.has(label);
-    };
-    const hits = this.toHits(this.hnsw.searchKnn(this.arg, kk, admit));
+    const n = this.engine.search(query, kk, { labelGroups: this.labelGroup, allowedGroups: f.allowedGroups, excluded: f.excluded });
+    const hits = this.toHits(n);
     if (hits.length < kk && this.passCount(f) > hits.length) {
       // The graph walk ran dry before finding k admitted nodes: answer exactly instead.
       const exact = this.exactScan(query, kk, f);
@@ -203,13 +214,18 @@ export class HnswIndex implements VectorIndex {
   }
 
   params(): Record<string, unknown> {
-    const { m, efConstruction, ef, seed, exactScanBelow } = this.p;
-    return { metric: this.metric, dim: this.dim, m, efConstruction, ef, seed, exactScanBelow, capacity: this.capacity };
+    const { m, efConstruction, ef, seed, exactScanBelow, engine } = this.p;
+    return { metric: this.metric, dim: this.dim, m, efConstruction, ef, seed, exactScanBelow, capacity: this.capacity, engine };
+  }
+
+  /** Build facts of the engine (native: -march and SIMD level; hnswlib-node: package version). */
+  engineInfo(): Record<string, unknown> {
+    return this.engine.info();
   }
 
   async save(dir: string): Promise<void> {
     await fsp.mkdir(dir, { recursive: true });
-    await this.hnsw.writeIndex(join(dir, INDEX_FILE));
+    await this.engine.write(join(dir, INDEX_FILE));
     const labelIds: Array<string | null> = [];
     for (let l = 0; l < this.used; l++) labelIds.push(this.labelIds[l] ?? null);
     const meta: HnswMeta = {
@@ -226,17 +242,22 @@ export class HnswIndex implements VectorIndex {
     await fsp.writeFile(join(dir, META_FILE), JSON.stringify(meta));
   }
 
-  static async load(dir: string): Promise<HnswIndex> {
+  /**
+   * Loads a snapshot written by save(). The engine is options.engine if given, else the one that
+   * wrote the snapshot, else 'native'; either engine reads a graph file written by the other.
+   */
+  static async load(dir: string, options: { engine?: HnswEngineName } = {}): Promise<HnswIndex> {
     const meta = JSON.parse(await fsp.readFile(join(dir, META_FILE), 'utf8')) as HnswMeta;
     if (meta.kind !== 'hnsw') throw new Error(`HnswIndex.load: ${dir} holds a ${meta.kind} snapshot`);
-    const idx = new HnswIndex(meta.dim, meta.metric, { ...meta.params, initialCapacity: 16 });
-    await idx.hnsw.readIndex(join(dir, INDEX_FILE), true);
-    if (idx.hnsw.getCurrentCount() !== meta.labelIds.length) {
-      throw new Error(`HnswIndex.load: graph holds ${idx.hnsw.getCurrentCount()} labels, sidecar ${meta.labelIds.length}`);
+    const engine = options.engine ?? meta.params.engine ?? 'native';
+    const idx = new HnswIndex(meta.dim, meta.metric, { ...meta.params, engine, initialCapacity: 16 });
+    await idx.engine.read(join(dir, INDEX_FILE));
+    if (idx.engine.count() !== meta.labelIds.length) {
+      throw new Error(`HnswIndex.load: graph holds ${idx.engine.count()} labels, sidecar ${meta.labelIds.length}`);
     }
-    idx.capacity = idx.hnsw.getMaxElements();
+    idx.capacity = idx.engine.capacity();
     idx.p.initialCapacity = meta.params.initialCapacity;
-    idx.hnsw.setEf(idx.currentEf);
+    idx.engine.setEf(idx.currentEf);
     idx.labelGroup = new Int32Array(idx.capacity).fill(NO_GROUP);
     const codes = meta.groupNames.map((g) => idx.groups.intern(g));
     idx.used = meta.labelIds.length;
@@ -278,36 +299,29 @@ export class HnswIndex implements VectorIndex {
       if (this.labelIds[l] === undefined || !passes(f, l, this.labelGroup[l])) continue;
       // getPoint returns the stored vector (already normalised for cosine), so the distance
       // equals what hnswlib itself would report.
-      const pt = this.hnsw.getPoint(l);
-      for (let j = 0; j < this.dim; j++) v[j] = pt[j];
+      this.engine.getPoint(l, v);
       const d = distanceAt(this.metric, q, v, 0, this.dim);
       if (d <= top.bound) top.push(d, l);
     }
     return top.sorted().map((e) => ({ id: this.labelIds[e.slot]!, distance: e.distance }));
   }
 
-  private toHits(r: { distances: number[]; neighbors: number[] }): SearchHit[] {
-    const out: SearchHit[] = new Array(r.neighbors.length);
-    for (let i = 0; i < r.neighbors.length; i++) {
-      const id = this.labelIds[r.neighbors[i]];
-      if (id === undefined) throw new Error(`hnswlib returned freed label ${r.neighbors[i]}`);
-      out[i] = { id, distance: r.distances[i] };
+  /** The engine's last n results as hits. */
+  private toHits(n: number): SearchHit[] {
+    const labels = this.engine.labels;
+    const dists = this.engine.distances;
+    const out: SearchHit[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const id = this.labelIds[labels[i]];
+      if (id === undefined) throw new Error(`hnswlib returned freed label ${labels[i]}`);
+      out[i] = { id, distance: dists[i] };
     }
     return out;
   }
 
-  private fillArg(v: Float32Array | number[]): void {
-    const a = this.arg;
-    for (let j = 0; j < this.dim; j++) {
-      const x = v[j];
-      if (!Number.isFinite(x)) throw new Error(`vector component ${j} is not a finite number`);
-      a[j] = x;
-    }
-  }
-
   private grow(): void {
     const cap = this.capacity * 2;
-    this.hnsw.resizeIndex(cap);
+    this.engine.resize(cap);
     const g = new Int32Array(cap).fill(NO_GROUP);
     g.set(this.labelGroup);
     this.labelGroup = g;
