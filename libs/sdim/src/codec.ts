@@ -53,7 +53,8 @@ export interface TablesHeader {
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
-function layout(n: number, d: number, dtype: SumsDtype) {
+/** Byte offsets of the counts and sums sections and the total length, for n non-empty buckets. */
+export function tablesLayout(n: number, d: number, dtype: SumsDtype): { countsOffset: number; sumsOffset: number; byteLength: number } {
   const countsOffset = align(HEADER_BYTES + 2 * n, 4);
   const sumsOffset = align(countsOffset + 4 * n, 8);
   const byteLength = sumsOffset + n * d * (dtype === 'f64' ? 8 : 4);
@@ -80,7 +81,7 @@ export function encodeTables(t: BucketTables, options: EncodeOptions = {}): Buff
   const { seed, m, tau, d } = t.config;
   let n = 0;
   for (let b = 0; b < t.counts.length; b++) if (t.counts[b] > 0) n++;
-  const { countsOffset, sumsOffset, byteLength } = layout(n, d, dtype);
+  const { countsOffset, sumsOffset, byteLength } = tablesLayout(n, d, dtype);
   // A buffer of its own (offset 0), so the typed views below are aligned; zero-filled padding.
   const ab = new ArrayBuffer(byteLength);
   const buf = Buffer.from(ab);
@@ -127,12 +128,12 @@ export function readHeader(buf: Uint8Array): TablesHeader {
   const config: SdimConfig = { tau: b.readUInt8(6), m: b.readUInt16LE(8), d: b.readUInt16LE(10), seed: b.readUInt32LE(12) };
   validateConfig(config);
   const nonEmpty = b.readUInt32LE(16);
-  const l = layout(nonEmpty, config.d, dtype);
+  const l = tablesLayout(nonEmpty, config.d, dtype);
   if (b.length < l.byteLength) throw new Error(`truncated SDIM tables blob: ${b.length} < ${l.byteLength} bytes`);
   return { config, dtype, nonEmpty, ...l };
 }
 
-function sameConfig(a: SdimConfig, b: SdimConfig): boolean {
+export function sameConfig(a: SdimConfig, b: SdimConfig): boolean {
   return a.seed === b.seed && a.m === b.m && a.tau === b.tau && a.d === b.d;
 }
 

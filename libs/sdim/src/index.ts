@@ -4,3 +4,4 @@ export * from './bucket-tables';
 export * from './reference';
 export * from './codec';
 export * from './keys';
+export * from './patch';

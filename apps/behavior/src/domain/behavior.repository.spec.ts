@@ -1,4 +1,6 @@
 import { MemoryStateStore } from '../../../../libs/infra/src/state-store/state-store.memory.adapter';
 import { behaviorRepositorySuite } from './behavior.repository.suite';
+import { behaviorStorageSuite } from './behavior.storage.suite';
 
 behaviorRepositorySuite('MemoryStateStore', async () => new MemoryStateStore());
+behaviorStorageSuite('MemoryStateStore', async () => new MemoryStateStore());

@@ -1,14 +1,6 @@
-import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import {
-  BucketTables,
-  InterestOptions,
-  SdimHasher,
-  decodeTables,
-  encodeTables,
-  interestFromEncoded,
-} from '../../../../libs/sdim/src';
-import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
-import { NewBehavior, UserBatch, applyToTables, mergeAndEvict, segmentBytes, segmentsToLoad, versionKey } from './apply-behaviors';
+import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
+import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded } from '../../../../libs/sdim/src';
+import { PendingEvent, applyBatch, writeUserState } from './apply-batch';
 import { behaviorKeys as K } from './behavior-keys';
 import {
   ApplyResult,
@@ -20,36 +12,33 @@ import {
   UserEmbedding,
   behaviorRepositoryConfig,
 } from './behavior.types';
-import { Entry, Head, MAX_ID_BYTES, MAX_TYPE_BYTES, compareEntries, decodeHead, decodeSegment, emptyHead, encodeHead, encodeSegment } from './history';
+import { Entry, Head, MAX_ID_BYTES, MAX_TYPE_BYTES, SegmentMeta, decodeHead, decodeSegment, encodeSegment } from './history';
 import { ItemCatalog } from './item-catalog';
-import { ItemRecord, configFingerprint, decodeItem } from './item-record';
-import { Lru } from './lru';
+import { ItemRecord, configFingerprint } from './item-record';
 import { rebuildUserState } from './rebuild';
+import { TablesCache } from './tables-cache';
 
 /**
  * Per-user behaviour state in the StateStore: capped history, SDIM tables, user embedding.
  *
- * applyBehaviors(batch) does, for all users of the batch together:
- *   read 1 (one pipeline): history heads, tables, item records of the batch's items;
- *   read 2 (one pipeline, when needed): the history segments the new events fall into, and the
- *     oldest segments the cap will evict from;
- *   read 3 (one pipeline, when the cap evicts): the item versions of the evicted entries;
- *   write (one MULTI per user, all sent at once): head, tables, embedding, touched segments.
+ * applyBehaviors(batch) reads, for all users of the batch together, their history heads and
+ * tables in one round trip (plus one for history segments when late events or evictions need
+ * them, and one for evicted item versions not at hand), then writes each user's head, tables and
+ * embedding in one MULTI for the batch (apply-batch.ts).
  * Idempotent: an event whose (ts, eventId) is already in the history changes nothing, and an event
  * older than everything a full history keeps is dropped (it would be evicted at once), so a replay
  * of an evicted event changes nothing either. The result is independent of the order of events,
  * up to float64 rounding of the user embedding (the tables are exact, see libs/sdim).
  * One process writes a user at a time (Kafka partitions keyed by user); within this instance,
- * overlapping calls that share a user are serialised. A cached copy of a user's decoded tables is
- * used only while the stored head still carries the stamp of this instance's last write.
+ * overlapping calls that share a user are serialised. Nothing about a user is cached between
+ * calls (item records are, see ItemCatalog), so another writer's changes are always seen.
  */
 export class BehaviorRepository {
   readonly config: BehaviorRepositoryConfig;
   readonly hasher: SdimHasher;
   private readonly fingerprint: number;
   private readonly items: ItemCatalog;
-  /** Decoded tables of recently written users, valid while the stored head carries `stamp`. */
-  private readonly userCache: Lru<string, { stamp: number; tables: BucketTables }>;
+  private readonly tablesCache: TablesCache;
   /** Users a call of this instance is working on (see withUsers). */
   private readonly inflight = new Map<string, Promise<void>>();
 
@@ -61,7 +50,7 @@ export class BehaviorRepository {
     this.hasher = new SdimHasher(this.config.sdim);
     this.fingerprint = configFingerprint(this.config.sdim);
     this.items = new ItemCatalog(store, this.config, this.hasher, this.fingerprint);
-    this.userCache = new Lru(this.config.userCacheSize);
+    this.tablesCache = new TablesCache(this.config.tablesCacheBytes);
   }
 
   // ---- items ----------------------------------------------------------------------------------
@@ -88,7 +77,7 @@ export class BehaviorRepository {
 
   async applyBehaviors(events: readonly BehaviorInput[]): Promise<ApplyResult> {
     const result: ApplyResult = { applied: 0, duplicates: 0, ignored: 0, dropped: 0, evicted: 0, unknownItems: [], rejected: [], rebuilt: [] };
-    const byUser = new Map<string, { index: number; e: BehaviorInput; ts: number }[]>();
+    const byUser = new Map<string, PendingEvent[]>();
     events.forEach((e, index) => {
       const ts = e?.ts ?? e?.timestamp;
       const reason = eventProblem(e, ts);
@@ -124,143 +113,11 @@ export class BehaviorRepository {
     }
   }
 
-  private async applyGrouped(byUser: Map<string, { index: number; e: BehaviorInput; ts: number }[]>, result: ApplyResult): Promise<ApplyResult> {
-    // Read 1: heads; tables of users not cached; items not cached.
-    const users = [...byUser.keys()];
-    const cached = users.map((u) => this.userCache.get(u));
-    const items = new Map<string, ItemRecord | null>();
-    const now = Date.now();
-    for (const l of byUser.values()) for (const { e } of l) if (!items.has(e.itemId)) items.set(e.itemId, this.items.peek(e.itemId, now) ?? null);
-    const fetchItems = [...items].filter(([, rec]) => !rec).map(([id]) => id);
-    const r1 = this.store.pipeline();
-    users.forEach((u, i) => (cached[i] ? r1.get(K.head(u)) : r1.get(K.head(u)).get(K.tables(u))));
-    for (const id of fetchItems) r1.get(K.item(id));
-    const raw1 = (await r1.exec()) as (Buffer | null)[];
-    let at1 = 0;
-    const heads = users.map((_, i) => ({ head: raw1[at1++], tables: cached[i] ? undefined : raw1[at1++] }));
-    for (const id of fetchItems) items.set(id, this.items.decode(id, raw1[at1++]));
-
-    const work: { u: UserBatch; tables?: BucketTables; tablesBlob?: Buffer | null; news: NewBehavior[]; load: number[] }[] = [];
-    users.forEach((userId, i) => {
-      const headBlob = heads[i].head;
-      const head = headBlob ? decodeHead(headBlob) : emptyHead(this.config.sdim.d);
-      // Cached tables are ours only if nobody wrote the user since our last write.
-      const mine = cached[i] && headBlob && head.stamp === cached[i]!.stamp ? cached[i]!.tables : undefined;
-      this.userCache.delete(userId);
-      const news: NewBehavior[] = [];
-      for (const { index, e, ts } of byUser.get(userId)!) {
-        const item = items.get(e.itemId);
-        if (!item) {
-          result.unknownItems.push({ index, eventId: e.eventId, userId, itemId: e.itemId });
-          continue;
-        }
-        news.push({ index, item, entry: { ts, eventId: e.eventId, itemId: e.itemId, type: e.type, ver: item.version } });
-      }
-      if (!news.length) return;
-      news.sort((a, b) => compareEntries(a.entry, b.entry));
-      const u: UserBatch = { userId, head, segments: new Map(), dirty: new Set(), removedSegments: [], added: [], evicted: [], duplicates: 0, dropped: 0 };
-      work.push({ u, tables: mine, tablesBlob: heads[i].tables, news, load: segmentsToLoad(head, news, this.config) });
-    });
-    // Tables of cached users written by someone else meanwhile (rare): one more read.
-    const stale = work.filter((w) => !w.tables && w.tablesBlob === undefined);
-    if (stale.length) {
-      const p = this.store.pipeline();
-      for (const w of stale) p.get(K.tables(w.u.userId));
-      const raw = (await p.exec()) as (Buffer | null)[];
-      stale.forEach((w, i) => (w.tablesBlob = raw[i]));
-    }
-
-    // Read 2: the segments the events fall into and the oldest ones the cap evicts from. A lost
-    // segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the segments
-    // that then become needed are loaded in one more round, and the user's tables are rebuilt.
-    const repair = new Set<string>();
-    for (let pending = work.filter((w) => w.load.length); pending.length; ) {
-      const p = this.store.pipeline();
-      for (const w of pending) for (const id of w.load) p.get(K.segment(w.u.userId, id));
-      const raw = (await p.exec()) as (Buffer | null)[];
-      let at = 0;
-      for (const w of pending) {
-        let lost = false;
-        for (const id of w.load) {
-          const b = raw[at++];
-          if (b) w.u.segments.set(id, { raw: b, entries: null, tail: [] });
-          else {
-            const i = w.u.head.segments.findIndex((x) => x.id === id);
-            w.u.head.total -= w.u.head.segments[i].count;
-            w.u.head.segments.splice(i, 1);
-            lost = true;
-            repair.add(w.u.userId);
-          }
-        }
-        w.load = lost ? segmentsToLoad(w.u.head, w.news, this.config).filter((id) => !w.u.segments.has(id)) : [];
-      }
-      pending = pending.filter((w) => w.load.length);
-    }
-    for (const w of work) mergeAndEvict(w.u, w.news, this.config);
-
-    // Read 3: embedding versions of evicted entries not already at hand.
-    const versions = new Map<string, ItemRecord | null>();
-    for (const [id, rec] of items) if (rec) versions.set(versionKey(id, rec.version), rec);
-    for (const w of work) {
-      for (const x of w.u.evicted) {
-        const rec = this.items.peek(x.itemId, now);
-        if (rec && rec.version === x.ver) versions.set(versionKey(x.itemId, x.ver), rec);
-      }
-    }
-    const need = new Map<string, [string, number]>();
-    for (const w of work) for (const x of w.u.evicted) if (!versions.has(versionKey(x.itemId, x.ver))) need.set(versionKey(x.itemId, x.ver), [x.itemId, x.ver]);
-    if (need.size) {
-      const r3 = this.store.pipeline();
-      for (const [id, ver] of need.values()) r3.get(K.itemVersion(id, ver));
-      const raw3 = (await r3.exec()) as (Buffer | null)[];
-      [...need.entries()].forEach(([key, [id]], i) => versions.set(key, raw3[i] ? decodeItem(id, raw3[i]!) : null));
-    }
-
-    // Compute and write, one MULTI per user.
-    const writes: { userId: string; stamp: number; tables: BucketTables; done?: Promise<unknown> }[] = [];
-    const shared = this.config.writeMode === 'batch' ? this.store.transaction() : undefined;
-    for (const w of work) {
-      const { u } = w;
-      result.duplicates += u.duplicates;
-      result.dropped += u.dropped;
-      result.applied += u.added.length;
-      result.evicted += u.evicted.length;
-      const tables = w.tables ?? (w.tablesBlob ? decodeTables(w.tablesBlob, this.hasher) : new BucketTables(this.hasher));
-      // Nothing added or evicted: entries inserted and dropped again left the history as it was.
-      if (!u.added.length && !u.evicted.length) {
-        if (u.head.stamp) this.userCache.set(u.userId, { stamp: u.head.stamp, tables });
-        continue;
-      }
-      const complete = applyToTables(u, { tables, hasher: this.hasher, fingerprint: this.fingerprint, halfLifeMs: this.config.halfLifeMs, versions });
-      if (!complete || repair.has(u.userId)) result.rebuilt.push(u.userId);
-      const tx = shared ?? this.store.transaction();
-      const stamp = this.writeUser(tx, u.userId, u.head, tables);
-      for (const id of u.dirty) tx.set(K.segment(u.userId, id), segmentBytes(u.segments.get(id)!));
-      for (const id of u.removedSegments) tx.del(K.segment(u.userId, id));
-      writes.push({ userId: u.userId, stamp, tables, done: shared ? undefined : tx.exec() });
-    }
-    // A user whose write failed stays out of the cache: its next batch reads the stored state.
-    const all = shared && writes.length ? shared.exec() : undefined;
-    const settled = await Promise.allSettled(writes.map((x) => x.done ?? all));
-    settled.forEach((r, i) => r.status === 'fulfilled' && this.userCache.set(writes[i].userId, { stamp: writes[i].stamp, tables: writes[i].tables }));
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+  private async applyGrouped(byUser: Map<string, PendingEvent[]>, result: ApplyResult): Promise<ApplyResult> {
+    const ctx = { store: this.store, config: this.config, hasher: this.hasher, fingerprint: this.fingerprint, items: this.items, cache: this.tablesCache };
+    result.rebuilt = await applyBatch(ctx, byUser, result);
     for (const userId of result.rebuilt) await this.rebuildUnlocked(userId);
     return result;
-  }
-
-  /** Queues the user's head, tables and embedding; returns the new stamp. */
-  private writeUser(tx: StateBatch, userId: string, head: Head, tables: BucketTables): number {
-    const previous = head.stamp;
-    do head.stamp = (Math.random() * 0x100000000) >>> 0;
-    while (head.stamp === previous || head.stamp === 0);
-    tx.set(K.head(userId), encodeHead(head));
-    // 'auto': int32 fixed point when every sum fits (|sum| < 2^15), float64 otherwise; both exact.
-    tx.set(K.tables(userId), encodeTables(tables, { dtype: 'auto' }));
-    const mean = head.total > 0 && head.weight > 0 ? Float32Array.from(head.sum, (v) => v / head.weight) : null;
-    if (mean) tx.set(K.embedding(userId), encodeFloat32(mean));
-    else tx.del(K.embedding(userId));
-    return head.stamp;
   }
 
   /**
@@ -273,26 +130,38 @@ export class BehaviorRepository {
   }
 
   private async rebuildUnlocked(userId: string): Promise<void> {
-    this.userCache.delete(userId);
+    this.tablesCache.delete(userId);
     const headBlob = await this.store.get(K.head(userId));
     if (!headBlob) return;
     const head = decodeHead(headBlob);
-    const segs = await this.loadSegments(userId, head.segments.map((s) => s.id));
+    const segs = await this.loadSegments(userId, head, head.segments.length);
     const plan = await rebuildUserState(this.store, head, segs, this.config, this.hasher, this.fingerprint);
     const tx = this.store.transaction();
-    this.writeUser(tx, userId, plan.head, plan.tables);
-    for (const [id, entries] of plan.segments) tx.set(K.segment(userId, id), encodeSegment(entries));
+    // The newest segment goes inline in the head, the others to their (new) keys.
+    const ids = plan.head.segments.map((s) => s.id);
+    const newest = ids[ids.length - 1];
+    plan.head.open = ids.length ? encodeSegment(plan.segments.get(newest)!) : null;
+    writeUserState(tx, userId, plan.head, encodeTables(plan.tables, { dtype: 'auto' }));
+    for (const id of ids) if (id !== newest) tx.set(K.segment(userId, id), encodeSegment(plan.segments.get(id)!));
     for (const id of plan.removedSegments) tx.del(K.segment(userId, id));
     await tx.exec();
   }
 
-  private async loadSegments(userId: string, ids: readonly number[]): Promise<Map<number, Entry[]>> {
+  /** The live entries of the newest `n` segments (the inline one from the head, the others from their keys; a lost key gives none). */
+  private async loadSegments(userId: string, head: Head, n: number): Promise<Map<number, Entry[]>> {
     const out = new Map<number, Entry[]>();
-    if (!ids.length) return out;
-    const p = this.store.pipeline();
-    for (const id of ids) p.get(K.segment(userId, id));
-    const raw = (await p.exec()) as (Buffer | null)[];
-    ids.forEach((id, i) => out.set(id, raw[i] ? decodeSegment(raw[i]!) : []));
+    const segs = head.segments;
+    const keyed: SegmentMeta[] = [];
+    for (let i = Math.max(0, segs.length - n); i < segs.length; i++) {
+      if (i === segs.length - 1 && head.open) out.set(segs[i].id, decodeSegment(head.open, segs[i].skip));
+      else keyed.push(segs[i]);
+    }
+    if (keyed.length) {
+      const p = this.store.pipeline();
+      for (const m of keyed) p.get(K.segment(userId, m.id));
+      const raw = (await p.exec()) as (Buffer | null)[];
+      keyed.forEach((m, i) => out.set(m.id, raw[i] ? decodeSegment(raw[i]!, m.skip) : []));
+    }
     return out;
   }
 
@@ -303,16 +172,12 @@ export class BehaviorRepository {
     const headBlob = await this.store.get(K.head(userId));
     if (!headBlob || limit <= 0) return [];
     const head = decodeHead(headBlob);
-    const ids: number[] = [];
-    let n = 0;
-    for (let i = head.segments.length - 1; i >= 0 && n < limit; i--) {
-      ids.push(head.segments[i].id);
-      n += head.segments[i].count;
-    }
-    const segs = await this.loadSegments(userId, ids);
+    let need = 0;
+    for (let i = head.segments.length - 1, n = 0; i >= 0 && n < limit; i--, need++) n += head.segments[i].count;
+    const segs = await this.loadSegments(userId, head, need);
     const out: HistoryEntry[] = [];
-    for (const id of ids) {
-      const entries = segs.get(id)!;
+    for (let i = head.segments.length - 1; i >= head.segments.length - need; i--) {
+      const entries = segs.get(head.segments[i].id)!;
       for (let j = entries.length - 1; j >= 0 && out.length < limit; j--) {
         const { eventId, itemId, type, ts } = entries[j];
         out.push({ eventId, itemId, type, ts });
@@ -363,7 +228,7 @@ export class BehaviorRepository {
   }
 
   private async deleteUnlocked(userId: string): Promise<void> {
-    this.userCache.delete(userId);
+    this.tablesCache.delete(userId);
     const headBlob = await this.store.get(K.head(userId));
     const tx = this.store.transaction();
     if (headBlob) for (const s of decodeHead(headBlob).segments) tx.del(K.segment(userId, s.id));

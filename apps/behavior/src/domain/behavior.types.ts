@@ -54,16 +54,18 @@ export interface BehaviorRepositoryConfig {
   itemCacheMs: number;
   itemCacheSize: number;
   /**
-   * Users whose decoded tables are kept between batches (each up to groups * 2^tau * d * 8 bytes,
-   * 64 KiB at m=48, tau=3, d=64). Used only while the stored head carries the stamp of our own last
-   * write, so another writer's change is never overwritten with stale tables. Default 1024; 0 disables.
+   * Bytes of tables blobs this writer keeps of the users it wrote last (TablesCache), so that a
+   * user's next batch does not read its blob back; default 64 MiB (about 2,000 users at m=48,
+   * tau=3, d=64, whose blobs fill to 33 KB). Used only while the stored head carries the stamp of
+   * our own write. 0 disables.
    */
-  userCacheSize: number;
+  tablesCacheBytes: number;
   /**
-   * 'batch' (default): one MULTI for the whole batch: one socket write, about 15% less CPU than
-   * 'user'; single-node Redis only (a MULTI may not span Cluster slots). 'user': one MULTI per
-   * user, all sent at once: atomic per user and slot-local thanks to the {u:<id>} hash tag, the
-   * mode for Redis Cluster (whose adapter must also split the read pipelines by slot).
+   * 'batch' (default): reads are one MGET per round trip and writes one MULTI for the whole batch,
+   * the cheapest on a single Redis (a MGET or MULTI may not span Cluster slots). 'user': reads are
+   * pipelined GETs and writes one MULTI per user, all sent at once: atomic per user and slot-local
+   * thanks to the {u:<id>} hash tag, the mode for Redis Cluster (whose adapter must also split the
+   * read pipelines by slot).
    */
   writeMode: 'user' | 'batch';
 }
@@ -83,7 +85,7 @@ export function behaviorRepositoryConfig(overrides: Partial<BehaviorRepositoryCo
     tableTypes: DEFAULT_TABLE_TYPES,
     itemCacheMs: 30_000,
     itemCacheSize: 100_000,
-    userCacheSize: 1024,
+    tablesCacheBytes: 64 * 2 ** 20,
     writeMode: 'batch',
     ...overrides,
   };

@@ -2,10 +2,13 @@
  * Binary layouts of a user's behaviour history.
  *
  * The history is kept sorted by (ts, eventId) and split into segments of at most `segmentSize`
- * entries, each stored in its own key, so that a batch rewrites only the segments it touches
- * (usually the newest, plus the oldest when the cap evicts) instead of the whole capped history.
- * The head blob lists the segments (id, count, first key) and holds the user-embedding
- * accumulators. Segments do not overlap: an entry with key k lives in the last segment whose first
+ * entries. The head blob lists the segments (id, count, first and last key), holds the
+ * user-embedding accumulators and, inline, the bytes of the newest segment: an in-order behaviour
+ * (the common case) is appended to those bytes without a read or write of any segment key, so a
+ * user touched by a batch costs one read and one write of its head. Older segments live in their
+ * own keys and are rewritten only when a late event is inserted into them; the cap evicts from
+ * the oldest lazily (its `skip` leading entries are dead until the whole segment is, then its key
+ * is deleted). Segments do not overlap: an entry with key k lives in the last segment whose first
  * key is <= k, which is also how a replayed event is found again (idempotency without a separate
  * set of processed ids).
  */
@@ -21,7 +24,10 @@ export interface Entry {
 
 export interface SegmentMeta {
   id: number;
+  /** Live entries. */
   count: number;
+  /** Dead entries at the front of the stored blob (evicted, not yet rewritten). */
+  skip: number;
   firstTs: number;
   firstEventId: string;
   /** Key of the newest entry: an event after it is a pure append (no decoding needed). */
@@ -42,8 +48,13 @@ export interface Head {
   sum: Float64Array;
   newestTs: number;
   /**
-   * Changes on every write (random uint32): a writer that caches a user's decoded tables uses
-   * them only while the stored head still carries the stamp it wrote.
+   * The encoded newest segment (the last of `segments`) when stored inline in the head (format 2);
+   * null when there is no segment, or for a format-1 head, whose newest segment is in its own key.
+   */
+  open: Buffer | null;
+  /**
+   * Changes on every write (random uint32, 0 = unknown): a writer that caches the tables blob it
+   * wrote for a user uses it only while the stored head still carries the stamp it wrote.
    */
   stamp: number;
 }
@@ -56,7 +67,7 @@ export function compareKey(aTs: number, aId: string, bTs: number, bId: string): 
 export const compareEntries = (a: Entry, b: Entry): number => compareKey(a.ts, a.eventId, b.ts, b.eventId);
 
 export function emptyHead(d: number): Head {
-  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0, stamp: 0 };
+  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0, open: null, stamp: 0 };
 }
 
 /** Index of the segment that holds (or would hold) key (ts, id): the last with first key <= it, else 0; -1 if none. */
@@ -89,16 +100,27 @@ export function locate(entries: readonly Entry[], ts: number, id: string): { fou
   return { found: false, index: lo };
 }
 
-const HEAD_FORMAT = 1;
-/** Fixed part of the head: format, d, total, nextSegId, segment count, anchorTs, weight, newestTs, stamp, 4 reserved bytes. */
+/**
+ * Head, format 2 (little-endian):
+ *   0  u8 format (2), 1 reserved, 2 u16 d, 4 u32 total, 8 u32 nextSegId, 12 u32 segment count,
+ *   16 f64 anchorTs, 24 f64 weight, 32 f64 newestTs, 40 u32 byte length of the inline newest
+ *   segment, 44 u32 write stamp; then d x f64 sum; per segment: u32 id, u32 count, f64 firstTs,
+ *   f64 lastTs, u16/u16 byte lengths of first/last eventId, u32 skip, the two ids; then the inline
+ *   segment blob. Format 1 (session 1) is read too: no skip, no inline segment (its stamp is ignored).
+ */
+const HEAD_FORMAT = 2;
+const HEAD_FORMAT_V1 = 1;
 const HEAD_BYTES = 48;
 const SEG_FORMAT = 1;
 
 export function encodeHead(h: Head): Buffer {
   const d = h.sum.length;
   const ids = h.segments.map((s) => [Buffer.from(s.firstEventId, 'utf8'), Buffer.from(s.lastEventId, 'utf8')]);
-  const size = HEAD_BYTES + 8 * d + ids.reduce((n, [a, b]) => n + 28 + a.length + b.length, 0);
-  const buf = Buffer.alloc(size);
+  const open = h.segments.length ? h.open : null;
+  if (h.segments.length && !open) throw new Error('the newest segment must be inline in a format-2 head');
+  const size = HEAD_BYTES + 8 * d + ids.reduce((n, [a, b]) => n + 32 + a.length + b.length, 0) + (open?.length ?? 0);
+  const buf = Buffer.allocUnsafe(size);
+  buf.fill(0, 0, HEAD_BYTES);
   buf.writeUInt8(HEAD_FORMAT, 0);
   buf.writeUInt16LE(d, 2);
   buf.writeUInt32LE(h.total, 4);
@@ -107,7 +129,8 @@ export function encodeHead(h: Head): Buffer {
   buf.writeDoubleLE(h.anchorTs, 16);
   buf.writeDoubleLE(h.weight, 24);
   buf.writeDoubleLE(h.newestTs, 32);
-  buf.writeUInt32LE(h.stamp >>> 0, 40);
+  buf.writeUInt32LE(open?.length ?? 0, 40);
+  buf.writeUInt32LE(h.stamp >>> 0, 44);
   let o = HEAD_BYTES;
   for (let k = 0; k < d; k++, o += 8) buf.writeDoubleLE(h.sum[k], o);
   h.segments.forEach((s, i) => {
@@ -118,17 +141,22 @@ export function encodeHead(h: Head): Buffer {
     buf.writeDoubleLE(s.lastTs, o + 16);
     buf.writeUInt16LE(a.length, o + 24);
     buf.writeUInt16LE(b.length, o + 26);
-    o += 28;
+    buf.writeUInt32LE(s.skip, o + 28);
+    o += 32;
     a.copy(buf, o);
     o += a.length;
     b.copy(buf, o);
     o += b.length;
   });
+  if (open) open.copy(buf, o);
   return buf;
 }
 
 export function decodeHead(buf: Buffer): Head {
-  if (buf.readUInt8(0) !== HEAD_FORMAT) throw new Error('unknown history head format');
+  const format = buf.readUInt8(0);
+  if (format !== HEAD_FORMAT && format !== HEAD_FORMAT_V1) throw new Error('unknown history head format');
+  const v1 = format === HEAD_FORMAT_V1;
+  const fixed = v1 ? 28 : 32;
   const d = buf.readUInt16LE(2);
   const n = buf.readUInt32LE(12);
   const sum = new Float64Array(d);
@@ -138,10 +166,11 @@ export function decodeHead(buf: Buffer): Head {
   for (let i = 0; i < n; i++) {
     const la = buf.readUInt16LE(o + 24);
     const lb = buf.readUInt16LE(o + 26);
-    const start = o + 28;
+    const start = o + fixed;
     segments.push({
       id: buf.readUInt32LE(o),
       count: buf.readUInt32LE(o + 4),
+      skip: v1 ? 0 : buf.readUInt32LE(o + 28),
       firstTs: buf.readDoubleLE(o + 8),
       lastTs: buf.readDoubleLE(o + 16),
       firstEventId: buf.toString('utf8', start, start + la),
@@ -149,6 +178,7 @@ export function decodeHead(buf: Buffer): Head {
     });
     o = start + la + lb;
   }
+  const openLength = v1 ? 0 : buf.readUInt32LE(40);
   return {
     total: buf.readUInt32LE(4),
     nextSegId: buf.readUInt32LE(8),
@@ -156,7 +186,8 @@ export function decodeHead(buf: Buffer): Head {
     anchorTs: buf.readDoubleLE(16),
     weight: buf.readDoubleLE(24),
     newestTs: buf.readDoubleLE(32),
-    stamp: buf.readUInt32LE(40),
+    open: openLength ? buf.subarray(o, o + openLength) : null,
+    stamp: v1 ? 0 : buf.readUInt32LE(44),
     sum,
   };
 }
@@ -189,12 +220,15 @@ export function appendToSegment(raw: Buffer | null, entries: readonly Entry[]): 
   return buf;
 }
 
-export function decodeSegment(buf: Buffer): Entry[] {
+/** The entries of a segment blob after its first `skip` (dead) ones. */
+export function decodeSegment(buf: Buffer, skip = 0): Entry[] {
   if (buf.readUInt8(0) !== SEG_FORMAT) throw new Error('unknown history segment format');
   const n = buf.readUInt32LE(4);
-  const out: Entry[] = new Array(n);
+  if (skip > n) throw new Error(`history segment holds ${n} entries, cannot skip ${skip}`);
+  const out: Entry[] = new Array(n - skip);
   let o = 8;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < skip; i++) o += 17 + buf.readUInt16LE(o + 12) + buf.readUInt16LE(o + 14) + buf.readUInt8(o + 16);
+  for (let i = 0; i < n - skip; i++) {
     const ts = buf.readDoubleLE(o);
     const ver = buf.readUInt32LE(o + 8);
     const la = buf.readUInt16LE(o + 12);

@@ -1,4 +1,4 @@
-import { SdimConfig, SdimHasher, snapVector } from '../../../../libs/sdim/src';
+import { SdimConfig, SdimHasher, snapVector, toFixedPoint } from '../../../../libs/sdim/src';
 
 /**
  * Binary item record, stored at stateKeys.item(id) (current version) and at itemVersionKey(id, v)
@@ -27,6 +27,8 @@ export interface ItemRecord {
   signatures: Uint8Array;
   /** The embedding on the tables' 2^-16 grid, computed once per decoded record (not stored). */
   snapped?: Float64Array;
+  /** The snapped embedding times 2^16 (integers), what the encoded tables are patched with (not stored). */
+  fixed?: Int32Array;
 }
 
 const FORMAT = 1;
@@ -90,6 +92,11 @@ export function itemSignatures(r: ItemRecord, hasher: SdimHasher, fingerprint: n
 /** The item's embedding as it enters the tables (validated and snapped once, then reused). */
 export function itemSnapped(r: ItemRecord): Float64Array {
   return (r.snapped ??= snapVector(r.embedding));
+}
+
+/** The item's embedding in the tables' int32 fixed point (computed once per decoded record). */
+export function itemFixed(r: ItemRecord): Int32Array {
+  return (r.fixed ??= toFixedPoint(itemSnapped(r)));
 }
 
 export function sameEmbedding(a: Float32Array, b: Float32Array): boolean {

@@ -20,7 +20,8 @@ export interface RebuildPlan {
  * Recomputes a user's state from the history entries: each entry's recorded embedding version, or
  * the item's current one when that version is gone (the entry then records the current version);
  * entries whose item is unknown altogether are dropped. The history is re-cut into full segments
- * and capped again (the cap may have been lowered).
+ * (new ids; the caller stores the newest inline in the head) and capped again (the cap may have
+ * been lowered).
  */
 export async function rebuildUserState(
   store: StateStore,
@@ -76,7 +77,7 @@ export async function rebuildUserState(
     const id = head.nextSegId++;
     out.set(id, part);
     const last = part[part.length - 1];
-    head.segments.push({ id, count: part.length, firstTs: part[0].ts, firstEventId: part[0].eventId, lastTs: last.ts, lastEventId: last.eventId });
+    head.segments.push({ id, count: part.length, skip: 0, firstTs: part[0].ts, firstEventId: part[0].eventId, lastTs: last.ts, lastEventId: last.eventId });
   }
   return { head, tables, segments: out, removedSegments: old.segments.map((s) => s.id) };
 }

@@ -1,0 +1,164 @@
+/**
+ * Storage layout of BehaviorRepository (format-2 history heads, lazy eviction, the tables cache,
+ * reading session-1 state), run on every StateStore adapter like behavior.repository.suite.ts.
+ */
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
+import { BucketTables } from '../../../../libs/sdim/src';
+import { BehaviorRepository } from './behavior.repository';
+import { embeddingOf } from './behavior.repository.suite';
+import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
+import { behaviorKeys } from './behavior-keys';
+import { Head, decodeHead } from './history';
+
+const D = 8;
+const SDIM = { seed: 99, m: 12, tau: 3, d: D };
+
+function events(userId: string, from: number, to: number): BehaviorInput[] {
+  return Array.from({ length: to - from }, (_, i) => ({ eventId: `e${from + i}`, userId, itemId: `i${((from + i) * 7) % 20}`, type: 'click', ts: 1_000_000 + (from + i) * 1000 }));
+}
+
+/** A head in the session-1 layout (format 1: no skip, no inline segment, a stamp at 40). */
+function encodeHeadV1(h: Head): Buffer {
+  const d = h.sum.length;
+  const ids = h.segments.map((s) => [Buffer.from(s.firstEventId), Buffer.from(s.lastEventId)]);
+  const buf = Buffer.alloc(48 + 8 * d + ids.reduce((n, [a, b]) => n + 28 + a.length + b.length, 0));
+  buf.writeUInt8(1, 0);
+  buf.writeUInt16LE(d, 2);
+  buf.writeUInt32LE(h.total, 4);
+  buf.writeUInt32LE(h.nextSegId, 8);
+  buf.writeUInt32LE(h.segments.length, 12);
+  buf.writeDoubleLE(h.anchorTs, 16);
+  buf.writeDoubleLE(h.weight, 24);
+  buf.writeDoubleLE(h.newestTs, 32);
+  buf.writeUInt32LE(12345, 40);
+  let o = 48;
+  for (let k = 0; k < d; k++, o += 8) buf.writeDoubleLE(h.sum[k], o);
+  h.segments.forEach((s, i) => {
+    const [a, b] = ids[i];
+    buf.writeUInt32LE(s.id, o);
+    buf.writeUInt32LE(s.count, o + 4);
+    buf.writeDoubleLE(s.firstTs, o + 8);
+    buf.writeDoubleLE(s.lastTs, o + 16);
+    buf.writeUInt16LE(a.length, o + 24);
+    buf.writeUInt16LE(b.length, o + 26);
+    a.copy(buf, o + 28);
+    b.copy(buf, o + 28 + a.length);
+    o += 28 + a.length + b.length;
+  });
+  return buf;
+}
+
+export function behaviorStorageSuite(name: string, makeStore: () => Promise<StateStore>): void {
+  describe(`BehaviorRepository storage on ${name}`, () => {
+    let store: StateStore;
+    const repo = (c: Partial<BehaviorRepositoryConfig> = {}) => new BehaviorRepository(store, { sdim: SDIM, ...c });
+    const seedItems = (r: BehaviorRepository) => r.upsertItems(Array.from({ length: 20 }, (_, i) => ({ itemId: `i${i}`, embedding: embeddingOf(i), updatedAt: 1 })));
+    const segmentKeys = async (u: string) => (await store.scanKeys(`${behaviorKeys.head(u)}:*`)).sort();
+    const head = async (u: string) => decodeHead((await store.get(behaviorKeys.head(u)))!);
+    const expected = async (r: BehaviorRepository, u: string) => {
+      const t = new BucketTables(r.hasher);
+      for (const h of await r.getHistory(u, 1e9)) t.add(embeddingOf(Number(h.itemId.slice(1))));
+      return t;
+    };
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      const keys = await store.scanKeys('*');
+      if (keys.length) await store.del(...keys);
+      await store.close();
+    });
+
+    it('keeps the newest segment inline in the head: in-order behaviours write no segment key until it is full', async () => {
+      const r = repo({ segmentSize: 8 });
+      await seedItems(r);
+      for (let i = 0; i < 8; i++) await r.applyBehaviors(events('u1', i, i + 1));
+      assert.deepEqual(await segmentKeys('u1'), []);
+      const h = await head('u1');
+      assert.equal(h.segments.length, 1);
+      assert.equal(h.segments[0].count, 8);
+      assert.ok(h.open && h.open.length > 8);
+      // The ninth opens a new inline segment; the full one moves to its key.
+      await r.applyBehaviors(events('u1', 8, 9));
+      assert.deepEqual(await segmentKeys('u1'), [behaviorKeys.segment('u1', h.segments[0].id)]);
+      assert.deepEqual((await r.getHistory('u1', 100)).map((x) => x.eventId), events('u1', 0, 9).map((e) => e.eventId).reverse());
+    });
+
+    it('evicts lazily: the oldest segment is not rewritten, its dead entries are skipped, its key goes once all are dead', async () => {
+      const r = repo({ historyCap: 12, segmentSize: 4 });
+      await seedItems(r);
+      await r.applyBehaviors(events('u1', 0, 12));
+      const keys = await segmentKeys('u1');
+      assert.equal(keys.length, 2);
+      const oldest = await store.get(keys[0]);
+      await r.applyBehaviors(events('u1', 12, 13));
+      // One entry evicted from the oldest segment: same bytes, skip 1 in the head.
+      assert.deepEqual(await store.get(keys[0]), oldest);
+      assert.equal((await head('u1')).segments[0].skip, 1);
+      assert.deepEqual((await r.getHistory('u1', 100)).map((x) => x.eventId), events('u1', 1, 13).map((e) => e.eventId).reverse());
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+      // A replay of the evicted event is dropped, of a kept one a duplicate.
+      const again = await r.applyBehaviors([...events('u1', 0, 1), ...events('u1', 1, 2)]);
+      assert.deepEqual([again.dropped, again.duplicates, again.applied], [1, 1, 0]);
+      await r.applyBehaviors(events('u1', 13, 16));
+      assert.ok(!(await segmentKeys('u1')).includes(keys[0]));
+      assert.equal(await r.historyLength('u1'), 12);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+      // A late event into a segment with dead entries rewrites it with its live entries only.
+      const late = await r.applyBehaviors([{ eventId: 'late', userId: 'u1', itemId: 'i3', type: 'click', ts: 1_000_000 + 5500 }]);
+      assert.equal(late.applied, 1);
+      const hist = (await r.getHistory('u1', 100)).map((x) => x.eventId);
+      assert.equal(hist.length, 12);
+      assert.equal(hist[hist.length - 2], 'late');
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+    });
+
+    it('reads state written by session 1 (format-1 head, newest segment in its key) and moves it to the new layout', async () => {
+      const evs = events('u1', 0, 30);
+      const r = repo({ historyCap: 20, segmentSize: 4 });
+      await seedItems(r);
+      await r.applyBehaviors(evs.slice(0, 18));
+      // Store the user as session 1 did: every segment in its key, a format-1 head.
+      const h = await head('u1');
+      const newest = h.segments[h.segments.length - 1];
+      assert.ok(h.segments.every((s) => s.skip === 0));
+      await store.set(behaviorKeys.segment('u1', newest.id), h.open!);
+      await store.set(behaviorKeys.head('u1'), encodeHeadV1(h));
+      const fresh = repo({ historyCap: 20, segmentSize: 4 });
+      assert.deepEqual((await fresh.getHistory('u1', 100)).map((x) => x.eventId), evs.slice(0, 18).map((e) => e.eventId).reverse());
+      // One more behaviour: the newest segment moves inline (its key goes).
+      await fresh.applyBehaviors(evs.slice(18, 19));
+      assert.deepEqual((await head('u1')).segments.map((s) => s.id), h.segments.map((s) => s.id));
+      assert.ok((await head('u1')).open);
+      assert.ok(!(await segmentKeys('u1')).includes(behaviorKeys.segment('u1', newest.id)));
+      // More, with evictions: the state stays exact.
+      await fresh.applyBehaviors(evs.slice(19));
+      assert.deepEqual((await fresh.getHistory('u1', 100)).map((x) => x.eventId), evs.slice(10).map((e) => e.eventId).reverse());
+      assert.ok((await fresh.getTables('u1'))!.equals(await expected(fresh, 'u1')));
+      // The same events on a user that never left the new layout give the same tables and embedding.
+      await r.applyBehaviors(evs.map((e) => ({ ...e, userId: 'u2' })));
+      assert.deepEqual(await r.getTablesBlob('u2'), await fresh.getTablesBlob('u1'));
+      const [e1, e2] = [await fresh.getEmbedding('u1'), await r.getEmbedding('u2')];
+      e1!.vector.forEach((v, k) => assert.ok(Math.abs(v - e2!.vector[k]) < 1e-6));
+    });
+
+    it('the tables cache changes nothing: same stored state with and without it', async () => {
+      const evs = [...events('u1', 0, 40), ...events('u2', 0, 40)];
+      const state = async (r: BehaviorRepository) => {
+        for (let i = 0; i < evs.length; i += 7) await r.applyBehaviors(evs.slice(i, i + 7));
+        const out = [await r.getTablesBlob('u1'), await r.getTablesBlob('u2'), await r.getHistory('u1', 100), await r.getHistory('u2', 100)];
+        await r.deleteUser('u1');
+        await r.deleteUser('u2');
+        return out;
+      };
+      const cached = repo({ historyCap: 25, segmentSize: 4 });
+      await seedItems(cached);
+      const a = await state(cached);
+      const b = await state(repo({ historyCap: 25, segmentSize: 4, tablesCacheBytes: 0 }));
+      assert.deepEqual(a, b);
+    });
+  });
+}
