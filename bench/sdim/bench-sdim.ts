@@ -1,8 +1,10 @@
 /**
  * bench:sdim — SDIM interest from the stored tables vs exact target attention, bytes per user,
- * approximation quality, and the ingest rate of BehaviorRepository into real Redis.
+ * approximation quality, and the ingest rate of the behavior service into real Redis (through its
+ * Kafka consumer, and of the repository alone) for three workloads.
  *
- *   npm run bench:sdim -- --out bench/results/sdim.json [--redis redis://127.0.0.1:16379] [--quick]
+ *   npm run bench:sdim -- --out bench/results/sdim.json [--redis URL] [--brokers HOST:PORT | --no-kafka]
+ *                         [--movielens DIR] [--quality-users 50] [--quick]
  *
  * Writes FILE.json and FILE.svg. Phases run one after another, single-threaded. See README.md.
  */
@@ -15,10 +17,13 @@ import { syntheticUser } from '../../libs/sdim/src/synthetic';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import { behaviorKeys } from '../../apps/behavior/src/domain/behavior-keys';
 import { BehaviorInput } from '../../apps/behavior/src/domain/behavior.types';
-import { behaviourStream, catalog, pseudoUuid } from './data';
+import { behaviourStream, catalog, pseudoUuid, zipfStream, type StreamEvent } from './data';
+import { ingestDirect } from './ingest-direct';
 import { ingestThroughKafka } from './ingest-kafka';
+import { layoutMicro } from './layout-micro';
 import { movielensQuality } from './movielens';
 import { timingSvg } from './plot-svg';
+import { syntheticQuality, syntheticSeed } from './quality';
 
 const SDIM = { seed: 20220517, m: 48, tau: 3, d: 64 };
 const B = 500;
@@ -32,6 +37,9 @@ interface Args {
   ingestPerUser: number;
   manyUsers: number;
   manyPerUser: number;
+  zipfUsers: number;
+  zipfEvents: number;
+  qualityUsers: number;
   batch: number;
   movielens?: string;
   brokers: string[] | null;
@@ -53,6 +61,9 @@ function parseArgs(argv: string[]): Args {
     ingestPerUser: Number(get('ingest-per-user') ?? (quick ? 3000 : 12_000)),
     manyUsers: Number(get('many-users') ?? (quick ? 1000 : 5000)),
     manyPerUser: Number(get('many-per-user') ?? 20),
+    zipfUsers: Number(get('zipf-users') ?? 100_000),
+    zipfEvents: Number(get('zipf-events') ?? (quick ? 50_000 : 200_000)),
+    qualityUsers: Number(get('quality-users') ?? (quick ? 10 : 50)),
     batch: Number(get('batch') ?? 500),
     movielens: get('movielens'),
     brokers: argv.includes('--no-kafka') ? null : (get('brokers') ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
@@ -103,7 +114,8 @@ async function userBytes(store: RedisStateStore, userId: string) {
 async function measureLength(store: RedisStateStore, repo: BehaviorRepository, L: number, a: Args) {
   const users = L >= 10_000 ? 2 : 3;
   const d = SDIM.d;
-  const data = Array.from({ length: users }, (_, q) => syntheticUser({ seed: 1000 + 10 * L + q, d, length: L, candidates: B }));
+  // The timing users are the first quality users (same seeds), stored through the repository.
+  const data = Array.from({ length: users }, (_, q) => syntheticUser({ seed: syntheticSeed(L, q), d, length: L, candidates: B }));
   const ids = data.map((_, q) => `bench-L${L}-${q}`);
   for (let q = 0; q < users; q++) await loadUser(repo, ids[q], data[q].history, a.batch);
   log(`L=${L}: ${users} users loaded`);
@@ -139,21 +151,17 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, L
     targetAttentionBatch(cands, rows);
     if (rep >= 0) att.push(now() - t0);
   }
-  // Quality: mean cosine over candidates and users.
-  let cosKernel = 0;
-  let cosSoftmax = 0;
-  let cosKernelNone = 0;
+  // The stored tables (written batch by batch by the repository) give exactly the interest of
+  // tables built in memory, which is what the quality phase uses for many users.
   for (let q = 0; q < users; q++) {
-    const blob = (await store.get(behaviorKeys.tables(ids[q])))!;
-    const c = data[q].candidates;
-    const sigs = c.map((x) => h.signatures(x));
-    const sdim = interestFromEncodedSignatures(blob, h, sigs, 'l2');
-    const r = rowsOf(data[q].history, d);
-    const kernel = simhashKernelAttentionBatch(c, r, SDIM.tau);
-    cosKernel += meanRowCosine(sdim, kernel, d) / users;
-    cosKernelNone += meanRowCosine(interestFromEncodedSignatures(blob, h, sigs, 'none'), kernel, d) / users;
-    cosSoftmax += meanRowCosine(sdim, targetAttentionBatch(c, r), d) / users;
+    const t = new BucketTables(h);
+    for (const x of data[q].history) t.add(x);
+    const sigs = data[q].candidates.map((x) => h.signatures(x));
+    const stored = interestFromEncodedSignatures((await store.get(behaviorKeys.tables(ids[q])))!, h, sigs, 'l2');
+    const memory = t.interestBatch(data[q].candidates);
+    if (!stored.every((v, i) => Object.is(v, memory[i]))) throw new Error(`L=${L}: stored tables of user ${q} differ from the in-memory tables`);
   }
+  const quality = syntheticQuality(h, L, a.qualityUsers, B, log);
   const bytes = await userBytes(store, ids[0]);
   const sdimMs = median(parts.total);
   const attentionMs = median(att);
@@ -163,12 +171,16 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, L
     attentionMs: round(attentionMs),
     speedup: round(attentionMs / sdimMs, 1),
     bytesPerUser: bytes.tables + bytes.embedding + bytes.history,
-    cosKernel: round(cosKernel, 4),
-    cosSoftmax: round(cosSoftmax, 4),
-    cosKernelNormalizeNone: round(cosKernelNone, 4),
+    cosKernel: quality.cosKernel.l2,
+    cosSoftmax: quality.cosSoftmax,
+    cosKernelNormalizeNone: quality.cosKernel.none,
+    cosKernelNormalizeCount: quality.cosKernel.count,
+    cosKernelL2PerUser: quality.cosKernelL2PerUser,
+    qualityUsers: quality.users,
+    qualityCandidates: quality.candidates,
     sdimBreakdownMs: { fetch: round(median(parts.fetch)), hashCandidates: round(median(parts.hash)), interest: round(median(parts.interest)) },
     bytes,
-    qualityUsers: users,
+    timingUsers: users,
     timingReps: { sdim: reps, attention: attReps },
   };
   log(`L=${L}: ${JSON.stringify(row)}`);
@@ -186,69 +198,30 @@ function isotropicControl(repo: BehaviorRepository, L: number) {
   return { L, cosKernel: round(meanRowCosine(sdim, simhashKernelAttentionBatch(u.candidates, rowsOf(u.history, d), SDIM.tau), d), 4) };
 }
 
-async function measureIngest(store: RedisStateStore, a: Args, users: number, perUser: number, label: string) {
-  const repo = new BehaviorRepository(store, { sdim: SDIM });
-  const cat = catalog(5, 20_000, SDIM.d, 200);
-  const t0 = now();
-  for (let i = 0; i < cat.ids.length; i += 1000) {
-    await repo.upsertItems(cat.ids.slice(i, i + 1000).map((itemId, j) => ({ itemId, embedding: cat.embeddings[i + j], updatedAt: 1 })));
-  }
-  const itemsPerSecond = cat.ids.length / ((now() - t0) / 1000);
-  const stream = behaviourStream(11, cat, users, perUser, label);
-  const redisCpu = async () => ((await store.client.info('cpu')).match(/used_cpu_(user|sys):([0-9.]+)/g) ?? []).map((x) => Number(x.split(':')[1])).reduce((x, y) => x + y, 0);
-  const cpu0 = process.cpuUsage();
-  const redis0 = await redisCpu();
-  const cap = repo.config.historyCap;
-  const seen = new Map<string, number>();
-  let full = 0;
-  const phases = { fill: { events: 0, ms: 0 }, steady: { events: 0, ms: 0 } };
-  let evicted = 0;
-  let distinct = 0;
-  let batches = 0;
-  for (let i = 0; i < stream.length; i += a.batch) {
-    const batch = stream.slice(i, i + a.batch);
-    const steady = full === users;
-    const b0 = now();
-    const res = await repo.applyBehaviors(batch);
-    const ms = now() - b0;
-    evicted += res.evicted;
-    distinct += new Set(batch.map((e) => e.userId)).size;
-    batches++;
-    if (res.applied !== batch.length) throw new Error(`ingest: ${res.applied} of ${batch.length} applied`);
-    const p = steady ? phases.steady : phases.fill;
-    p.events += batch.length;
-    p.ms += ms;
-    for (const e of batch) {
-      const n = (seen.get(e.userId) ?? 0) + 1;
-      seen.set(e.userId, n);
-      if (n === cap) full++;
-    }
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const redisSeconds = (await redisCpu()) - redis0;
-  const total = phases.fill.events + phases.steady.events;
-  const totalMs = phases.fill.ms + phases.steady.ms;
-  const rate = (p: { events: number; ms: number }) => (p.events ? Math.round(p.events / (p.ms / 1000)) : null);
-  const result = {
-    users,
-    eventsPerUser: perUser,
-    events: total,
-    batch: a.batch,
-    distinctUsersPerBatch: round(distinct / batches, 1),
-    historyCap: cap,
-    perSecond: Math.round(total / (totalMs / 1000)),
-    fillPerSecond: rate(phases.fill),
-    steadyPerSecond: rate(phases.steady),
-    steadyEvents: phases.steady.events,
-    evicted,
-    itemUpsertsPerSecond: Math.round(itemsPerSecond),
-    // CPU per behaviour, robust to other load on the machine: this process (repository + ioredis) and the Redis server.
-    nodeCpuUsPerEvent: round((cpu.user + cpu.system) / total, 1),
-    redisCpuUsPerEvent: round((redisSeconds * 1e6) / total, 1),
-    writeMode: repo.config.writeMode,
-  };
-  log(`ingest ${label}: ${JSON.stringify(result)}`);
-  return result;
+interface Workload {
+  name: 'fewUsers' | 'manyUsers' | 'zipf';
+  describe: string;
+  stream: (cat: ReturnType<typeof catalog>, seed: number, prefix: string) => StreamEvent[];
+}
+
+function workloads(a: Args): Workload[] {
+  return [
+    {
+      name: 'fewUsers',
+      describe: `${a.ingestUsers} users x ${a.ingestPerUser} behaviours, interleaved: each user's history fills to the cap (10,000) and then evicts`,
+      stream: (cat, seed, prefix) => behaviourStream(seed, cat, a.ingestUsers, a.ingestPerUser, `${prefix}few`),
+    },
+    {
+      name: 'manyUsers',
+      describe: `${a.manyUsers} users x ${a.manyPerUser} behaviours, interleaved uniformly: nearly every event of a batch belongs to another user`,
+      stream: (cat, seed, prefix) => behaviourStream(seed, cat, a.manyUsers, a.manyPerUser, `${prefix}many`),
+    },
+    {
+      name: 'zipf',
+      describe: `${a.zipfEvents} behaviours from ${a.zipfUsers} users with Zipf(1.1) activity (the top 2,000 users make ~80%)`,
+      stream: (cat, seed, prefix) => zipfStream(seed, cat, a.zipfUsers, a.zipfEvents, 1.1, `${prefix}zipf`),
+    },
+  ];
 }
 
 async function main(): Promise<void> {
@@ -257,6 +230,7 @@ async function main(): Promise<void> {
   const store = new RedisStateStore(a.redis, { keyPrefix: prefix });
   await store.ping();
   const redisVersion = /redis_version:(\S+)/.exec(await store.client.info('server'))?.[1];
+  const loadavgAtStart = loadavg().map((x) => round(x, 2));
   try {
     const repo = new BehaviorRepository(store, { sdim: SDIM });
     const results: Awaited<ReturnType<typeof measureLength>>[] = [];
@@ -265,54 +239,66 @@ async function main(): Promise<void> {
     log(`isotropic control: ${JSON.stringify(control)}`);
     const realData = a.movielens ? movielensQuality(a.movielens, SDIM.d, repo.hasher) : null;
     if (realData) log(`MovieLens quality: ${JSON.stringify(realData)}`);
-    const ingest = await measureIngest(store, a, a.ingestUsers, a.ingestPerUser, 'few');
-    const many = await measureIngest(store, a, a.manyUsers, a.manyPerUser, 'many');
-    let kafka = null;
-    if (a.brokers) {
-      const cat = catalog(5, 20_000, SDIM.d, 200);
-      const opts = { prefix: `${prefix.replace(/:$/, '')}.`, partitions: a.partitions, log };
-      const few = await ingestThroughKafka(store, a.brokers, cat, behaviourStream(11, cat, a.ingestUsers, a.ingestPerUser, 'kfew'), opts);
-      log(`kafka few: ${JSON.stringify(few)}`);
-      const lots = await ingestThroughKafka(store, a.brokers, cat, behaviourStream(12, cat, a.manyUsers, a.manyPerUser, 'kmany'), { ...opts, prefix: `${opts.prefix}m.` });
-      log(`kafka many: ${JSON.stringify(lots)}`);
-      kafka = { fewUsers: { users: a.ingestUsers, eventsPerUser: a.ingestPerUser, ...few }, manyUsers: { users: a.manyUsers, eventsPerUser: a.manyPerUser, ...lots } };
+
+    const cat = catalog(5, 20_000, SDIM.d, 200);
+    const direct: Record<string, unknown> = {};
+    const kafka: Record<string, { perSecond: number } & Record<string, unknown>> = {};
+    let seed = 11;
+    for (const w of workloads(a)) {
+      const stream = w.stream(cat, seed++, 'd');
+      const r = await ingestDirect(new BehaviorRepository(store, { sdim: SDIM }), store, cat, stream, a.batch);
+      log(`ingest direct ${w.name}: ${JSON.stringify(r)}`);
+      direct[w.name] = { workload: w.describe, ...r };
+      if (a.brokers) {
+        const events = w.stream(cat, seed++, 'k');
+        const opts = { prefix: `${prefix.replace(/:$/, '')}.${w.name}.`, partitions: a.partitions, log };
+        const k = await ingestThroughKafka(store, a.brokers, cat, events, opts);
+        log(`ingest kafka ${w.name}: ${JSON.stringify(k)}`);
+        kafka[w.name] = { workload: w.describe, distinctUsers: new Set(events.map((e) => e.userId)).size, ...k };
+      }
     }
+    const layout = await layoutMicro(store, prefix);
+    log(`layout micro-benchmark: ${JSON.stringify(layout)}`);
+
+    const headline = a.brokers ? kafka : (direct as typeof kafka);
+    const ingestPerSecond = Math.min(...Object.values(headline).map((x) => x.perSecond));
     const at = (L: number) => results.find((r) => r.L === L);
     const first = results[0];
     const last = results[results.length - 1];
     const report = {
       command: `npm run bench:sdim -- ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: round(totalmem() / 2 ** 30, 1), loadavgAtEnd: loadavg().map((x) => round(x, 2)), node: process.version, redis: redisVersion, redisUrl: a.redis },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: round(totalmem() / 2 ** 30, 1), loadavgAtStart, loadavgAtEnd: loadavg().map((x) => round(x, 2)), node: process.version, redis: redisVersion, redisUrl: a.redis },
       params: {
         ...SDIM,
         candidates: B,
         lengths: a.lengths,
-        normalize: "l2 (cosKernel, cosSoftmax); cosKernelNormalizeNone: the same tables with normalize 'none', the consistent estimator of the kernel direction",
+        normalize: "cosKernel and cosSoftmax use l2 (the default); cosKernelNormalizeNone / cosKernelNormalizeCount: the same tables with normalize 'none' (the consistent estimator of the kernel direction) / 'count'",
+        quality: `${a.qualityUsers} synthetic users per L (in memory; the stored tables of the timing users are checked to give the same interest bit for bit)`,
         writeMode: repo.config.writeMode,
         historyCap: repo.config.historyCap,
-        tablesDtype: 'i32 (exact fixed point)',
+        tablesDtype: 'i32 (exact fixed point), libs/sdim codec format 1, patched per touched bucket (patchEncodedTables)',
         attention: 'softmax(q.x/sqrt(d)) over the full history, keys = values = behaviour embeddings, compute only',
         kernel: 'simhashKernelAttention: weights (1 - angle/pi)^tau, normalised to sum 1',
         data: 'libs/sdim syntheticUser: 5 interests per user with weights 1/(i+1), behaviours = centroid + noise of norm 0.7, unit vectors; candidates alternate near an interest / uniform on the sphere',
         sdimTiming: 'median over reps of: GET tables blob from Redis + hash 500 candidates + interest straight from the blob',
       },
       results,
-      ingestPerSecond: kafka ? kafka.fewUsers.perSecond : (ingest.steadyPerSecond ?? ingest.perSecond),
-      ingestPath: kafka
-        ? `Kafka (${a.partitions} partitions, real broker) -> the behavior app's batch consumer (apps/behavior/src/behavior.consumers.ts: decode + zod validation + BehaviorRepository.applyBehaviors) -> real Redis; ${a.ingestUsers} users x ${a.ingestPerUser} behaviours (history cap 10,000: the last part evicts). ingestDirect: the repository alone, batches of ${a.batch}`
-        : 'BehaviorRepository.applyBehaviors into real Redis (Kafka skipped); steady state, every history full and evicting',
-      ingestKafka: kafka,
-      ingestDirect: { fewUsers: ingest, manyUsers: many },
+      ingestPerSecond,
+      ingestPerSecondIs: `the minimum over the workloads (${Object.keys(headline).join(', ')}) ${a.brokers ? 'through Kafka' : 'of the repository alone (Kafka skipped)'}`,
+      ingestPerSecondBy: Object.fromEntries(Object.entries(headline).map(([k, v]) => [k, v.perSecond])),
+      ingestPath: a.brokers
+        ? `Kafka (${a.partitions} partitions, real broker) -> the behavior app's batch consumer (apps/behavior/src/behavior.consumers.ts: decode + zod validation + BehaviorRepository.applyBehaviors) -> real Redis. ingestDirect: the repository alone, batches of ${a.batch}`
+        : `BehaviorRepository.applyBehaviors into real Redis, batches of ${a.batch} (Kafka skipped)`,
+      ingestKafka: a.brokers ? kafka : null,
+      ingestDirect: direct,
+      layoutMicro: layout,
       isotropicControl: control,
       realDataQuality: realData,
       targets: {
         speedupAtL1000: at(1000) ? { value: at(1000)!.speedup, target: '>= 20', pass: at(1000)!.speedup >= 20 } : null,
         sdimGrowth100to10000: at(100) && at(10_000) ? { value: round(at(10_000)!.sdimMs / at(100)!.sdimMs, 3), target: '< 1.3', pass: at(10_000)!.sdimMs / at(100)!.sdimMs < 1.3 } : { value: round(last.sdimMs / first.sdimMs, 3), note: `L=${first.L}..${last.L} only` },
-        ingestPerSecond: (() => {
-          const v = kafka ? kafka.fewUsers.perSecond : (ingest.steadyPerSecond ?? ingest.perSecond);
-          return { value: v, target: '>= 20000', pass: v >= 20_000 };
-        })(),
-        cosKernel: { value: Math.min(...results.map((r) => r.cosKernel)), target: '>= 0.95 (every L)', pass: results.every((r) => r.cosKernel >= 0.95) },
+        ingestPerSecond: { value: ingestPerSecond, by: Object.fromEntries(Object.entries(headline).map(([k, v]) => [k, v.perSecond])), target: '>= 20000 (every workload)', pass: ingestPerSecond >= 20_000 },
+        cosKernel: { value: Math.min(...results.map((r) => r.cosKernel)), target: '>= 0.95 (every L, l2)', pass: results.every((r) => r.cosKernel >= 0.95) },
       },
     };
     mkdirSync(dirname(a.out), { recursive: true });

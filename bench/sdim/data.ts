@@ -71,3 +71,37 @@ export function behaviourStream(seed: number, cat: Catalog, users: number, perUs
   }
   return out;
 }
+
+/**
+ * `events` behaviours from `users` users whose activity follows Zipf(s): user k (1-based rank) acts
+ * with probability proportional to k^-s. With s = 1.1 over 100,000 users the top 2,000 users make
+ * about 80% of the events and most of the others appear once or never: a skewed real stream.
+ * Each user's behaviours come from 5 topics of its own, in event-time order.
+ */
+export function zipfStream(seed: number, cat: Catalog, users: number, events: number, s = 1.1, userPrefix = 'zipf'): StreamEvent[] {
+  const r = new SplitMix64(seed);
+  const cdf = new Float64Array(users);
+  let acc = 0;
+  for (let k = 0; k < users; k++) cdf[k] = acc += Math.pow(k + 1, -s);
+  const byTopic: number[][] = Array.from({ length: cat.topics }, () => []);
+  cat.topicOf.forEach((t, i) => byTopic[t].push(i));
+  const state = new Map<number, { prefs: number[]; clock: number }>();
+  const types = ['view', 'view', 'view', 'click', 'click', 'like', 'add_to_cart', 'purchase'];
+  const out: StreamEvent[] = [];
+  for (let n = 0; n < events; n++) {
+    const x = r.nextDouble() * acc;
+    let lo = 0;
+    let hi = users - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] > x) hi = mid;
+      else lo = mid + 1;
+    }
+    let st = state.get(lo);
+    if (!st) state.set(lo, (st = { prefs: Array.from({ length: 5 }, () => Math.floor(r.nextDouble() * cat.topics)), clock: 1_700_000_000_000 + Math.floor(r.nextDouble() * 3600_000) }));
+    const pool = byTopic[st.prefs[Math.floor(r.nextDouble() * 5)]];
+    st.clock += 1000 + Math.floor(r.nextDouble() * 120_000);
+    out.push({ eventId: pseudoUuid(r), userId: `${userPrefix}-${lo}`, itemId: cat.ids[pool[Math.floor(r.nextDouble() * pool.length)]], type: types[Math.floor(r.nextDouble() * types.length)], ts: st.clock });
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ import type { AppContext } from '../../libs/platform/src';
 import { startBehaviorConsumer } from '../../apps/behavior/src/behavior.consumers';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import type { Catalog, StreamEvent } from './data';
+import { redisCpuSeconds, upsertCatalog } from './ingest-direct';
 
 /**
  * Ingest through the behavior app's Kafka consumer (apps/behavior/src/behavior.consumers.ts):
@@ -34,9 +35,7 @@ export async function ingestThroughKafka(
   const bus = new PrefixedEventBus(new KafkaEventBus({ brokers, clientId: 'bench-sdim', defaultPartitions: opts.partitions }), opts.prefix);
   const repo = new BehaviorRepository(store, { sdim: { seed: 20220517, m: 48, tau: 3, d: 64 } });
   try {
-    for (let i = 0; i < cat.ids.length; i += 1000) {
-      await repo.upsertItems(cat.ids.slice(i, i + 1000).map((itemId, j) => ({ itemId, embedding: cat.embeddings[i + j], updatedAt: 1 })));
-    }
+    await upsertCatalog(repo, cat);
     await bus.ensureTopics([{ topic: TOPICS.userBehaviors, partitions: opts.partitions }, { topic: `${TOPICS.userBehaviors}.dlq`, partitions: 1 }]);
     const p0 = Date.now();
     for (let i = 0; i < stream.length; i += 5000) {
@@ -58,7 +57,7 @@ export async function ingestThroughKafka(
       const m = (await metrics.getSingleMetric('events_applied_total')?.get())?.values ?? [];
       return m.reduce((s, v) => s + v.value, 0);
     };
-    const redisCpu = async () => ((await store.client.info('cpu')).match(/used_cpu_(user|sys):([0-9.]+)/g) ?? []).map((x) => Number(x.split(':')[1])).reduce((x, y) => x + y, 0);
+    const redisCpu = () => redisCpuSeconds(store);
     await startBehaviorConsumer(ctx, repo, 0);
     let first: { t: number; n: number; cpu: NodeJS.CpuUsage; redis: number } | undefined;
     let last = { t: Date.now(), n: 0 };

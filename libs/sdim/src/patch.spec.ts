@@ -71,6 +71,33 @@ describe('patchEncodedTables', () => {
     assert.deepEqual(patchEncodedTables(unaligned, h, [op(y, 1)]), second);
   });
 
+  it('inPlace rewrites the rows of an aligned blob when no bucket appears or disappears, else copies', () => {
+    const r = new SplitMix64(13);
+    const xs = Array.from({ length: 60 }, () => vec(r));
+    const full = patchEncodedTables(null, h, xs.map((x) => op(x, 1)))!;
+    assert.equal(readHeader(full).nonEmpty, h.groups * h.buckets, 'every bucket non-empty');
+    const y = vec(r);
+    const want = patchEncodedTables(full, h, [op(y, 1), op(xs[3], -1)])!;
+    const mine = Buffer.from(full);
+    const got = patchEncodedTables(mine, h, [op(y, 1), op(xs[3], -1)], { inPlace: true });
+    assert.equal(got, mine);
+    assert.deepEqual(got, want);
+    // A bucket that empties changes the layout: a new blob, the input untouched.
+    const one = patchEncodedTables(null, h, [op(y, 1)])!;
+    const before = Buffer.from(one);
+    const emptied = patchEncodedTables(one, h, [op(y, -1)], { inPlace: true })!;
+    assert.notEqual(emptied, one);
+    assert.deepEqual(one, before);
+    assert.equal(readHeader(emptied).nonEmpty, 0);
+    // Unaligned input: copies.
+    const unaligned = Buffer.alloc(full.length + 1).subarray(1);
+    full.copy(unaligned);
+    const res = patchEncodedTables(unaligned, h, [op(y, 1), op(xs[3], -1)], { inPlace: true })!;
+    assert.notEqual(res, unaligned);
+    assert.deepEqual(res, want);
+    assert.deepEqual(unaligned, full);
+  });
+
   it('returns null when the result is not int32: a float64 blob, or a sum leaving the int32 range', () => {
     const r = new SplitMix64(9);
     const x = vec(r);
@@ -83,6 +110,10 @@ describe('patchEncodedTables', () => {
     for (let i = 0; i < 32; i++) blob = patchEncodedTables(blob, h, [op(big, 1)]);
     assert.equal(readHeader(blob!).dtype, 'i32');
     assert.equal(patchEncodedTables(blob, h, [op(big, 1)]), null);
+    // In place: nothing is written before the range check fails.
+    const copy = Buffer.from(blob!);
+    assert.equal(patchEncodedTables(blob, h, [op(big, 1)], { inPlace: true }), null);
+    assert.deepEqual(blob, copy);
   });
 
   it('throws as BucketTables does: remove of a behaviour never added, wrong signatures, another config', () => {

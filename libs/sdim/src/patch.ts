@@ -21,6 +21,9 @@ export interface TablesOp {
 
 const I32_LIMIT = 2 ** 31;
 
+/** Reused between calls (each call is synchronous): a fresh large Float64Array per call costs an off-heap allocation. */
+let scratch = new Float64Array(0);
+
 /**
  * A snapped embedding (snapVector) as integers on the 2^-16 grid. Exact: every snapped component
  * is k * 2^-16 with |k| <= 2^26.
@@ -42,9 +45,14 @@ export function toFixedPoint(snapped: ArrayLike<number>): Int32Array {
  * leaves the int32 range; the caller then decodes, applies with BucketTables and encodes.
  * Semantics per op equal BucketTables.addSnapped / removeSnapped, errors included: removing from
  * an empty bucket or adding to a full one throws RangeError, and a bucket whose count returns to
- * 0 is dropped whatever its sums. The input blob is not modified.
+ * 0 is dropped whatever its sums.
+ *
+ * The input blob is not modified, unless `inPlace` is set: then, when no bucket appears or
+ * disappears and the blob is 4-byte aligned, the touched rows are rewritten in the blob itself and
+ * the blob is returned (no allocation: a writer patching the copy it keeps of each user's tables).
+ * Nothing is modified when the call throws or returns null.
  */
-export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, ops: readonly TablesOp[]): Buffer | null {
+export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, ops: readonly TablesOp[], options: { inPlace?: boolean } = {}): Buffer | null {
   const d = hasher.config.d;
   const groups = hasher.groups;
   const buckets = hasher.buckets;
@@ -61,6 +69,9 @@ export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, 
     countsOff = h.countsOffset;
     sumsOff = h.sumsOffset;
   }
+  // Aligned typed views on the blob when possible (a Redis reply may sit at any offset of a socket buffer).
+  const aligned = src !== null && (src.byteOffset & 3) === 0;
+  const countsIn = aligned ? new Uint32Array(src.buffer, src.byteOffset + countsOff, n) : null;
   // Position of every bucket in the blob (-1: empty).
   const oldPos = new Int32Array(total).fill(-1);
   for (let i = 0; i < n; i++) {
@@ -76,7 +87,9 @@ export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, 
   const touched: number[] = [];
   const counts: number[] = [];
   const reset: boolean[] = [];
-  const delta = new Float64Array(Math.min(total, groups * ops.length) * d);
+  const need = Math.min(total, groups * ops.length) * d;
+  if (scratch.length < need) scratch = new Float64Array(Math.max(need, 2 * scratch.length));
+  const delta = scratch;
   for (const op of ops) {
     const sigs = op.signatures;
     if (sigs.length !== groups) throw new RangeError(`expected ${groups} signatures, got ${sigs.length}`);
@@ -90,7 +103,9 @@ export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, 
       if (s < 0) {
         s = slot[b] = touched.length;
         touched.push(b);
-        counts.push(oldPos[b] >= 0 ? src!.readUInt32LE(countsOff + 4 * oldPos[b]) : 0);
+        delta.fill(0, s * d, (s + 1) * d);
+        const p = oldPos[b];
+        counts.push(p < 0 ? 0 : countsIn ? countsIn[p] : src!.readUInt32LE(countsOff + 4 * p));
         reset.push(false);
       }
       const count = counts[s];
@@ -111,11 +126,15 @@ export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, 
   }
 
   let m = n;
+  let changed = false;
   for (let s = 0; s < touched.length; s++) {
     const was = oldPos[touched[s]] >= 0;
     if (counts[s] > 0 && !was) m++;
     else if (counts[s] === 0 && was) m--;
+    else continue;
+    changed = true;
   }
+  if (options.inPlace && aligned && !changed) return patchRows(src!, countsIn!, new Int32Array(src!.buffer, src!.byteOffset + sumsOff, n * d), d, touched, counts, reset, delta, oldPos);
   const lay = tablesLayout(m, d, 'i32');
   // Not pooled: its own ArrayBuffer at offset 0, so the typed views below are aligned. Every byte
   // is written below (header, copied runs, touched rows, zeroed padding).
@@ -189,4 +208,36 @@ export function patchEncodedTables(blob: Uint8Array | null, hasher: SdimHasher, 
     }
   }
   return out;
+}
+
+/** The in-place case of patchEncodedTables: same set of buckets, rows rewritten after every range check passed. */
+function patchRows(
+  blob: Buffer,
+  countsIn: Uint32Array,
+  sums: Int32Array,
+  d: number,
+  touched: readonly number[],
+  counts: readonly number[],
+  reset: readonly boolean[],
+  delta: Float64Array,
+  oldPos: Int32Array,
+): Buffer | null {
+  for (let s = 0; s < touched.length; s++) {
+    const o = oldPos[touched[s]] * d;
+    const base = s * d;
+    const keep = !reset[s];
+    for (let k = 0; k < d; k++) {
+      const v = (keep ? sums[o + k] : 0) + delta[base + k];
+      if (!(v < I32_LIMIT && v >= -I32_LIMIT)) return null;
+    }
+  }
+  for (let s = 0; s < touched.length; s++) {
+    const p = oldPos[touched[s]];
+    const o = p * d;
+    const base = s * d;
+    const keep = !reset[s];
+    countsIn[p] = counts[s];
+    for (let k = 0; k < d; k++) sums[o + k] = (keep ? sums[o + k] : 0) + delta[base + k];
+  }
+  return blob;
 }

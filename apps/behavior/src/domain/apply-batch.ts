@@ -76,6 +76,8 @@ function tablesTheSlowWay(blob: Buffer | null, hasher: SdimHasher, ops: readonly
 interface Work {
   u: UserBatch;
   tables: Buffer | null;
+  /** `tables` is this writer's own cached copy (patched in place; out of the cache until written). */
+  own: boolean;
   news: NewBehavior[];
   load: number[];
 }
@@ -119,10 +121,13 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     news.sort((a, b) => compareEntries(a.entry, b.entry));
     const u = userBatch(userId, head);
     const c = cached[i];
-    const w: Work = { u, tables: c ? c.blob : raw1[tablesAt[i]], news, load: segmentsToLoad(u, news, config) };
-    // Cached tables are ours only if nobody wrote the user since our last write (rare): read them.
+    const w: Work = { u, tables: c ? c.blob : raw1[tablesAt[i]], own: !!c, news, load: segmentsToLoad(u, news, config) };
+    // The cached copy leaves the cache while it may be patched: a failure below cannot leave a
+    // changed but unwritten copy behind. It is ours only if nobody wrote the user since our last
+    // write; else (rare) read the stored tables.
+    ctx.cache.delete(userId);
     if (c && (!headBlob || head.stamp !== c.stamp)) {
-      ctx.cache.delete(userId);
+      w.own = false;
       stale.push(w);
     }
     work.push(w);
@@ -180,16 +185,19 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   const done: Promise<unknown>[] = [];
   const written: { userId: string; stamp: number; blob: Buffer; done: number }[] = [];
   const shared = config.writeMode === 'batch' ? ctx.store.transaction() : undefined;
-  for (const { u, tables } of work) {
+  for (const { u, tables, own } of work) {
     result.duplicates += u.duplicates;
     result.dropped += u.dropped;
     result.applied += u.added.length;
     result.evicted += u.evicted.length;
     // Nothing added or evicted: entries inserted and dropped again left the history as it was.
-    if (!u.added.length && !u.evicted.length) continue;
+    if (!u.added.length && !u.evicted.length) {
+      if (own && tables) ctx.cache.set(u.userId, u.head.stamp, tables);
+      continue;
+    }
     const { ops, complete } = tableOps(u, { hasher, fingerprint: ctx.fingerprint, halfLifeMs: config.halfLifeMs, versions });
     if (!complete || repair.has(u.userId)) rebuild.push(u.userId);
-    const blob = patchEncodedTables(tables, hasher, ops) ?? tablesTheSlowWay(tables, hasher, ops);
+    const blob = patchEncodedTables(tables, hasher, ops, { inPlace: own }) ?? tablesTheSlowWay(tables, hasher, ops);
     const segs = planSegmentWrites(u);
     const tx = shared ?? ctx.store.transaction();
     const stamp = writeUserState(tx, u.userId, u.head, blob);
