@@ -27,9 +27,29 @@ from .train import ATTENTION_TEMPERATURE, TrainConfig, evaluate, fit
 INTERESTS = ("sdim", "attention", "none")
 
 
+# Student t quantiles t(0.975, df) for df = 1..30 (beyond: the normal quantile's Cornish-Fisher series).
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t975(df: int) -> float:
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959964
+    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+
+
 def stat(xs: List[float]) -> Dict[str, float]:
     a = np.asarray(xs, dtype=np.float64)
     return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0, "n": int(len(a))}
+
+
+def diff_stat(xs: List[float]) -> Dict[str, float]:
+    """A paired difference: mean, std, the 95% t-interval of the mean and how many seeds are >= 0."""
+    out = stat(xs)
+    half = t975(out["n"] - 1) * out["std"] / np.sqrt(out["n"]) if out["n"] > 1 else float("nan")
+    out.update({"ci95": [out["mean"] - half, out["mean"] + half], "nonNegative": int(sum(x >= 0 for x in xs))})
+    return out
 
 
 def summarise(runs: List[dict], domains: List[str]) -> Dict[str, dict]:
@@ -45,9 +65,9 @@ def paired(a: List[dict], b: List[dict], domains: List[str], metric: str = "auc"
     """Per-seed differences a - b (same seed, same data order), overall and per domain."""
     by_seed = {r["seed"]: r for r in b}
     pairs = [(r, by_seed[r["seed"]]) for r in a if r["seed"] in by_seed]
-    out = {"overall": stat([x["test"]["overall"][metric] - y["test"]["overall"][metric] for x, y in pairs])}
+    out = {"overall": diff_stat([x["test"]["overall"][metric] - y["test"]["overall"][metric] for x, y in pairs])}
     for d in domains:
-        out[d] = stat([x["test"]["domains"][d][metric] - y["test"]["domains"][d][metric] for x, y in pairs])
+        out[d] = diff_stat([x["test"]["domains"][d][metric] - y["test"]["domains"][d][metric] for x, y in pairs])
     return out
 
 
@@ -55,10 +75,16 @@ def fmt(s: dict, digits: int = 4) -> str:
     return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
 
+def fmt_diff(s: dict) -> str:
+    lo, hi = s["ci95"]
+    return f"{s['mean']:+.4f} ± {s['std']:.4f} [{lo:+.4f}, {hi:+.4f}] ({s['nonNegative']}/{s['n']})"
+
+
 def markdown(res: dict) -> str:
     doms = res["domains"]
-    lines = [f"Test metrics, mean ± sample std over seeds {res['budget']['seeds']} "
-             f"({res['budget']['epochs']} epochs, batch {res['budget']['batchSize']}, lr {res['budget']['lr']}, "
+    b = res["budget"]
+    lines = [f"Test metrics, mean ± sample std over {len(b['seeds'])} seeds {b['seeds']} "
+             f"({b['epochs']} epochs, batch {b['batchSize']}, Adam lr {b['lr']}, weight decay {b['weightDecay']}, "
              "weights of the best validation epoch).", "",
              "| model | AUC | " + " | ".join(f"AUC {d}" for d in doms) + " | logloss | " + " | ".join(f"logloss {d}" for d in doms) + " |",
              "|---" * (2 + 2 * len(doms) + 1) + "|"]
@@ -66,16 +92,24 @@ def markdown(res: dict) -> str:
         lines.append(f"| {kind} | {fmt(s['overall']['auc'])} | " + " | ".join(fmt(s["domains"][d]["auc"]) for d in doms)
                      + f" | {fmt(s['overall']['logloss'])} | " + " | ".join(fmt(s["domains"][d]["logloss"]) for d in doms) + " |")
     if res["margins"]:
-        lines += ["", "AdaptDHM minus baseline, test AUC, paired by seed (mean ± std):", "",
+        lines += ["", "AdaptDHM minus baseline, test AUC, paired by seed: mean ± std [95% t-interval of the mean] "
+                  "(seeds where AdaptDHM >= baseline):", "",
                   "| baseline | overall | " + " | ".join(doms) + " |", "|---" * (2 + len(doms)) + "|"]
         for base, m in res["margins"].items():
-            lines.append(f"| {base} | {fmt(m['overall'])} | " + " | ".join(fmt(m[d]) for d in doms) + " |")
+            lines.append(f"| {base} | {fmt_diff(m['overall'])} | " + " | ".join(fmt_diff(m[d]) for d in doms) + " |")
     if res["interest"]:
         lines += ["", "Interest feature: test AUC with SDIM, exact target attention (temperature "
                   f"{ATTENTION_TEMPERATURE}) and no interest; SDIM - attention paired by seed:", "",
-                  "| model | SDIM | attention | none | SDIM - attention |", "|---|---|---|---|---|"]
+                  "| model | SDIM | attention | none | SDIM - attention [95% CI] (seeds SDIM >= attention) |", "|---|---|---|---|---|"]
         for kind, v in res["interest"].items():
-            lines.append(f"| {kind} | {fmt(v['sdim'])} | {fmt(v['attention'])} | {fmt(v['none'])} | {fmt(v['sdimMinusAttention'])} |")
+            lines.append(f"| {kind} | {fmt(v['sdim'])} | {fmt(v['attention'])} | {fmt(v['none'])} | {fmt_diff(v['sdimMinusAttention'])} |")
+        lines += ["", "SDIM - attention per domain, test AUC, paired by seed:", "",
+                  "| model | " + " | ".join(doms) + " |", "|---" * (1 + len(doms)) + "|"]
+        for kind, v in res["interest"].items():
+            lines.append(f"| {kind} | " + " | ".join(fmt_diff(v["sdimMinusAttentionByDomain"][d]) for d in doms) + " |")
+    if res.get("parameters"):
+        lines += ["", "Trainable parameters (all / without the embedding tables): "
+                  + ", ".join(f"{k} {v['all']:,} / {v['dense']:,}" for k, v in res["parameters"].items()) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -120,14 +154,21 @@ def plot(res: dict, out: pathlib.Path) -> None:
     plt.close(fig)
 
 
+def count_parameters(model: torch.nn.Module) -> dict:
+    total = sum(p.numel() for p in model.parameters())
+    emb = sum(p.numel() for n, p in model.named_parameters() if n.startswith("inputs."))
+    return {"all": int(total), "dense": int(total - emb)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ops.training.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--seeds", default="0,1,2,3,4,5,6,7,8,9")
     ap.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     ap.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     ap.add_argument("--lr", type=float, default=TrainConfig.lr)
+    ap.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
     ap.add_argument("--models", default=",".join(M.KINDS))
     ap.add_argument("--interest-models", default=",".join(M.KINDS), help="models also trained on attention and on no interest ('' to skip)")
     ap.add_argument("--threads", type=int, default=1)
@@ -145,15 +186,17 @@ def main(argv=None) -> int:
     log(f"features ready in {time.time() - t0:.1f}s: {len(prep.ds.rows)} rows, split {prep.spec['training']['rows']}")
     doms = list(prep.ds.domains)
     runs: Dict[str, Dict[str, List[dict]]] = {i: {} for i in INTERESTS}
+    params: Dict[str, dict] = {}
     plan = [(k, "sdim") for k in kinds] + [(k, i) for k in ikinds for i in ("attention", "none")]
     for kind, interest in plan:
         for seed in seeds:
-            cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, interest=interest)
+            cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, interest=interest)
             tr = fit(kind, prep, seed, cfg, log=lambda s: None)
             m = evaluate(tr, prep)
             r = {"model": kind, "interest": interest, "seed": seed, "bestEpoch": tr.best_epoch,
                  "trainSeconds": round(tr.seconds, 2), "history": tr.history, **m}
             runs[interest].setdefault(kind, []).append(r)
+            params.setdefault(kind, count_parameters(tr.model))
             log(f"{kind:14s} {interest:9s} seed {seed}: test AUC {m['test']['overall']['auc']:.4f} "
                 f"(valid {m['valid']['overall']['auc']:.4f}, best epoch {tr.best_epoch}, {tr.seconds:.1f}s)")
     summary = {i: {k: summarise(v, doms) for k, v in runs[i].items()} for i in INTERESTS if runs[i]}
@@ -164,12 +207,14 @@ def main(argv=None) -> int:
     for k in ikinds:
         if k in runs["sdim"]:
             interest[k] = {i: stat([r["test"]["overall"]["auc"] for r in runs[i][k]]) for i in INTERESTS}
-            interest[k]["sdimMinusAttention"] = paired(runs["sdim"][k], runs["attention"][k], doms)["overall"]
+            gap = paired(runs["sdim"][k], runs["attention"][k], doms)
+            interest[k]["sdimMinusAttention"] = gap["overall"]
+            interest[k]["sdimMinusAttentionByDomain"] = {d: gap[d] for d in doms}
     res = {"data": str(a.data), "domains": doms, "rows": prep.spec["training"]["rows"],
-           "budget": {"seeds": seeds, "epochs": a.epochs, "batchSize": a.batch_size, "lr": a.lr,
+           "budget": {"seeds": seeds, "epochs": a.epochs, "batchSize": a.batch_size, "lr": a.lr, "weightDecay": a.weight_decay,
                       "selection": "weights of the epoch with the best validation AUC"},
            "attentionTemperature": ATTENTION_TEMPERATURE, "sdim": prep.spec["sdim"],
-           "summary": summary, "margins": margins, "interest": interest, "runs": runs,
+           "parameters": params, "summary": summary, "margins": margins, "interest": interest, "runs": runs,
            "environment": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                            "threads": a.threads, "seconds": round(time.time() - t0, 1)}}
     (out / "eval.json").write_text(json.dumps(res, indent=1) + "\n")

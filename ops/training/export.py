@@ -117,7 +117,7 @@ def export_all(tr, prep: Prepared, out: pathlib.Path, metrics: Optional[dict] = 
     created = now_iso()
     spec = prep.with_model(tr.kind, M.routing_dim(tr.model), {
         **prep.spec["training"], "seed": tr.seed, "epochs": tr.cfg.epochs, "bestEpoch": tr.best_epoch,
-        "batchSize": tr.cfg.batch_size, "lr": tr.cfg.lr, "interest": tr.cfg.interest, "createdAt": created,
+        "batchSize": tr.cfg.batch_size, "lr": tr.cfg.lr, "weightDecay": tr.cfg.weight_decay, "interest": tr.cfg.interest, "createdAt": created,
         **({"note": "trained on the target-attention reference in the sdim_interest slot: not for serving"}
            if tr.cfg.interest != "sdim" else {}),
     })

@@ -43,6 +43,7 @@ class ModelConfig:
     routing_source: str = "input"  # adaptdhm: cluster the input representation or the bottom output
     assign: str = "hard"  # adaptdhm: hard (argmax tower) or soft (r-weighted sum of tower logits)
     hierarchy: str = "tower"  # adaptdhm: cluster-specific factors in the towers only, or in the full MLP
+    interest_input: str = "raw"  # raw: the interest as given; unit: its direction plus its length
 
     @classmethod
     def from_spec(cls, spec: dict, **kw) -> "ModelConfig":
@@ -74,12 +75,20 @@ class Inputs(nn.Module):
         self.domain = nn.Embedding(c.n_domains, c.domain_dim)
         for e in (self.user, self.item, self.domain):
             nn.init.normal_(e.weight, std=0.05)
-        self.dim = 2 * c.id_dim + c.domain_dim + c.dense_dim + 3 * c.emb_dim + 1
+        if c.interest_input not in ("raw", "unit"):
+            raise ValueError("interest_input is raw|unit")
+        self.unit = c.interest_input == "unit"
+        self.dim = 2 * c.id_dim + c.domain_dim + c.dense_dim + 3 * c.emb_dim + 1 + int(self.unit)
 
     def forward(self, user_bucket, item_bucket, domain, item_dense, item_emb, interest):
+        extra = []
+        if self.unit:
+            norm = torch.sqrt((interest * interest).sum(dim=1, keepdim=True))
+            interest = interest / torch.clamp(norm, min=1e-6)
+            extra = [norm]
         match = item_emb * interest
         return torch.cat([self.user(user_bucket), self.item(item_bucket), self.domain(domain), item_dense,
-                          item_emb, interest, match, match.sum(dim=1, keepdim=True)], dim=1)
+                          item_emb, interest, match, match.sum(dim=1, keepdim=True)] + extra, dim=1)
 
 
 class Tower(nn.Module):
@@ -143,9 +152,11 @@ class MMoE(nn.Module):
 
 
 class ClusterTowers(nn.Module):
-    """K towers whose layer weights are shared * cluster-specific (element-wise) and biases
-    shared + cluster-specific: the hierarchy of AdaptDHM (commonality in the shared factor,
-    the cluster's distinction in its own factor, initialised to 1 so training starts shared)."""
+    """K towers whose layer weights are shared * (1 + cluster deviation) (element-wise) and biases
+    shared + cluster deviation: the hierarchy of AdaptDHM (commonality in the shared weights, the
+    cluster's distinction in its deviation). The deviations start at 0, so training starts from one
+    shared tower, and weight decay pulls a cluster towards the shared tower rather than towards
+    zero weights (with a plain cluster factor it would shrink the cluster's whole tower)."""
 
     def __init__(self, d_in: int, hidden: List[int], k: int):
         super().__init__()
@@ -158,7 +169,7 @@ class ClusterTowers(nn.Module):
             w = torch.empty(a, b)
             nn.init.kaiming_uniform_(w.T, a=5 ** 0.5)  # nn.Linear's default initialisation
             self.w.append(nn.Parameter(w))
-            self.wk.append(nn.Parameter(torch.ones(k, a, b)))
+            self.wk.append(nn.Parameter(torch.zeros(k, a, b)))  # the factor is 1 + wk
             bound = 1.0 / a ** 0.5
             self.b.append(nn.Parameter(torch.empty(b).uniform_(-bound, bound)))
             self.bk.append(nn.Parameter(torch.zeros(k, b)))
@@ -167,7 +178,7 @@ class ClusterTowers(nn.Module):
         x = h.unsqueeze(1)  # [B, 1, H], broadcast over the clusters
         n = len(self.w)
         for i in range(n):
-            w = self.w[i].unsqueeze(0) * self.wk[i]  # [K, a, b]
+            w = self.w[i].unsqueeze(0) * (1.0 + self.wk[i])  # [K, a, b]
             x = torch.einsum("bka,kac->bkc", x.expand(-1, w.shape[0], -1), w) + self.b[i] + self.bk[i]
             if i < n - 1:
                 x = F.relu(x)

@@ -1,18 +1,19 @@
 """Trains one model and exports it (CONTRACT.md section 5).
 
   python -m ops.training.train --data DIR --model adaptdhm --epochs 1 --seed 0 --out OUT
-      [--interest sdim|attention|none] [--batch-size 1024] [--lr 0.002]
+      [--interest sdim|attention|none] [--batch-size 1024] [--lr 0.001] [--weight-decay 0.0001]
 
 Writes OUT/model.onnx, feature-spec.json, metrics.json, catalog.jsonl and parity.json; exits 1 when
 ONNX Runtime and PyTorch differ by more than 1e-5 on the held-out rows.
 Budget (the same for every model): `epochs` passes over the train rows in seeded random order,
-Adam, fixed batch size; the weights of the epoch with the best validation AUC are kept.
+Adam with L2 weight decay, fixed batch size; the weights of the epoch with the best validation AUC are kept.
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import json
+import math
 import pathlib
 import sys
 import time
@@ -35,8 +36,10 @@ ATTENTION_TEMPERATURE = 1.0  # libs/sdim targetAttention's default
 class TrainConfig:
     epochs: int = 6
     batch_size: int = 1024
-    lr: float = 2e-3
-    weight_decay: float = 0.0
+    lr: float = 1e-3  # chosen on validation AUC (bench/results/training/sweep-valid.md)
+    weight_decay: float = 1e-4  # Adam's L2 term, on every parameter
+    cluster_decay: Optional[float] = None  # adaptdhm: weight decay of the cluster deviations (None: weight_decay)
+    schedule: str = "constant"  # constant | cosine (per step, from lr to 0 over the epochs)
     interest: str = "sdim"  # sdim | attention | none
     model: dict = field(default_factory=dict)  # ModelConfig overrides (e.g. clusters=8)
 
@@ -65,6 +68,23 @@ def predict(model: torch.nn.Module, feeds: Dict[str, np.ndarray], batch: int = 8
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 
+def param_groups(model: torch.nn.Module, cfg: TrainConfig) -> List[dict]:
+    """The cluster deviations of AdaptDHM (towers.wk / towers.bk, zero = the shared tower) may decay
+    at their own rate: weight decay pulls them towards the shared tower, not towards zero weights."""
+    dev = [p for n, p in model.named_parameters() if n.startswith(("towers.wk.", "towers.bk."))]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(("towers.wk.", "towers.bk."))]
+    decay = cfg.weight_decay if cfg.cluster_decay is None else cfg.cluster_decay
+    return [g for g in ({"params": rest, "weight_decay": cfg.weight_decay}, {"params": dev, "weight_decay": decay}) if g["params"]]
+
+
+def lr_schedule(opt, cfg: TrainConfig, steps: int):
+    if cfg.schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1.0)
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1.0 + math.cos(math.pi * min(i, steps) / max(steps, 1))))
+    raise ValueError(f"schedule is constant|cosine, not {cfg.schedule!r}")
+
+
 def fit(kind: str, prep: Prepared, seed: int, cfg: TrainConfig, log=print) -> Trained:
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -73,12 +93,13 @@ def fit(kind: str, prep: Prepared, seed: int, cfg: TrainConfig, log=print) -> Tr
     train = to_tensors(f.inputs(split.train, cfg.interest))
     y = torch.from_numpy(f.label[split.train])
     valid_feeds = f.inputs(split.valid, cfg.interest)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam(param_groups(model, cfg), lr=cfg.lr)
     gen = torch.Generator().manual_seed(seed)
     res = Trained(model, kind, seed, cfg)
     best, best_state = -1.0, None
     t0 = time.time()
     n = len(y)
+    sched = lr_schedule(opt, cfg, steps=cfg.epochs * -(-n // cfg.batch_size))
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=gen)
@@ -90,6 +111,7 @@ def fit(kind: str, prep: Prepared, seed: int, cfg: TrainConfig, log=print) -> Tr
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
             total += float(loss.detach()) * len(idx)
         v = auc(f.label[split.valid], predict(model, valid_feeds)) if len(split.valid) else float("nan")
         res.history.append({"epoch": epoch, "trainLoss": total / max(n, 1), "validAuc": v})
@@ -135,6 +157,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--interest", default="sdim", choices=("sdim", "attention", "none"))
     ap.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     ap.add_argument("--lr", type=float, default=TrainConfig.lr)
+    ap.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -142,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     t0 = time.time()
     prep = prepare(a.data, attention_temperature=ATTENTION_TEMPERATURE if a.interest == "attention" else None)
-    cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, interest=a.interest)
+    cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, interest=a.interest)
     tr = fit(a.model, prep, a.seed, cfg, log=lambda s: print(s, file=sys.stderr))
     metrics = evaluate(tr, prep)
     out = pathlib.Path(a.out)

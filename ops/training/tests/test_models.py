@@ -68,3 +68,33 @@ def test_shared_bottom_ignores_nothing_but_has_one_route():
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="unknown model kind"):
         M.build("star", CFG)
+
+
+def test_adaptdhm_cluster_towers_start_as_one_shared_tower_and_decay_towards_it():
+    torch.manual_seed(3)
+    m = M.build("adaptdhm", CFG)
+    h = torch.randn(16, CFG.bottom[-1])
+    logits = m.towers(h)  # [B, K]: every cluster has zero deviation at initialisation
+    assert torch.allclose(logits, logits[:, :1].expand_as(logits))
+    from ops.training.train import TrainConfig, param_groups
+    groups = param_groups(m, TrainConfig(weight_decay=1e-4, cluster_decay=1e-2))
+    dev = {id(p) for p in list(m.towers.wk) + list(m.towers.bk)}
+    assert [g["weight_decay"] for g in groups] == [1e-4, 1e-2]
+    assert {id(p) for p in groups[1]["params"]} == dev and not dev & {id(p) for p in groups[0]["params"]}
+    with torch.no_grad():
+        m.towers.wk[0][1].fill_(0.5)  # a deviation of cluster 1 only
+    after = m.towers(h)
+    assert torch.equal(after[:, 0], logits[:, 0]) and not torch.allclose(after[:, 1], logits[:, 1])
+
+
+def test_unit_interest_input_separates_direction_and_length():
+    c = M.ModelConfig(user_buckets=64, item_buckets=128, n_domains=3, dense_dim=5, emb_dim=8, interest_input="unit")
+    inputs = M.build("shared_bottom", c).inputs
+    x = list(batch(n=8))
+    x[5][0] = 0.0  # a user without history
+    a = inputs(*x)
+    x[5] = x[5] * 3.0
+    b = inputs(*x)
+    assert a.shape[1] == inputs.dim
+    assert torch.allclose(a[:, :-1], b[:, :-1], atol=1e-6), "only the length column may change with the scale"
+    assert torch.allclose(b[1:, -1], 3.0 * a[1:, -1]) and a[0, -1] == 0 and torch.all(a[0, -2 * 8 - 2:-8 - 2] == 0)  # the zero interest stays zero
