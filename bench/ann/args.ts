@@ -1,3 +1,5 @@
+import type { HnswEngineName } from '../../libs/ann/src/hnsw.index';
+
 /** Command line of `npm run bench:ann -- ...` (see bench/ann/README.md). */
 export interface BenchArgs {
   base?: string;
@@ -13,6 +15,8 @@ export interface BenchArgs {
   m: number;
   efConstruction: number;
   efs: number[];
+  /** HNSW engines to measure (default both: the native addon and hnswlib-node). */
+  hnswEngines: HnswEngineName[];
   /** SPANN per-query probe limits (maxLists). */
   probes: number[];
   /** faiss IVF nprobe sweep. */
@@ -33,7 +37,7 @@ export interface BenchArgs {
 }
 
 const USAGE = `usage: npm run bench:ann -- (--base FILE --query FILE [--gt FILE] | --synthetic N,DIM [--queries 1000])
-  [--k 10] --out FILE.json [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160]
+  [--k 10] --out FILE.json [--m 16] [--ef-construction 200] [--efs 10,20,40,80,160] [--hnsw-engines native,hnswlib-node]
   [--probes 1,2,4,8,16,32,64] [--nprobes 1,2,4,8,16,32,64,128] [--nlist N] [--clusters C]
   [--skip-peers] [--peers hnswlib,faiss] [--skip-exact] [--no-spann] [--python bench/.venv/bin/python] [--seed 42] [--name LABEL]
   [--runs 3] [--min-queries 1000]`;
@@ -58,6 +62,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     m: 16,
     efConstruction: 200,
     efs: [10, 20, 40, 80, 160],
+    hnswEngines: ['native', 'hnswlib-node'],
     probes: [1, 2, 4, 8, 16, 32, 64],
     nprobes: [1, 2, 4, 8, 16, 32, 64, 128],
     skipPeers: false,
@@ -92,6 +97,13 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--m': a.m = int(val(), flag); break;
       case '--ef-construction': a.efConstruction = int(val(), flag); break;
       case '--efs': a.efs = list(val(), flag); break;
+      case '--hnsw-engines': {
+        const names = val().split(',').map((x) => x.trim());
+        const bad = names.filter((x) => x !== 'native' && x !== 'hnswlib-node');
+        if (bad.length > 0 || names.length === 0) throw new Error(`--hnsw-engines: expected native and/or hnswlib-node, got "${names.join(',')}"`);
+        a.hnswEngines = names as HnswEngineName[];
+        break;
+      }
       case '--probes': a.probes = list(val(), flag); break;
       case '--nprobes': a.nprobes = list(val(), flag); break;
       case '--nlist': a.nlist = int(val(), flag); break;

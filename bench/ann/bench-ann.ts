@@ -1,6 +1,7 @@
 /**
  * bench:ann — recall@10 / QPS / latency / memory / build time of the exact, HNSW and SPANN indexes
- * against native peers (Python hnswlib, faiss IVF-Flat) on the same data, in one run.
+ * against native peers (Python hnswlib, faiss IVF-Flat) on the same data, in one run. HNSW runs on
+ * each engine given by --hnsw-engines: "hnsw" is the native addon, "hnsw-hnswlib-node" hnswlib-node.
  *
  *   npm run bench:ann -- --base B.fvecs --query Q.fvecs [--gt GT.ivecs] --out bench/results/x.json
  *   npm run bench:ann -- --synthetic 1000000,128 --queries 1000 --out bench/results/y.json
@@ -12,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ExactIndex } from '../../libs/ann/src/exact.index';
-import { HnswIndex } from '../../libs/ann/src/hnsw.index';
+import { HnswIndex, type HnswEngineName } from '../../libs/ann/src/hnsw.index';
 import { readIvecs, readVectors, writeFvecs, writeIvecs, type FloatVectors } from '../../libs/ann/src/io/texmex';
 import { truthRows } from '../../libs/ann/src/recall';
 import { syntheticDataset } from '../../libs/ann/src/synthetic';
@@ -22,6 +23,9 @@ import { machineInfo, qpsAtRecall, queryLoop, rss, type BenchResult } from './me
 import { PeerServer, type PeersInfo } from './peers';
 import { recallQpsSvg } from './plot-svg';
 import { buildSpann, loadSpann, type SpannRun } from './spann-runner';
+
+/** Result name of each HNSW engine: the default (native) engine keeps the plain "hnsw" name. */
+const HNSW_ROW: Record<HnswEngineName, string> = { native: 'hnsw', 'hnswlib-node': 'hnsw-hnswlib-node' };
 
 function log(msg: string): void {
   process.stderr.write(`[bench:ann ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -147,11 +151,15 @@ async function main(): Promise<void> {
       results.push(row('exact', exact.params(), loop, exact.memoryBytes(), b, nq));
     }
 
-    // Builds, one after another: HNSW, SPANN, then the Python peers (Node idles meanwhile).
-    log(`hnsw (hnswlib-node): build M=${a.m} efConstruction=${a.efConstruction}`);
-    const hnsw = new HnswIndex(dim, 'l2', { m: a.m, efConstruction: a.efConstruction, ef: a.efs[0], initialCapacity: n, seed: 100 });
-    const hnswBuild = buildByUpsert(hnsw, ds.base);
-    log(`  built in ${hnswBuild.buildSeconds.toFixed(1)} s`);
+    // Builds, one after another: HNSW (each engine), SPANN, then the Python peers (Node idles meanwhile).
+    const hnswRuns: Array<{ name: string; index: HnswIndex; build: { buildSeconds: number; rssDeltaBytes: number } }> = [];
+    for (const engine of a.hnswEngines) {
+      log(`${HNSW_ROW[engine]} (engine ${engine}): build M=${a.m} efConstruction=${a.efConstruction}`);
+      const index = new HnswIndex(dim, 'l2', { m: a.m, efConstruction: a.efConstruction, ef: a.efs[0], initialCapacity: n, seed: 100, engine });
+      const build = buildByUpsert(index, ds.base);
+      log(`  built in ${build.buildSeconds.toFixed(1)} s (${JSON.stringify(index.engineInfo())})`);
+      hnswRuns.push({ name: HNSW_ROW[engine], index, build });
+    }
 
     const spannState = loadSpann();
     let spannNote: string | undefined;
@@ -188,9 +196,11 @@ async function main(): Promise<void> {
     const once = { runs: 1, minQueries: a.minQueries };
     for (let round = 0; round < a.runs; round++) {
       log(`timed round ${round + 1}/${a.runs}`);
-      for (const ef of a.efs) {
-        const loop = queryLoop(hnsw, ds.queries.data, dim, nq, k, truth, { ef }, once);
-        keep(row('hnsw', { m: a.m, efConstruction: a.efConstruction, ef }, loop, hnsw.memoryBytes(), hnswBuild, nq));
+      for (const h of hnswRuns) {
+        for (const ef of a.efs) {
+          const loop = queryLoop(h.index, ds.queries.data, dim, nq, k, truth, { ef }, once);
+          keep(row(h.name, { m: a.m, efConstruction: a.efConstruction, ef }, loop, h.index.memoryBytes(), h.build, nq));
+        }
       }
       if (peers?.info.peers.includes('hnswlib')) (await peers.server.sweep('hnswlib')).forEach(keep);
       if (spann !== null) {
@@ -208,6 +218,7 @@ async function main(): Promise<void> {
 
     const of = (name: string): BenchResult[] => results.filter((r) => r.index === name);
     const hnswVsNative = ratioAtRecall(of('hnsw'), of('hnswlib-python'), 0.95);
+    const hnswlibNodeVsNative = ratioAtRecall(of(HNSW_ROW['hnswlib-node']), of('hnswlib-python'), 0.95);
     const spannVsFaiss = ratioAtRecall(of('spann'), of('faiss-ivfflat'), 0.9);
     const raw = n * dim * 4;
     const spannMem = of('spann')[0]?.memoryBytes;
@@ -218,15 +229,17 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: machineInfo(peers?.info.python ?? null),
       versions: { 'hnswlib-node': require('hnswlib-node/package.json').version, ...(peers?.info.versions ?? {}) },
+      hnswEngines: Object.fromEntries(hnswRuns.map((h) => [h.name, h.index.engineInfo()])),
       dataset: { name: ds.name, n, dim, queries: nq, k, metric: 'l2', groundTruth: a.gt ? 'file' : 'exact index', ...(ds.generator ? { generator: ds.generator } : {}) },
       results,
       ratios: {
         hnswQpsVsNativeAtEqualRecall: (hnswVsNative?.ratio as number | undefined) ?? null,
+        hnswlibNodeQpsVsNativeAtEqualRecall: (hnswlibNodeVsNative?.ratio as number | undefined) ?? null,
         spannQpsVsFaissAtEqualRecall: (spannVsFaiss?.ratio as number | undefined) ?? null,
         spannMemoryVsRawVectors: spannMem !== undefined ? spannMem / raw : null,
         hnswMemoryVsRawVectors: hnsw0 ? hnsw0.memoryBytes / raw : null,
         hnswBuildSecondsVsNative: hnsw0 && native ? hnsw0.buildSeconds / native.buildSeconds : null,
-        details: { hnswVsNative, spannVsFaiss },
+        details: { hnswVsNative, hnswlibNodeVsNative, spannVsFaiss },
       },
       targets: {
         hnswRecallAt10AtLeast095: of('hnsw').some((r) => r.recallAt10 >= 0.95),
@@ -237,6 +250,7 @@ async function main(): Promise<void> {
       },
       notes: [
         'Queries run one at a time on one thread in every index (Node and Python); QPS = queries / wall time of the timed loop after a warm-up.',
+        'hnsw = HnswIndex on the native engine (native/hnsw addon, hnswlib 0.8.0, build flags in hnswEngines); hnsw-hnswlib-node = the same class on hnswlib-node 3.0.0. QPS includes the whole VectorIndex.search call (string ids and hit objects).',
         `Each setting: ${a.runs} timed rounds alternating Node and Python sweeps, each run over the query set repeated to >= ${a.minQueries} queries; the fastest run is kept (the exact index: one pass).`,
         'memoryBytes: layout formula for hnswlib (both sides) and the indexes\' own memoryBytes(); rssDeltaBytes: process RSS growth over the build (noisy).',
         ...(spannNote ? [spannNote] : []),

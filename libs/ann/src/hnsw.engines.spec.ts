@@ -71,6 +71,14 @@ describe('HnswIndex engines', () => {
   });
 
   for (const engine of HNSW_ENGINES) {
+    it(`[${engine}] k past the preallocated result buffers (64) returns k sorted hits`, () => {
+      const ix = filled(engine);
+      const hits = ix.search(row(qs, 0), 300, undefined, { ef: 300 });
+      assert.equal(hits.length, 300);
+      assert.equal(new Set(hits.map((h) => h.id)).size, 300);
+      for (let j = 1; j < 300; j++) assert.ok(hits[j - 1].distance <= hits[j].distance);
+    });
+
     it(`[${engine}] a rejected vector (NaN) changes nothing: no label consumed, the snapshot stays consistent`, async () => {
       const ix = new HnswIndex(16, 'l2', { engine, initialCapacity: 16 });
       for (let i = 0; i < 40; i++) ix.upsert(`i${i}`, row(data, i));

@@ -1,6 +1,7 @@
 /**
  * VectorIndex: approximate (or exact) nearest-neighbour search over string item ids.
- * Implementations: exact (brute force, the recall oracle), HNSW (hnswlib-node), SPANN-style hybrid.
+ * Implementations: exact (brute force, the recall oracle), HNSW (hnswlib, through the native addon
+ * in native/hnsw or hnswlib-node), SPANN-style hybrid.
  *
  * Invariants (checked by vector-index.contract.ts against every implementation):
  * - search never returns a removed id, nor an id outside filter.groups, nor an id in filter.excludeIds;

@@ -48,6 +48,17 @@ auto guarded(Napi::Env env, F&& f) -> decltype(f()) {
 
 }  // namespace
 
+void SaveChecked(hnswlib::HierarchicalNSW<float>& graph, const std::string& path) {
+  // hnswlib's saveIndex does not check its stream: probe first and verify the size after.
+  {
+    std::ofstream probe(path, std::ios::binary | std::ios::trunc);
+    if (!probe) throw std::runtime_error("cannot open file for writing");
+  }
+  graph.saveIndex(path);
+  std::ifstream check(path, std::ios::binary | std::ios::ate);
+  if (!check || static_cast<size_t>(check.tellg()) != graph.indexFileSize()) throw std::runtime_error("short write");
+}
+
 Napi::Function HnswIndex::Define(Napi::Env env) {
   return DefineClass(env, "HierarchicalNSW",
                      {
@@ -168,10 +179,11 @@ Napi::Value HnswIndex::WriteIndexSync(const Napi::CallbackInfo& info) {
   requireReadable(env);
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   guarded(env, [&] {
-    { std::ofstream probe(path, std::ios::binary | std::ios::trunc); if (!probe) throw std::runtime_error("cannot open " + path + " for writing"); }
-    index_->saveIndex(path);
-    std::ifstream check(path, std::ios::binary | std::ios::ate);
-    if (!check || static_cast<size_t>(check.tellg()) != index_->indexFileSize()) throw std::runtime_error("short write to " + path);
+    try {
+      SaveChecked(*index_, path);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string(e.what()) + " (" + path + ")");
+    }
   });
   return env.Undefined();
 }

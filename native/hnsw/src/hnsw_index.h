@@ -66,6 +66,9 @@ class HnswIndex : public Napi::ObjectWrap<HnswIndex> {
   std::vector<uint32_t> excluded_;
 };
 
+// saveIndex that fails loudly: an unwritable path or a short write throws std::runtime_error.
+void SaveChecked(hnswlib::HierarchicalNSW<float>& graph, const std::string& path);
+
 // Promise-returning file operations (io_workers.cc).
 Napi::Value QueueRead(Napi::Env env, HnswIndex* self, Napi::Object owner, const std::string& path, bool allowReplaceDeleted);
 Napi::Value QueueWrite(Napi::Env env, HnswIndex* self, Napi::Object owner, const std::string& path);
