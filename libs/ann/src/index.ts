@@ -1,6 +1,6 @@
 export * from './vector-index.port';
 export { ExactIndex, type ExactIndexOptions } from './exact.index';
-export { HnswIndex, type HnswParams } from './hnsw.index';
+export { HnswIndex, type HnswParams, type HnswEngineName } from './hnsw.index';
 export * from './io/texmex';
 export * from './synthetic';
 export * from './recall';
