@@ -89,6 +89,35 @@ export class IdTable {
     return iid;
   }
 
+  /**
+   * Gives the live internal id iid's string id a new internal id (same group) and tombstones iid:
+   * every record of iid already on disk turns dead at once. This is how a vector is moved between
+   * posting lists (SPFresh's version bump): it is re-written under the new id to the lists it
+   * belongs to now. Returns the new internal id.
+   */
+  renew(iid: number): number {
+    const s = this.starts[iid];
+    const len = this.starts[iid + 1] - s;
+    if (this.scratch.length < len) this.scratch = new Uint8Array(len * 2);
+    this.scratch.set(this.arena.subarray(s, s + len));
+    let slot = fnv(this.scratch, 0, len) & this.mask;
+    while (this.slots[slot] !== iid) {
+      if (this.slots[slot] === EMPTY) throw new Error(`IdTable: internal id ${iid} is not live`);
+      slot = (slot + 1) & this.mask;
+    }
+    const nid = this.count;
+    this.ensureCapacity(nid + 1, len);
+    this.arena.set(this.scratch.subarray(0, len), this.arenaLen);
+    this.starts[nid] = this.arenaLen;
+    this.arenaLen += len;
+    this.starts[nid + 1] = this.arenaLen;
+    this.count++;
+    this.groupOf[nid] = this.groupOf[iid];
+    this.slots[slot] = nid;
+    this.tomb[iid >> 3] |= 1 << (iid & 7);
+    return nid;
+  }
+
   isDead(iid: number): boolean {
     return (this.tomb[iid >> 3] & (1 << (iid & 7))) !== 0;
   }
@@ -125,15 +154,18 @@ export class IdTable {
     const s = this.starts[iid];
     const e = this.starts[iid + 1];
     const a = this.arena;
-    let ascii = true;
-    for (let i = s; i < e; i++) {
-      if (a[i] >= 0x80) {
-        ascii = false;
-        break;
+    // Short ASCII ids (the common case) by concatenation: no subarray or apply per call.
+    if (e - s <= 24) {
+      let out = '';
+      for (let i = s; i < e; i++) {
+        const c = a[i];
+        if (c >= 0x80) return Buffer.from(a.buffer, a.byteOffset + s, e - s).toString('utf8');
+        out += String.fromCharCode(c);
       }
+      return out;
     }
-    if (ascii) return String.fromCharCode.apply(null, a.subarray(s, e) as unknown as number[]);
-    return Buffer.from(a.buffer, a.byteOffset + s, e - s).toString('utf8');
+    for (let i = s; i < e; i++) if (a[i] >= 0x80) return Buffer.from(a.buffer, a.byteOffset + s, e - s).toString('utf8');
+    return String.fromCharCode.apply(null, a.subarray(s, e) as unknown as number[]);
   }
 
   memoryBytes(): number {

@@ -1,5 +1,6 @@
 import type { SearchHit } from '../vector-index.port';
 import { MaxHeap } from './heaps';
+import { fitsU8 } from './records';
 import type { SpannCore } from './spann.core';
 
 /**
@@ -9,9 +10,12 @@ import type { SpannCore } from './spann.core';
  */
 const COALESCE_GAP = 8192;
 /** Largest coalesced read (bounds the read buffer, which is resident SIMD memory). */
-const MAX_SPAN = 1 << 18;
+const MAX_SPAN = 1 << 16;
 
-/** Work done by one search: lists and records read, records scored, read calls and bytes. */
+/**
+ * Work done by one search: lists and records read, candidates (records under the distance cut-off
+ * that passed de-duplication, tombstones and filters), read calls and bytes.
+ */
 export interface ScanStats {
   lists: number;
   records: number;
@@ -36,12 +40,34 @@ export class PostingScanner {
   private outD = new Float64Array(64);
   private outN = new Uint32Array(64);
 
-  constructor(
-    private readonly core: SpannCore,
-    /** Byte offset of the stored-form query in SIMD memory. */
-    private readonly qPtr: number,
-  ) {
+  /** The stored-form query in SIMD memory: f32 at qPtr, and as i16 at q16Ptr when it is 0..255 integers. */
+  private readonly qPtr: number;
+  private readonly q16Ptr: number;
+  /** The query is 0..255 integers and the store is u8: the exact integer kernels apply. */
+  private intQuery = false;
+  private q16 = new Int16Array(0);
+  private qf = new Float32Array(0);
+
+  constructor(private readonly core: SpannCore) {
+    const dim = core.space.dim;
+    this.qPtr = core.sm.alloc(dim * 4);
+    this.q16Ptr = core.sm.alloc(dim * 2);
     this.ensureCapacity();
+  }
+
+  /** Sets the query (stored form) the next probes score against. */
+  setQuery(q: Float32Array): void {
+    const sm = this.core.sm;
+    const dim = this.core.space.dim;
+    if (this.qf.buffer !== sm.buffer || this.qf.length === 0) this.qf = new Float32Array(sm.buffer, this.qPtr, dim);
+    const qf = this.qf;
+    for (let t = 0; t < dim; t++) qf[t] = q[t];
+    this.intQuery = this.core.store.valueType === 'u8' && fitsU8(q, 0, dim);
+    if (this.intQuery) {
+      if (this.q16.buffer !== sm.buffer || this.q16.length === 0) this.q16 = new Int16Array(sm.buffer, this.q16Ptr, dim);
+      const q16 = this.q16;
+      for (let t = 0; t < dim; t++) q16[t] = q[t]; // a loop: set() across element types is ~4x slower
+    }
   }
 
   /** Starts a query: new generation, empty heap, zeroed stats. */
@@ -190,37 +216,95 @@ export class PostingScanner {
     );
   }
 
-  /** Scores one list whose records start at byte recPtr of the read buffer. */
+  /**
+   * Scores one list whose records start at byte recPtr of the read buffer. The kernel gets the
+   * current k-th distance as a cut-off and returns only the rows under it (squared L2 abandons a
+   * row early once past it), so the JS loop (take) sees a handful of candidates per list instead
+   * of every record; stamps, tombstones and filters are checked for those candidates only.
+   * While the heap is not yet full (the first list) there is no cut-off: for l2 the kernel then
+   * returns the list's 2k nearest rows instead of all of them, and the rest of the list is scanned
+   * only if those could not settle the heap.
+   */
   private scanRecords(list: number, recPtr: number, k: number, groupMask: Uint8Array | null): void {
     const store = this.core.store;
     const count = store.length(list);
-    const rf = store.recFloats;
     const isL2 = this.core.space.metric === 'l2';
+    const u8 = store.valueType === 'u8';
     const kern = this.core.sm.k;
     const dim = this.core.space.dim;
-    if (isL2) kern.l2_rows(this.qPtr, recPtr + 4, count, store.recBytes, dim, store.distPtr);
-    else kern.dot_rows(this.qPtr, recPtr + 4, count, store.recBytes, dim, store.distPtr);
-    const idv = store.ids;
+    const heap = this.heap;
+    const rb = store.recBytes;
+    const base = recPtr + 4;
+    let scored = 0;
+    if (isL2) {
+      if (heap.size < k && count > 2 * k && (!u8 || this.intQuery)) {
+        const want = 2 * k;
+        const n = u8
+          ? kern.topk_l2_u8i(this.q16Ptr, base, count, rb, dim, want, store.idxPtr, store.distPtr)
+          : kern.topk_l2(this.qPtr, base, count, rb, dim, want, store.idxPtr, store.distPtr);
+        scored += this.take(n, recPtr, k, groupMask, true);
+        // Rows past the 2k-th are at least as far as it: done if the heap is full and no farther.
+        const last = store.vecs[(store.distPtr >> 2) + n - 1];
+        if (heap.size >= k && heap.d[0] <= last) {
+          this.count(count, scored);
+          return;
+        }
+      }
+      const thr = heap.size >= k ? heap.d[0] : Infinity;
+      let n: number;
+      if (!u8) n = kern.l2_rows_lt(this.qPtr, base, count, rb, dim, thr, store.idxPtr, store.distPtr);
+      else if (this.intQuery) n = kern.l2_rows_u8i_lt(this.q16Ptr, base, count, rb, dim, thr, store.idxPtr, store.distPtr);
+      else n = kern.l2_rows_u8_lt(this.qPtr, base, count, rb, dim, thr, store.idxPtr, store.distPtr);
+      scored += this.take(n, recPtr, k, groupMask, true);
+    } else {
+      // d = 1 - dot: the cut-off is on the dot product, widened by a rounding margin (take()
+      // re-checks every candidate against the heap in double precision).
+      const t = heap.size >= k ? 1 - heap.d[0] : -Infinity;
+      const thr = t - 1e-6 * Math.max(1, Math.abs(t));
+      let n: number;
+      if (!u8) n = kern.dot_rows_gt(this.qPtr, base, count, rb, dim, thr, store.idxPtr, store.distPtr);
+      else if (this.intQuery) n = kern.dot_rows_u8i_gt(this.q16Ptr, base, count, rb, dim, thr, store.idxPtr, store.distPtr);
+      else n = kern.dot_rows_u8_gt(this.qPtr, base, count, rb, dim, thr, store.idxPtr, store.distPtr);
+      scored += this.take(n, recPtr, k, groupMask, false);
+    }
+    this.count(count, scored);
+  }
+
+  /**
+   * Offers the kernel's n candidates (row index at idxPtr, distance or dot at distPtr) of the list
+   * at recPtr to the heap, skipping ids already seen in this query, tombstones and filtered
+   * groups. Returns how many were offered.
+   */
+  private take(n: number, recPtr: number, k: number, groupMask: Uint8Array | null, isL2: boolean): number {
+    const store = this.core.store;
+    const rw = store.recWords;
+    const u32 = store.ids;
     const dist = store.vecs;
     const dBase = store.distPtr >> 2;
+    const iBase = store.idxPtr >> 2;
+    const rBase = recPtr >> 2;
     const stamp = this.stamp;
     const gen = this.gen;
     const tomb = this.core.ids.tombBits();
     const groups = this.core.ids.groupCodes();
     const heap = this.heap;
     let scored = 0;
-    for (let r = 0, at = recPtr >> 2; r < count; r++, at += rf) {
-      const iid = idv[at];
+    for (let j = 0; j < n; j++) {
+      const iid = u32[rBase + u32[iBase + j] * rw];
       if (stamp[iid] === gen) continue;
       stamp[iid] = gen;
       if ((tomb[iid >> 3] & (1 << (iid & 7))) !== 0) continue;
       if (groupMask !== null && groupMask[groups[iid]] !== 1) continue;
-      const d = isL2 ? dist[dBase + r] : 1 - dist[dBase + r];
+      const d = isL2 ? dist[dBase + j] : 1 - dist[dBase + j];
       if (heap.size < k || d < heap.d[0]) heap.offer(d, iid, k);
       scored++;
     }
+    return scored;
+  }
+
+  private count(records: number, scored: number): void {
     this.stats.lists++;
-    this.stats.records += count;
+    this.stats.records += records;
     this.stats.scored += scored;
   }
 }

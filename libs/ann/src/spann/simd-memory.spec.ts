@@ -42,6 +42,59 @@ describe('SimdMemory', () => {
     }
   });
 
+  it('cut-off, u8, integer and top-k kernels agree with the scalar distances', () => {
+    const sm = new SimdMemory();
+    const rand = seededRandom(11);
+    for (const dim of [3, 16, 24, 37, 128]) {
+      const rows = 41;
+      const f32Stride = 4 + dim * 4;
+      const u8Stride = 4 + ((dim + 3) & ~3);
+      const q = sm.alloc(dim * 4);
+      const q16 = sm.alloc(dim * 2);
+      const fRows = sm.alloc(rows * f32Stride);
+      const bRows = sm.alloc(rows * u8Stride);
+      const outI = sm.alloc(rows * 4);
+      const outD = sm.alloc(rows * 4);
+      const f = sm.f32();
+      const b = new Uint8Array(sm.buffer);
+      const i16 = new Int16Array(sm.buffer, q16, dim);
+      const qv = Array.from({ length: dim }, () => Math.floor(rand() * 256));
+      qv.forEach((x, t) => ((f[(q >> 2) + t] = x), (i16[t] = x)));
+      const vals: number[][] = [];
+      for (let r = 0; r < rows; r++) {
+        vals.push(Array.from({ length: dim }, () => Math.floor(rand() * 256)));
+        vals[r].forEach((x, t) => ((f[((fRows + r * f32Stride + 4) >> 2) + t] = x), (b[bRows + r * u8Stride + 4 + t] = x)));
+      }
+      const l2 = vals.map((v) => v.reduce((s, x, t) => s + (qv[t] - x) ** 2, 0));
+      const dots = vals.map((v) => v.reduce((s, x, t) => s + qv[t] * x, 0));
+      const sorted = [...l2].sort((x, y) => x - y);
+      const thr = sorted[9]; // keeps exactly the rows strictly below the 10th distance
+      const read = (n: number) => Array.from({ length: n }, (_, j) => [sm.u32()[(outI >> 2) + j], sm.f32()[(outD >> 2) + j]]);
+      const expectLt = l2.map((d, r) => [r, d]).filter(([, d]) => d < thr);
+      for (const [name, n] of [
+        ['l2_rows_lt', sm.k.l2_rows_lt(q, fRows + 4, rows, f32Stride, dim, thr, outI, outD)],
+        ['l2_rows_u8_lt', sm.k.l2_rows_u8_lt(q, bRows + 4, rows, u8Stride, dim, thr, outI, outD)],
+        ['l2_rows_u8i_lt', sm.k.l2_rows_u8i_lt(q16, bRows + 4, rows, u8Stride, dim, thr, outI, outD)],
+      ] as const) {
+        assert.deepEqual(read(n), expectLt, `${name} dim ${dim}`);
+      }
+      const dThr = [...dots].sort((x, y) => y - x)[9];
+      const expectGt = dots.map((d, r) => [r, d]).filter(([, d]) => d > dThr);
+      for (const [name, n] of [
+        ['dot_rows_gt', sm.k.dot_rows_gt(q, fRows + 4, rows, f32Stride, dim, dThr, outI, outD)],
+        ['dot_rows_u8_gt', sm.k.dot_rows_u8_gt(q, bRows + 4, rows, u8Stride, dim, dThr, outI, outD)],
+        ['dot_rows_u8i_gt', sm.k.dot_rows_u8i_gt(q16, bRows + 4, rows, u8Stride, dim, dThr, outI, outD)],
+      ] as const) {
+        assert.deepEqual(read(n), expectGt, `${name} dim ${dim}`);
+      }
+      const top = l2.map((d, r) => [r, d]).sort((x, y) => x[1] - y[1] || x[0] - y[0]).slice(0, 7);
+      assert.deepEqual(read(sm.k.topk_l2(q, fRows + 4, rows, f32Stride, dim, 7, outI, outD)), top, `topk_l2 dim ${dim}`);
+      assert.deepEqual(read(sm.k.topk_l2_u8i(q16, bRows + 4, rows, u8Stride, dim, 7, outI, outD)), top, `topk_l2_u8i dim ${dim}`);
+      assert.equal(sm.k.topk_l2(q, fRows + 4, 3, f32Stride, dim, 7, outI, outD), 3, 'fewer rows than k');
+      for (const p of [q, q16, fRows, bRows, outI, outD]) sm.free(p);
+    }
+  });
+
   it('add_rows accumulates rows into their cluster sums', () => {
     const sm = new SimdMemory();
     const dim = 6;

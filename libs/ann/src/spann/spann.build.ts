@@ -5,13 +5,16 @@ import { CentroidGraph } from './centroid-graph';
 import { hierarchicalClustering } from './hierarchical-clustering';
 import { IdTable } from './id-table';
 import { PostingStore } from './posting-store';
+import { POSTINGS_FILE } from './spann.files';
 import { SimdMemory } from './simd-memory';
-import { capacityFor, newRand, selectReplicas, splitList, type SpannCore } from './spann.core';
+import { detectValueType, type ValueType } from './records';
+import { capacityFor, newRand, selectReplicas, type SpannCore } from './spann.core';
+import { settleOverfull } from './spann.split';
 import { resolveParams, type SpannParams } from './spann.params';
 import { normalizeAt } from './vector-math';
 import { VectorSpace } from './vector-space';
 
-export const POSTINGS_FILE = 'spann.postings';
+export { POSTINGS_FILE } from './spann.files';
 
 export interface SpannBuildOptions {
   /** Directory for the posting file (and snapshots saved into it). */
@@ -23,6 +26,12 @@ export interface SpannBuildOptions {
   ids: string[];
   groups?: Array<string | undefined>;
   params?: Partial<SpannParams>;
+  /**
+   * How posting records store vectors (see records.ts). 'auto' (default): u8 when every
+   * coordinate of every vector is an integer in 0..255 (lossless), else f32. A later upsert that
+   * does not fit u8 converts the posting file to f32 (one rewrite).
+   */
+  valueType?: ValueType | 'auto';
   /** Called with the fraction done (0..1) and the phase name. */
   onProgress?: (fraction: number, phase: string) => void;
 }
@@ -72,7 +81,8 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
 
   const sm = new SimdMemory();
   const storePath = join(o.dir, POSTINGS_FILE);
-  const store = PostingStore.create(storePath, dim, sm);
+  const valueType = o.valueType === undefined || o.valueType === 'auto' ? (metric === 'cosine' ? 'f32' : detectValueType(stored, n, dim)) : o.valueType;
+  const store = PostingStore.create(storePath, dim, valueType, sm);
   const newGraph = (capacity: number) => new CentroidGraph(rd, { m: p.graphM, efConstruction: p.graphEfConstruction, seed: p.seed }, sm, capacity);
   const newCore = (graph: CentroidGraph): SpannCore => ({ dir: o.dir, sm, space, params: p, graph, store, ids, stats: { splits: 0, purges: 0 }, rand: newRand(p.seed + 1) });
   if (n === 0) return newCore(newGraph(8));
@@ -145,11 +155,11 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
   }
 
   progress(0.9, 'writing postings');
-  const rf = store.recFloats;
-  let recs = new Float32Array(rf * Math.max(1, p.postingCap + 1));
-  let recsU = new Uint32Array(recs.buffer);
+  const recs = store.newBuffer(p.postingCap + 1);
   const overfull: number[] = [];
-  for (let l = 0; l < lists; l++) {
+  // Slots first (empty), then the lists in file order: neighbours in space end up neighbours on disk.
+  for (let l = 0; l < lists; l++) store.writeList(l, recs.bytes, 0, 0);
+  for (const l of fileOrder(graph, lists)) {
     let s = start[l];
     const e = start[l + 1];
     let count = e - s;
@@ -162,29 +172,50 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
       for (let j = 0; j < count; j++) entVec[s + j] = keep[j];
       if (count > p.postingCap) overfull.push(l);
     }
-    if (recs.length < count * rf) {
-      recs = new Float32Array(count * rf);
-      recsU = new Uint32Array(recs.buffer);
-    }
-    for (let j = 0; j < count; j++, s++) {
-      const i = entVec[s];
-      recsU[j * rf] = i;
-      recs.set(stored.subarray(i * dim, (i + 1) * dim), j * rf + 1);
-    }
-    store.writeList(l, recs, count, capacityFor(count, p.postingCap));
+    recs.ensure(count);
+    for (let j = 0; j < count; j++, s++) recs.set(j, entVec[s], stored, entVec[s] * dim);
+    store.writeList(l, recs.bytes, count, capacityFor(count, p.postingCap));
     if (count === 0) graph.retire(l);
     if ((l & 1023) === 0) progress(0.9 + (0.1 * l) / lists, 'writing postings');
   }
-  // Lists whose primaries alone exceed the cap: split until every part fits.
-  while (overfull.length > 0) {
-    const l = overfull.pop() as number;
-    const before = store.listCount;
-    splitList(core, l);
-    for (const x of [l, before]) if (x < store.listCount && store.length(x) > p.postingCap) overfull.push(x);
-  }
+  // Lists whose primaries alone exceed the cap: split (with reassignment) until every part fits.
+  settleOverfull(core, overfull);
   progress(1, 'done');
   routing = stored = new Float32Array(0);
   return core;
+}
+
+/**
+ * Order in which the lists are written: a greedy nearest-neighbour chain over the centroids (from
+ * each list, the nearest one not yet placed, found with the centroid graph; the next unplaced
+ * list when all 16 nearest are placed). A query probes lists around it, so this makes its lists
+ * likely to lie close together in the file, where the scan coalesces them into fewer reads.
+ */
+export function fileOrder(graph: CentroidGraph, lists: number): Uint32Array {
+  const order = new Uint32Array(lists);
+  const placed = new Uint8Array(lists);
+  const labels = new Uint32Array(16);
+  const dists = new Float64Array(16);
+  const data = graph.vectorData;
+  let next = 0;
+  let cur = 0;
+  for (let i = 0; i < lists; i++) {
+    order[i] = cur;
+    placed[cur] = 1;
+    if (i === lists - 1) break;
+    let pick = -1;
+    if (graph.hasLabel(cur)) {
+      const v = data.call(graph).slice(graph.vectorOffset(cur), graph.vectorOffset(cur) + graph.dim);
+      const found = graph.search(v, 16, 32, labels, dists);
+      for (let j = 0; j < found && pick < 0; j++) if (placed[labels[j]] === 0) pick = labels[j];
+    }
+    if (pick < 0) {
+      while (placed[next] === 1) next++;
+      pick = next;
+    }
+    cur = pick;
+  }
+  return order;
 }
 
 function tick(): Promise<void> {

@@ -1,13 +1,13 @@
-import { balancedKmeans } from './balanced-kmeans';
 import type { CentroidGraph } from './centroid-graph';
 import type { IdTable } from './id-table';
 import type { PostingStore } from './posting-store';
+import type { RecordBuffer } from './records';
 import type { SimdMemory } from './simd-memory';
 import type { SpannParams } from './spann.params';
 import { l2sq, seededRandom } from './vector-math';
 import type { VectorSpace } from './vector-space';
 
-/** The parts of a SPANN index that maintenance (insert, split) works on. */
+/** The parts of a SPANN index that maintenance (insert, split, reassign) works on. */
 export interface SpannCore {
   dir: string;
   /** SIMD memory shared by the graph (centroids), the store (read buffer) and the query. */
@@ -17,7 +17,7 @@ export interface SpannCore {
   graph: CentroidGraph;
   store: PostingStore;
   ids: IdTable;
-  stats: { splits: number; purges: number };
+  stats: { splits: number; purges: number; reassigned?: number; compactions?: number };
   rand: () => number;
 }
 
@@ -69,106 +69,56 @@ export class InsertScratch {
   readonly candL: Uint32Array;
   readonly candD: Float64Array;
   readonly chosen: Uint32Array;
-  readonly record: Float32Array;
-  readonly recordU: Uint32Array;
 
-  constructor(p: SpannParams, recFloats: number) {
+  constructor(p: SpannParams) {
     const n = Math.max(p.replicaCandidates, p.replicas);
     this.candL = new Uint32Array(n);
     this.candD = new Float64Array(n);
     this.chosen = new Uint32Array(p.replicas);
-    this.record = new Float32Array(recFloats);
-    this.recordU = new Uint32Array(this.record.buffer);
   }
 }
 
-/**
- * Adds internal id iid (stored + routing forms given) to its nearest lists by the RNG rule,
- * splitting any list that grows past postingCap. An empty index bootstraps its first list here.
- */
-export function insertVector(core: SpannCore, s: InsertScratch, iid: number, stored: Float32Array, routing: Float32Array): void {
-  const { graph, store, params } = core;
-  if (graph.size() === 0) {
-    s.recordU[0] = iid;
-    s.record.set(stored.subarray(0, core.space.dim), 1);
-    const list = store.listCount;
-    store.writeList(list, s.record, 1, capacityFor(1, params.postingCap));
-    graph.set(list, routing, 0);
-    return;
-  }
+/** The lists a vector (routing form) belongs to by the RNG rule; leaves them in s.chosen, returns how many. */
+export function chooseLists(core: SpannCore, s: InsertScratch, routing: Float32Array): number {
+  const { graph, params } = core;
   const cands = params.replicaCandidates;
   const found = graph.search(routing, cands, Math.max(params.graphEf, cands), s.candL, s.candD);
-  const chosen = selectReplicas(graph, s.candL, s.candD, found, params.replicas, params.rngFactor, s.chosen);
-  const lists = Array.from(s.chosen.subarray(0, chosen));
-  for (const list of lists) {
-    const len = store.length(list);
-    store.append(list, iid, stored, 0, Math.min(params.postingCap + 1, Math.max(len + 8, Math.ceil(len * 1.5))));
-  }
-  for (const list of lists) if (store.length(list) > params.postingCap) splitList(core, list);
+  return selectReplicas(graph, s.candL, s.candD, found, params.replicas, params.rngFactor, s.chosen);
 }
 
-/**
- * Rewrites an over-full list: tombstoned records are dropped first; if it is still over the cap
- * it is split by balanced 2-means into itself (centroid moved) and a new list (new centroid).
- * Both halves are written at the end of the posting file (copy-on-write, see PostingStore).
- */
-export function splitList(core: SpannCore, list: number): void {
-  const { store, ids, space, params, graph } = core;
+/** Appends a record to a list, growing its capacity by half (up to one past the split size). */
+export function appendTo(core: SpannCore, list: number, iid: number, stored: ArrayLike<number>, off: number): void {
+  const len = core.store.length(list);
+  core.store.append(list, iid, stored, off, Math.min(core.params.postingCap + 1, Math.max(len + 8, Math.ceil(len * 1.5))));
+}
+
+/** Writes list from a subset of decoded records: ids[order[i]] with vector vecs[order[i] * dim ..]. */
+export function writeRecords(core: SpannCore, list: number, buf: RecordBuffer, ids: Uint32Array, vecs: Float32Array, order: ArrayLike<number>, count: number): void {
+  const dim = core.space.dim;
+  buf.ensure(count);
+  for (let i = 0; i < count; i++) buf.set(i, ids[order[i]], vecs, order[i] * dim);
+  core.store.writeList(list, buf.bytes, count, capacityFor(count, core.params.postingCap));
+}
+
+/** Members of a list read back: live internal ids and their stored vectors (n x dim). */
+export interface ListMembers {
+  ids: Uint32Array;
+  vecs: Float32Array;
+  n: number;
+}
+
+/** Reads a list and decodes its live (not tombstoned) records. */
+export function readLive(core: SpannCore, list: number): ListMembers {
+  const { store, ids } = core;
+  const dim = core.space.dim;
   const count = store.read(list);
-  const rf = store.recFloats;
-  const src = store.copyRecords(count);
-  const srcU = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  const live = new Float32Array(count * rf);
-  const liveU = new Uint32Array(live.buffer);
-  let n = 0;
+  const out: ListMembers = { ids: new Uint32Array(count), vecs: new Float32Array(count * dim), n: 0 };
   for (let r = 0; r < count; r++) {
-    const iid = srcU[r * rf];
+    const iid = store.idAt(r);
     if (ids.isDead(iid)) continue;
-    liveU[n * rf] = iid;
-    live.set(src.subarray(r * rf + 1, (r + 1) * rf), n * rf + 1);
-    n++;
+    out.ids[out.n] = iid;
+    store.decode(r, out.vecs, out.n * dim);
+    out.n++;
   }
-  if (n <= params.postingCap) {
-    store.writeList(list, live, n, capacityFor(n, params.postingCap));
-    if (n === 0) graph.retire(list);
-    core.stats.purges++;
-    return;
-  }
-  const rd = space.routingDim;
-  const routing = new Float32Array(n * rd);
-  for (let r = 0; r < n; r++) space.toRouting(live, r * rf + 1, routing, r * rd);
-  const members = new Uint32Array(n);
-  for (let r = 0; r < n; r++) members[r] = r;
-  const km = balancedKmeans(routing, rd, members, {
-    k: 2,
-    iters: params.kmeansIters,
-    balanceFactor: params.balanceFactor,
-    trainSample: n,
-    rand: core.rand,
-  }, core.sm);
-  let assign = km.assign;
-  let centroids = km.centroids;
-  if (km.k < 2 || km.counts[0] === 0 || km.counts[1] === 0) {
-    // Identical vectors: halve by position; both halves keep the same centroid.
-    assign = new Uint32Array(n);
-    for (let r = 0; r < n; r++) assign[r] = r < n / 2 ? 0 : 1;
-    centroids = new Float32Array(2 * rd);
-    centroids.set(routing.subarray(0, rd), 0);
-    centroids.set(routing.subarray(0, rd), rd);
-  }
-  const halves = [new Float32Array(n * rf), new Float32Array(n * rf)];
-  const halvesU = halves.map((h) => new Uint32Array(h.buffer));
-  const fill = [0, 0];
-  for (let r = 0; r < n; r++) {
-    const h = assign[r];
-    const at = fill[h]++ * rf;
-    halvesU[h][at] = liveU[r * rf];
-    halves[h].set(live.subarray(r * rf + 1, (r + 1) * rf), at + 1);
-  }
-  const newList = store.listCount;
-  store.writeList(list, halves[0], fill[0], capacityFor(fill[0], params.postingCap));
-  store.writeList(newList, halves[1], fill[1], capacityFor(fill[1], params.postingCap));
-  graph.set(list, centroids, 0);
-  graph.set(newList, centroids, rd);
-  core.stats.splits++;
+  return out;
 }

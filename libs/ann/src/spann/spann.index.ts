@@ -6,7 +6,10 @@ import { IdTable } from './id-table';
 import { PostingScanner, type ScanStats } from './posting-scan';
 import { PostingStore } from './posting-store';
 import { buildCore, POSTINGS_FILE, type SpannBuildOptions } from './spann.build';
-import { InsertScratch, insertVector, newRand, type SpannCore } from './spann.core';
+import { fitsU8, type ValueType } from './records';
+import { InsertScratch, newRand, type SpannCore } from './spann.core';
+import { needsCompaction, rewritePostings } from './spann.files';
+import { insertVector } from './spann.split';
 import { resolveParams, type SpannParams } from './spann.params';
 import { loadSnapshot, saveSnapshot } from './spann.snapshot';
 import { SimdMemory } from './simd-memory';
@@ -17,6 +20,8 @@ export interface SpannCreateOptions {
   dim: number;
   metric: Metric;
   params?: Partial<SpannParams>;
+  /** Record value type (default f32; u8 only for vectors of 0..255 integers, see records.ts). */
+  valueType?: ValueType;
 }
 
 /**
@@ -41,8 +46,6 @@ export class SpannIndex implements VectorIndex {
   private readonly core: SpannCore;
   private readonly scan: PostingScanner;
   private readonly qStored: Float32Array;
-  /** Byte offset of the stored-form query in SIMD memory (what the scan kernels read). */
-  private readonly qPtr: number;
   private readonly qRouting: Float32Array;
   private readonly vStored: Float32Array;
   private readonly vRouting: Float32Array;
@@ -55,12 +58,12 @@ export class SpannIndex implements VectorIndex {
     this.dim = core.space.dim;
     this.metric = core.space.metric;
     this.qStored = new Float32Array(this.dim);
-    this.qPtr = core.sm.alloc(this.dim * 4);
     this.qRouting = new Float32Array(core.space.routingDim);
     this.vStored = new Float32Array(this.dim);
     this.vRouting = new Float32Array(core.space.routingDim);
-    this.insertScratch = new InsertScratch(core.params, core.store.recFloats);
-    this.scan = new PostingScanner(core, this.qPtr);
+    this.insertScratch = new InsertScratch(core.params);
+    this.scan = new PostingScanner(core);
+    core.graph.enableU8Routing(core.store.valueType === 'u8' && core.space.metric === 'l2');
   }
 
   /** Builds from a batch of vectors (see SpannBuildOptions); the posting file goes into opts.dir. */
@@ -80,7 +83,7 @@ export class SpannIndex implements VectorIndex {
       space,
       params: p,
       graph: new CentroidGraph(space.routingDim, { m: p.graphM, efConstruction: p.graphEfConstruction, seed: p.seed }, sm),
-      store: PostingStore.create(join(opts.dir, POSTINGS_FILE), opts.dim, sm),
+      store: PostingStore.create(join(opts.dir, POSTINGS_FILE), opts.dim, opts.valueType ?? 'f32', sm),
       ids: new IdTable(),
       stats: { splits: 0, purges: 0 },
       rand: newRand(p.seed + 1),
@@ -124,8 +127,11 @@ export class SpannIndex implements VectorIndex {
       space.ipMaxNormSq = Math.max(4 * space.ipMaxNormSq, 1e-12);
     }
     space.toRouting(this.vStored, 0, this.vRouting, 0);
+    // A u8 store takes only 0..255 integers losslessly: anything else converts it to f32 first.
+    if (this.core.store.valueType === 'u8' && !fitsU8(this.vStored, 0, this.dim)) rewritePostings(this.core, 'f32');
     const iid = ids.add(id, group);
     insertVector(this.core, this.insertScratch, iid, this.vStored, this.vRouting);
+    if (needsCompaction(this.core)) rewritePostings(this.core);
     this.scan.ensureCapacity();
   }
 
@@ -140,7 +146,7 @@ export class SpannIndex implements VectorIndex {
     scan.begin();
     if (k <= 0 || ids.live === 0 || graph.size() === 0) return [];
     space.prepareQuery(query, this.qStored, this.qRouting);
-    this.core.sm.f32().set(this.qStored, this.qPtr >> 2);
+    scan.setQuery(this.qStored);
     let groupMask: Uint8Array | null = null;
     // Live ids that can pass the filter: the probe is scaled by live / passing.
     let passing = ids.live;
@@ -236,14 +242,26 @@ export class SpannIndex implements VectorIndex {
       internalIds: ids.count,
       postingFileBytes: store.fileEnd,
       postingLiveBytes: store.liveBytes(),
+      valueType: store.valueType,
       splits: stats.splits,
       purges: stats.purges,
+      reassigned: stats.reassigned ?? 0,
+      compactions: stats.compactions ?? 0,
     };
   }
 
   /** See saveSnapshot: shares the posting file in the index's own dir, compacts into another. */
   async save(dir: string): Promise<void> {
     saveSnapshot(this.core, dir);
+  }
+
+  /**
+   * Rewrites the posting file as a new generation without dead space (spare capacity, copies
+   * left behind by copy-on-write, tombstoned records). Runs by itself when the file grows past
+   * 3x its records; superseded generations are removed (see spann.files.ts).
+   */
+  compact(): void {
+    rewritePostings(this.core);
   }
 
   /** Closes the posting file. */

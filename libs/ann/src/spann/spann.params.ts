@@ -17,7 +17,11 @@ export interface SpannParams {
   centroidRatio: number;
   /** Fan-out of the balanced hierarchical k-means (SPTAG BKTKmeansK = 32; 8 is cheaper on 1 core at equal list quality). */
   branching: number;
-  /** Lloyd iterations per node of the hierarchy. */
+  /**
+   * Lloyd iterations per node of the hierarchy. 16 rather than 8: on held-out base vectors of
+   * SIFT10K recall@10 at 8 lists went 0.891 -> 0.900, on a 100k x 128 mixture at 4 lists
+   * 0.905 -> 0.915 (build about 1.2x longer).
+   */
   kmeansIters: number;
   /**
    * Balance penalty: assignment cost = dist + lambda * size(cluster) with
@@ -45,6 +49,14 @@ export interface SpannParams {
   maxDistRatio: number;
   /** A list that grows past this many entries is split in two (SPFresh-style); build truncates replicas to it. */
   postingCap: number;
+  /**
+   * SPFresh reassignment after a split: how many lists nearest to the split list's old centroid
+   * are checked for vectors that now belong in one of the halves (SPFresh: ReassignK). 0 turns
+   * reassignment off (a split then only halves the list). 16: on 2k 32-d vectors grown to 12k
+   * through ~320 splits, a vector is found in its nearest list 82% of the time without
+   * reassignment, 93% / 95% / 96% with 8 / 16 / 32, recall@10 at 16 lists 0.85 -> 0.89.
+   */
+  reassignLists: number;
   /** Centroid graph: HNSW links per node (level 0 gets 2M). */
   graphM: number;
   graphEfConstruction: number;
@@ -60,7 +72,7 @@ export interface SpannParams {
 export const DEFAULT_SPANN_PARAMS: SpannParams = {
   centroidRatio: 1 / 64,
   branching: 4,
-  kmeansIters: 8,
+  kmeansIters: 16,
   balanceFactor: 0.3,
   trainSample: 16384,
   replicas: 8,
@@ -69,11 +81,15 @@ export const DEFAULT_SPANN_PARAMS: SpannParams = {
   maxLists: 16,
   maxDistRatio: 2,
   postingCap: 256,
+  reassignLists: 16,
   graphM: 12,
   graphEfConstruction: 100,
   graphEf: 16,
   seed: 42,
 };
+
+/** Parameters for which 0 is meaningful (off); every other one must be positive. */
+const ZERO_ALLOWED = new Set<keyof SpannParams>(['reassignLists']);
 
 export function resolveParams(p: Partial<SpannParams> | undefined): SpannParams {
   const out: SpannParams = { ...DEFAULT_SPANN_PARAMS };
@@ -81,7 +97,8 @@ export function resolveParams(p: Partial<SpannParams> | undefined): SpannParams 
     for (const key of Object.keys(DEFAULT_SPANN_PARAMS) as Array<keyof SpannParams>) {
       const v = p[key];
       if (v !== undefined) {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`SpannIndex: bad param ${key}=${String(v)}`);
+        const min = ZERO_ALLOWED.has(key) ? 0 : Number.MIN_VALUE;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new Error(`SpannIndex: bad param ${key}=${String(v)}`);
         out[key] = v;
       }
     }
