@@ -1,6 +1,7 @@
 import { decodeEvent, TOPICS } from '../../../libs/contracts/src';
 import type { JobContext } from '../../../libs/infra/src/job-queue/job-queue.port';
 import type { AppContext } from '../../../libs/platform/src';
+import type { VectorIndex } from '../../../libs/ann/src/vector-index.port';
 import { CatalogIndex } from './domain/catalog-index';
 import type { IndexFactory, IndexKind } from './domain/index-factory';
 
@@ -59,16 +60,22 @@ export async function runRebuild(ctx: AppContext, live: CatalogIndex, factory: I
   const waitFor = async () => {
     while (!reached(goal)) await new Promise<void>((r) => ((wake = r), setTimeout(r, 200)));
   };
+  let replaced: VectorIndex | undefined;
   try {
     await waitFor();
     await live.withGateClosed(async () => {
       goal = target();
       await waitFor();
-      await live.replaceUnlocked(namespace, fresh);
+      replaced = await live.replaceUnlocked(namespace, fresh);
     });
+  } catch (e) {
+    await factory.release?.(fresh);
+    throw e;
   } finally {
     await sub.stop();
   }
+  // Searches are synchronous, so none can still be using the replaced index: free its files.
+  if (replaced !== undefined && replaced !== fresh) await factory.release?.(replaced);
   await job.updateProgress(100);
   ctx.log.info({ namespace, kind, size: fresh.size(), replayed: done }, 'rebuild swapped in');
   return { namespace, kind, size: fresh.size(), replayed: done };

@@ -3,7 +3,7 @@ import { decodeFloat32, stateKeys } from '../../../libs/contracts/src';
 import { DomainError, type AppContext } from '../../../libs/platform/src';
 import type { CandidatesRequest } from './api/dto';
 import { CatalogIndex } from './domain/catalog-index';
-import { DefaultIndexFactory, IndexFactory, IndexKind } from './domain/index-factory';
+import { DefaultIndexFactory, IndexKind } from './domain/index-factory';
 import { scoreOf } from './domain/score';
 import { startCatalogConsumer } from './catalog.consumer';
 import { REBUILD_QUEUE, RebuildJobData, runRebuild } from './rebuild.job';
@@ -16,7 +16,7 @@ export interface Candidate {
 /** The retrieval use cases: wiring of CatalogIndex to the bus, the job queue and snapshots. */
 export class RetrievalService {
   readonly index: CatalogIndex;
-  readonly factory: IndexFactory;
+  readonly factory: DefaultIndexFactory;
   private readonly snapshotDir: string;
   private timer?: NodeJS.Timeout;
   private lastSnapshotAt: number | null = null;
@@ -24,13 +24,17 @@ export class RetrievalService {
   constructor(private readonly ctx: AppContext) {
     const dataDir = join(ctx.config.DATA_DIR, 'retrieval');
     this.snapshotDir = join(dataDir, 'snapshots');
-    this.factory = new DefaultIndexFactory(dataDir);
+    this.factory = new DefaultIndexFactory(dataDir, { engine: ctx.config.RETRIEVAL_HNSW_ENGINE });
     this.index = new CatalogIndex(this.factory, { kind: ctx.config.RETRIEVAL_INDEX_KIND, metric: ctx.config.RETRIEVAL_METRIC });
   }
 
   /** Restore the last snapshot, then catch up from its offsets; snapshot periodically and at shutdown. */
   async start(): Promise<void> {
     const restored = await this.index.restore(this.snapshotDir);
+    // Working files of earlier processes and interrupted snapshots: only the live indexes and the
+    // newest snapshot are kept.
+    const garbage = [...(await this.factory.collectGarbage()), ...(restored ? await this.index.pruneSnapshots(this.snapshotDir) : [])];
+    if (garbage.length > 0) this.ctx.log.info({ removed: garbage }, 'retrieval: removed superseded index files');
     this.ctx.log.info({ restored, offsets: this.index.appliedOffsets(), namespaces: this.index.info().map((n) => [n.namespace, n.size]) }, 'retrieval index state');
     await startCatalogConsumer(this.ctx, this.index, this.ctx.config.RETRIEVAL_CONSUMER_GROUP);
     await this.ctx.infra.jobs.process<RebuildJobData>(REBUILD_QUEUE, (job) => runRebuild(this.ctx, this.index, this.factory, job));

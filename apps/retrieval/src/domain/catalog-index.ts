@@ -66,6 +66,7 @@ export class CatalogIndex {
   private readonly namespaces = new Map<string, Namespace>();
   private readonly applied: AppliedOffsets = {};
   private gate: Promise<void> = Promise.resolve();
+  private snapshots = 0;
 
   constructor(
     private readonly factory: IndexFactory,
@@ -159,10 +160,11 @@ export class CatalogIndex {
     await this.withGateClosed(async () => this.replaceUnlocked(namespace, index));
   }
 
-  /** Swap for a caller that already holds the gate. */
-  async replaceUnlocked(namespace: string, index: VectorIndex): Promise<void> {
+  /** Swap for a caller that already holds the gate; returns the index it replaced. */
+  async replaceUnlocked(namespace: string, index: VectorIndex): Promise<VectorIndex | undefined> {
     const prev = this.namespaces.get(namespace);
     this.namespaces.set(namespace, { index, upserts: prev?.upserts ?? 0, deletes: prev?.deletes ?? 0, updatedAt: Date.now() });
+    return prev?.index;
   }
 
   /** Runs fn while no change is applied (snapshots, swaps). */
@@ -181,7 +183,9 @@ export class CatalogIndex {
   /** Writes every namespace and the applied offsets; the manifest is renamed into place last. */
   async snapshot(dir: string): Promise<{ namespaces: number; offsets: AppliedOffsets }> {
     return this.withGateClosed(async () => {
-      const stamp = Date.now().toString(36);
+      // Unique per snapshot: two snapshots in the same millisecond must not share a folder (the
+      // second would overwrite the folder the current manifest points to).
+      const stamp = `${Date.now().toString(36)}-${(this.snapshots++).toString(36)}`;
       await fsp.mkdir(dir, { recursive: true });
       const manifest: Manifest = { version: 1, createdAt: Date.now(), offsets: this.appliedOffsets(), namespaces: [] };
       for (const [namespace, ns] of this.namespaces) {
@@ -199,6 +203,24 @@ export class CatalogIndex {
       }
       return { namespaces: manifest.namespaces.length, offsets: manifest.offsets };
     });
+  }
+
+  /**
+   * Removes everything in a snapshot directory that the current manifest does not point to
+   * (folders of snapshots superseded or interrupted before their manifest was written).
+   * Returns the removed names.
+   */
+  async pruneSnapshots(dir: string): Promise<string[]> {
+    const manifest = await readManifest(dir);
+    if (!manifest) return [];
+    const keep = new Set([MANIFEST, ...manifest.namespaces.map((n) => n.dir)]);
+    const removed: string[] = [];
+    for (const name of await fsp.readdir(dir)) {
+      if (keep.has(name)) continue;
+      await fsp.rm(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 
   /** Loads the last snapshot, if any. Returns false when there is none. */
