@@ -6,16 +6,20 @@
 FROM node:20-bookworm-slim AS build
 # onnxruntime-node's install script would fetch GPU binaries; the CPU ones ship in the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
-    npm_config_nodedir=/usr/local
-# hnswlib-node compiles a native addon with node-gyp.
+    npm_config_nodedir=/usr/local \
+    RECSYS_NATIVE_MARCH=x86-64-v2
+# hnswlib-node and native/hnsw compile native addons with node-gyp; the image targets x86-64-v2
+# (RECSYS_NATIVE_MARCH) so it runs on any recent x86 CPU, not only the build machine's.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The in-repo hnswlib addon is a file: dependency, built by npm rebuild below.
+COPY native/hnsw ./native/hnsw
 # --ignore-scripts skips `prepare` (the build needs the sources, copied next); native addons are rebuilt explicitly.
 RUN npm ci --no-audit --no-fund --ignore-scripts \
- && npm rebuild hnswlib-node msgpackr-extract
+ && npm rebuild hnswlib-node msgpackr-extract @recsys/hnsw-native
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund

@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * - libs never import apps;
  * - algorithm libs (every lib but infra and platform) import no framework or driver: only node
  *   builtins, zod, other algorithm libs and infrastructure *ports* (never adapters); libs/ann may
- *   also use the hnswlib-node addon;
+ *   also use the hnswlib addons (hnswlib-node and the in-repo native/hnsw, @recsys/hnsw-native);
  * - libs/infra (ports and adapters) imports no web framework;
  * - an app never imports another app (apps/suite, which assembles them, excepted).
  */
@@ -19,7 +19,7 @@ export interface Violation {
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const INFRA_LIBS = new Set(['infra', 'platform']);
 const PURE_PACKAGES = new Set(['zod']);
-const LIB_EXTRA_PACKAGES: Record<string, Set<string>> = { ann: new Set(['hnswlib-node']) };
+const LIB_EXTRA_PACKAGES: Record<string, Set<string>> = { ann: new Set(['hnswlib-node', '@recsys/hnsw-native']) };
 
 export function importsOf(source: string): string[] {
   const stripped = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');

@@ -20,6 +20,8 @@ describe('dependency rule', () => {
     assert.equal(checkFile('libs/messaging/src/a.ts', `import { KafkaEventBus } from '../../infra/src/event-bus/event-bus.kafka.adapter';`).length, 1);
     assert.deepEqual(checkFile('libs/messaging/src/a.ts', `import type { EventBus } from '../../infra/src/event-bus/event-bus.port';`), []);
     assert.deepEqual(checkFile('libs/ann/src/a.ts', `import { HierarchicalNSW } from 'hnswlib-node'; import { z } from 'zod'; import { readFileSync } from 'node:fs';`), []);
+    assert.deepEqual(checkFile('libs/ann/src/b.ts', `import { NativeHnswIndex } from '@recsys/hnsw-native';`), [], 'ann may use the in-repo addon');
+    assert.equal(checkFile('libs/sdim/src/b.ts', `import { NativeHnswIndex } from '@recsys/hnsw-native';`).length, 1, 'no other algorithm lib may');
     assert.equal(checkFile('libs/sdim/src/a.ts', `import { HierarchicalNSW } from 'hnswlib-node';`).length, 1);
   });
 

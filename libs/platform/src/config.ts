@@ -95,6 +95,8 @@ export const configSchema = z.object({
   SDIM_SEED: z.coerce.number().int().default(20240501),
   EMBEDDING_DIM: z.coerce.number().int().min(1).max(4096).default(32),
   RETRIEVAL_INDEX_KIND: z.enum(['hnsw', 'spann', 'exact']).default('hnsw'),
+  /** HNSW implementation: the repo's zero-copy addon (native/hnsw) or the hnswlib-node package; same file format. */
+  RETRIEVAL_HNSW_ENGINE: z.enum(['native', 'hnswlib-node']).default('native'),
   RETRIEVAL_METRIC: z.enum(['cosine', 'ip', 'l2']).default('cosine'),
   /** One group per replica: every replica holds the whole catalog (shard by partition later). */
   RETRIEVAL_CONSUMER_GROUP: z.string().default('retrieval'),
