@@ -2,8 +2,8 @@
  * SPANN-style memory-disk hybrid index (see spann.index.ts).
  *
  * Benchmark sweep parameters (per query, SearchOptions): `maxLists` (lists probed, the main
- * recall/speed knob, default 32) and `maxDistRatio` (query-aware pruning on squared routing
- * distances, default 10000 = off, as in SPTAG); `graphEf` widens the centroid search.
+ * recall/speed knob, default 16) and `maxDistRatio` (query-aware pruning on squared routing
+ * distances, default 2; SPTAG's 10000 turns it off); `graphEf` widens the centroid search.
  */
 import type { Metric } from '../vector-index.port';
 import { SpannIndex } from './spann.index';
