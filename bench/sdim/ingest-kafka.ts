@@ -23,6 +23,10 @@ export interface KafkaIngestResult {
   consumeSeconds: number;
   nodeCpuUsPerEvent: number;
   redisCpuUsPerEvent: number;
+  /** What the consumer handed the repository: calls, mean events and distinct users per call. */
+  batches: number;
+  eventsPerBatch: number;
+  distinctUsersPerBatch: number;
 }
 
 export async function ingestThroughKafka(
@@ -36,6 +40,15 @@ export async function ingestThroughKafka(
   const repo = new BehaviorRepository(store, { sdim: { seed: 20220517, m: 48, tau: 3, d: 64 } });
   try {
     await upsertCatalog(repo, cat);
+    // Counts the batches the consumer applies (how many users each touches decides the cost).
+    const seen = { batches: 0, events: 0, users: 0 };
+    const apply = repo.applyBehaviors.bind(repo);
+    repo.applyBehaviors = (events) => {
+      seen.batches++;
+      seen.events += events.length;
+      seen.users += new Set(events.map((e) => e.userId)).size;
+      return apply(events);
+    };
     await bus.ensureTopics([{ topic: TOPICS.userBehaviors, partitions: opts.partitions }, { topic: `${TOPICS.userBehaviors}.dlq`, partitions: 1 }]);
     const p0 = Date.now();
     for (let i = 0; i < stream.length; i += 5000) {
@@ -84,6 +97,9 @@ export async function ingestThroughKafka(
       consumeSeconds: Number(seconds.toFixed(2)),
       nodeCpuUsPerEvent: Number(((cpu.user + cpu.system) / events).toFixed(1)),
       redisCpuUsPerEvent: Number(((redis * 1e6) / events).toFixed(1)),
+      batches: seen.batches,
+      eventsPerBatch: Math.round(seen.events / seen.batches),
+      distinctUsersPerBatch: Math.round(seen.users / seen.batches),
     };
   } finally {
     await bus.close();

@@ -52,7 +52,11 @@ export async function startBehaviorConsumer(ctx: AppContext, repo: BehaviorRepos
     bus: ctx.infra.bus,
     topic: TOPICS.userBehaviors,
     groupId: 'behavior',
-    maxBatchSize: 1000,
+    // Up to what one fetch of a partition returned: a user's events of a batch cost one read and
+    // one write of its state, so larger batches coalesce more (bench/results/sdim.json: a Zipf
+    // stream takes ~30% less CPU per event than with batches of 1,000), at the price of a longer
+    // time between a behaviour and its effect (a batch of 5,000 is applied in under a second).
+    maxBatchSize: 5000,
     hooks: consumerMetrics(ctx.metrics),
     handleBatch: async (events) => {
       const inputs = events.map((x) => x.event);
