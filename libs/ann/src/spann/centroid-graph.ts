@@ -207,14 +207,16 @@ export class CentroidGraph extends GraphStorage {
     return cur;
   }
 
-  /** Beam search on one level; leaves the ef best in scratchN/scratchD ascending and returns their count. */
+  /**
+   * Beam search on one level; leaves the ef best in scratchN/scratchD ascending and returns their
+   * count. Level 0 runs in the kernel (searchLayer0); the upper levels (few nodes) here.
+   */
   private searchLayer(qPtr: number, ep: number, epD: number, ef: number, level: number): number {
+    if (level === 0) return this.searchLayer0(qPtr, ep, epD, ef);
     const gen = this.nextVisitGen();
     const visited = this.visited;
     const cand = this.cand;
     const res = this.res;
-    const m0 = this.m0;
-    const links0 = this.links0;
     const f = this.f;
     const u32 = this.u;
     const ids = this.idsPtr >> 2;
@@ -229,19 +231,10 @@ export class CentroidGraph extends GraphStorage {
       const c = cand.n[0];
       if (res.size >= ef && cd > res.d[0]) break;
       cand.pop();
-      let links: Uint32Array;
-      let at: number;
-      let deg: number;
-      if (level === 0) {
-        links = links0;
-        at = c * m0;
-        deg = this.deg0[c];
-      } else {
-        links = this.upper[c] as Uint32Array;
-        const b = (level - 1) * (this.m + 1);
-        deg = links[b];
-        at = b + 1;
-      }
+      const links = this.upper[c] as Uint32Array;
+      const b = (level - 1) * (this.m + 1);
+      const deg = links[b];
+      const at = b + 1;
       let n = 0;
       for (let i = 0; i < deg; i++) {
         const nb = links[at + i];
@@ -266,6 +259,27 @@ export class CentroidGraph extends GraphStorage {
       this.scratchN = new Uint32Array(res.size * 2);
     }
     return res.drainAscending(this.scratchD, this.scratchN);
+  }
+
+  /** Layer 0 in one kernel call (hnsw_l0): heaps and visit marks in SIMD memory. */
+  private searchLayer0(qPtr: number, ep: number, epD: number, ef: number): number {
+    this.ensureResults(ef);
+    this.views();
+    const gen = this.nextVisitGen();
+    const n = this.sm.k.hnsw_l0(qPtr, this.vecPtr, this.dim, this.l0Ptr, this.degPtr, this.m0, this.visPtr, gen, ep, epD, ef, this.candDPtr, this.candNPtr, this.resDPtr, this.resNPtr);
+    if (this.scratchD.length < n) {
+      this.scratchD = new Float64Array(n * 2);
+      this.scratchN = new Uint32Array(n * 2);
+    }
+    const f = this.f;
+    const u = this.u;
+    const rd = this.resDPtr >> 2;
+    const rn = this.resNPtr >> 2;
+    for (let i = 0; i < n; i++) {
+      this.scratchD[i] = f[rd + i];
+      this.scratchN[i] = u[rn + i];
+    }
+    return n;
   }
 
   /**

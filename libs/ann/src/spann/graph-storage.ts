@@ -32,14 +32,28 @@ export abstract class GraphStorage {
   protected f: Float32Array = new Float32Array(0);
   protected u: Uint32Array = new Uint32Array(0);
   protected levels: Uint8Array;
-  protected links0: Uint32Array;
-  protected deg0: Uint8Array;
+  /**
+   * Level-0 links (m0 per node), degrees and visit generations live in SIMD memory, where the
+   * layer-0 search kernel (hnsw_l0) reads them; these are views, re-derived by views() after the
+   * memory grew or the blocks moved. Candidate and result heaps of that search are there too.
+   */
+  protected links0: Uint32Array = new Uint32Array(0);
+  protected deg0: Uint8Array = new Uint8Array(0);
+  protected l0Ptr: number;
+  protected degPtr: number;
+  protected visPtr: number;
+  protected candDPtr: number;
+  protected candNPtr: number;
+  protected resDPtr = 0;
+  protected resNPtr = 0;
+  protected resCap = 0;
+  private stale = true;
   /** Per node with level > 0: level l (1-based) at [(l-1)*(m+1)]: degree, then m ids. */
   protected upper: Array<Uint32Array | null> = [];
   protected nodeLabel: Uint32Array;
   protected retired: Uint8Array;
   protected labelNode: Uint32Array;
-  protected visited: Uint32Array;
+  protected visited: Uint32Array = new Uint32Array(0);
   protected visitGen = 0;
   protected entry = NONE;
   protected maxLevel = -1;
@@ -62,11 +76,15 @@ export abstract class GraphStorage {
     this.idsPtr = sm.alloc(scratch * 4);
     this.distPtr = sm.alloc(scratch * 4);
     this.levels = new Uint8Array(this.cap);
-    this.links0 = new Uint32Array(this.cap * this.m0);
-    this.deg0 = new Uint8Array(this.cap);
+    this.l0Ptr = sm.alloc(this.cap * this.m0 * 4);
+    this.degPtr = sm.alloc(this.cap);
+    this.visPtr = sm.alloc(this.cap * 4);
+    this.candDPtr = sm.alloc(this.cap * 4);
+    this.candNPtr = sm.alloc(this.cap * 4);
     this.nodeLabel = new Uint32Array(this.cap);
     this.retired = new Uint8Array(this.cap);
-    this.visited = new Uint32Array(this.cap);
+    this.views();
+    this.visited.fill(0); // allocator blocks are not zeroed; generations start at 1
     this.labelNode = new Uint32Array(this.cap).fill(NONE);
   }
 
@@ -107,21 +125,20 @@ export abstract class GraphStorage {
       const u = this.upper[i];
       if (u) upperBytes += u.byteLength + 16;
     }
-    // The vectors and scratch are in SIMD memory, counted once by the index.
+    // Vectors, level-0 links, degrees, visit marks, heaps and scratch are in SIMD memory,
+    // counted once by the index.
     return (
       this.levels.byteLength +
-      this.links0.byteLength +
-      this.deg0.byteLength +
       this.nodeLabel.byteLength +
       this.retired.byteLength +
       this.labelNode.byteLength +
-      this.visited.byteLength +
       this.upper.length * 8 +
       upperBytes
     );
   }
 
   save(path: string): void {
+    this.views();
     const n = this.count;
     const header = new Uint32Array([this.dim, this.m, this.efConstruction, n, this.entry, this.maxLevel + 1, this.labelNode.length, this.retiredCount]);
     let upperLen = 0;
@@ -153,6 +170,7 @@ export abstract class GraphStorage {
     const [, m, , n, entry, maxLevelPlus1, labelCap, retiredCount] = Array.from(u32(s[0]));
     this.count = n;
     this.vectorData().set(f32(s[1]), this.vecPtr >> 2);
+    this.views();
     this.levels.set(u8(s[2]));
     this.links0.set(u32(s[3]));
     this.deg0.set(u8(s[4]));
@@ -202,12 +220,30 @@ export abstract class GraphStorage {
     return this.visitGen;
   }
 
-  /** Re-derives the SIMD memory views after the memory grew (growing detaches them). */
+  /** Re-derives the SIMD memory views after the memory grew (growing detaches them) or a block moved. */
   protected views(): void {
-    if (this.f.buffer !== this.sm.buffer || this.f.length === 0) {
+    if (this.stale || this.f.buffer !== this.sm.buffer || this.f.length === 0) {
+      const buf = this.sm.buffer;
       this.f = this.sm.f32();
       this.u = this.sm.u32();
+      this.links0 = new Uint32Array(buf, this.l0Ptr, this.cap * this.m0);
+      this.deg0 = new Uint8Array(buf, this.degPtr, this.cap);
+      this.visited = new Uint32Array(buf, this.visPtr, this.cap);
+      this.stale = false;
     }
+  }
+
+  /** Room for ef + 1 results in the layer-0 search's result heap (call views() after). */
+  protected ensureResults(ef: number): void {
+    if (ef + 1 <= this.resCap) return;
+    if (this.resDPtr !== 0) {
+      this.sm.free(this.resDPtr);
+      this.sm.free(this.resNPtr);
+    }
+    this.resCap = Math.max(ef + 1, 2 * this.resCap, 64);
+    this.resDPtr = this.sm.alloc(this.resCap * 4);
+    this.resNPtr = this.sm.alloc(this.resCap * 4);
+    this.stale = true;
   }
 
   protected ensureLabel(label: number): void {
@@ -228,13 +264,18 @@ export abstract class GraphStorage {
       return b;
     };
     this.vecPtr = this.sm.realloc(this.vecPtr, cap * this.dim * 4);
+    this.l0Ptr = this.sm.realloc(this.l0Ptr, cap * this.m0 * 4);
+    this.degPtr = this.sm.realloc(this.degPtr, cap);
+    this.visPtr = this.sm.realloc(this.visPtr, cap * 4);
+    this.candDPtr = this.sm.realloc(this.candDPtr, cap * 4);
+    this.candNPtr = this.sm.realloc(this.candNPtr, cap * 4);
     this.levels = grow(this.levels, (n) => new Uint8Array(n), 1);
-    this.links0 = grow(this.links0, (n) => new Uint32Array(n), this.m0);
-    this.deg0 = grow(this.deg0, (n) => new Uint8Array(n), 1);
     this.nodeLabel = grow(this.nodeLabel, (n) => new Uint32Array(n), 1);
     this.retired = grow(this.retired, (n) => new Uint8Array(n), 1);
-    this.visited = new Uint32Array(cap);
-    this.visitGen = 0;
     this.cap = cap;
+    this.stale = true;
+    this.views();
+    this.visited.fill(0);
+    this.visitGen = 0;
   }
 }
