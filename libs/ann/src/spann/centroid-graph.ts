@@ -73,14 +73,14 @@ export class CentroidGraph extends GraphStorage {
   /**
    * The k nearest live centroids: writes labels and squared distances (ascending) into the out
    * arrays and returns how many were found (< k only if the graph has fewer live nodes).
+   * q16Ptr: the same query as i16 in SIMD memory when it is 0..255 integers (else 0), for the
+   * integer flat pass over the u8 copy of the centroids.
    */
-  search(q: Float32Array, k: number, ef: number, outLabels: Uint32Array, outDists: Float64Array): number {
+  search(q: Float32Array, k: number, ef: number, outLabels: Uint32Array, outDists: Float64Array, q16Ptr = 0): number {
     if (this.entry === NONE || k <= 0) return 0;
     this.views();
-    const f = this.f;
-    const qw = this.qPtr >> 2;
-    for (let t = 0; t < this.dim; t++) f[qw + t] = q[t];
-    if (this.count <= this.flatMax) return this.searchFlat(q, k, outLabels, outDists);
+    this.f.set(q.length === this.dim ? q : q.subarray(0, this.dim), this.qPtr >> 2);
+    if (this.count <= this.flatMax) return this.searchFlat(q16Ptr, k, outLabels, outDists);
     let ep = this.entry;
     let epD = this.dist1(this.qPtr, ep);
     for (let l = this.maxLevel; l > 0; l--) {
@@ -117,9 +117,9 @@ export class CentroidGraph extends GraphStorage {
   }
 
   /** Exact k nearest live centroids by one kernel pass over all nodes (FlatRouter); retired nodes are skipped. */
-  private searchFlat(q: Float32Array, k: number, outLabels: Uint32Array, outDists: Float64Array): number {
+  private searchFlat(q16Ptr: number, k: number, outLabels: Uint32Array, outDists: Float64Array): number {
     const want = Math.min(this.count, k + this.retiredCount);
-    const got = this.flat.search(this.qPtr, q, this.vecPtr, this.count, want);
+    const got = this.flat.search(this.qPtr, q16Ptr, this.vecPtr, this.count, want);
     this.views();
     const iw = this.flat.idxWord();
     const dw = this.flat.distWord();

@@ -1,4 +1,3 @@
-import { fitsU8 } from './records';
 import type { SimdMemory } from './simd-memory';
 
 /**
@@ -17,8 +16,6 @@ export class FlatRouter {
   private outCap = 0;
   private u8Ptr = 0;
   private u8Cap = 0;
-  private readonly q16Ptr: number;
-  private q16 = new Int16Array(0);
   /** Whether the u8 copy is kept (set by enableU8). */
   u8 = false;
 
@@ -26,7 +23,6 @@ export class FlatRouter {
     private readonly sm: SimdMemory,
     private readonly dim: number,
   ) {
-    this.q16Ptr = sm.alloc(dim * 2);
   }
 
   /** Starts keeping the u8 copy of rows 0..count (f32 in SIMD memory from word offset vecWord). */
@@ -62,10 +58,10 @@ export class FlatRouter {
   }
 
   /**
-   * The k nearest of `count` centroids (f32 rows at vecPtr) to the query (f32 at qPtr, also given
-   * as q for the integer check). Results: rows in idx()[i], distances in dist()[i], i < returned.
+   * The k nearest of `count` centroids (f32 rows at vecPtr) to the query (f32 at qPtr; as i16 at
+   * q16Ptr when it is 0..255 integers, else 0). Results at idxWord() / distWord(), i < returned.
    */
-  search(qPtr: number, q: Float32Array, vecPtr: number, count: number, k: number): number {
+  search(qPtr: number, q16Ptr: number, vecPtr: number, count: number, k: number): number {
     if (this.outCap < k) {
       if (this.outIdx !== 0) {
         this.sm.free(this.outIdx);
@@ -76,12 +72,7 @@ export class FlatRouter {
       this.outD = this.sm.alloc(this.outCap * 4);
     }
     const dim = this.dim;
-    if (this.u8 && fitsU8(q, 0, dim)) {
-      if (this.q16.buffer !== this.sm.buffer || this.q16.length === 0) this.q16 = new Int16Array(this.sm.buffer, this.q16Ptr, dim);
-      const q16 = this.q16;
-      for (let t = 0; t < dim; t++) q16[t] = q[t]; // a loop: set() across element types is ~4x slower
-      return this.sm.k.topk_l2_u8i(this.q16Ptr, this.u8Ptr, count, dim, dim, k, this.outIdx, this.outD);
-    }
+    if (this.u8 && q16Ptr !== 0) return this.sm.k.topk_l2_u8i(q16Ptr, this.u8Ptr, count, dim, dim, k, this.outIdx, this.outD);
     return this.sm.k.topk_l2(qPtr, vecPtr, count, dim * 4, dim, k, this.outIdx, this.outD);
   }
 

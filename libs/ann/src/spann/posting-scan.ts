@@ -60,14 +60,18 @@ export class PostingScanner {
     const sm = this.core.sm;
     const dim = this.core.space.dim;
     if (this.qf.buffer !== sm.buffer || this.qf.length === 0) this.qf = new Float32Array(sm.buffer, this.qPtr, dim);
-    const qf = this.qf;
-    for (let t = 0; t < dim; t++) qf[t] = q[t];
+    this.qf.set(q.length === dim ? q : q.subarray(0, dim));
     this.intQuery = this.core.store.valueType === 'u8' && fitsU8(q, 0, dim);
     if (this.intQuery) {
       if (this.q16.buffer !== sm.buffer || this.q16.length === 0) this.q16 = new Int16Array(sm.buffer, this.q16Ptr, dim);
       const q16 = this.q16;
       for (let t = 0; t < dim; t++) q16[t] = q[t]; // a loop: set() across element types is ~4x slower
     }
+  }
+
+  /** Byte offset of the query as i16 when it is 0..255 integers against a u8 store (the centroid search uses it too), else 0. */
+  int16Query(): number {
+    return this.intQuery ? this.q16Ptr : 0;
   }
 
   /** Starts a query: new generation, empty heap, zeroed stats. */

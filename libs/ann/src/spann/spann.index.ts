@@ -190,7 +190,7 @@ export class SpannIndex implements VectorIndex {
     }
     let want = Math.min(maxLists, total);
     this.ensureCand(want);
-    const found = graph.search(this.qRouting, want, ef, this.candL, this.candD);
+    const found = graph.search(this.qRouting, want, ef, this.candL, this.candD, scan.int16Query());
     const d0 = this.candD[0];
     const limit = ratio * (d0 > 0 || found < 2 ? d0 : this.candD[1]);
     let probed = 0;
@@ -204,7 +204,7 @@ export class SpannIndex implements VectorIndex {
         break;
       }
       this.ensureCand(want);
-      const n = graph.search(this.qRouting, want, Math.max(ef, want), this.candL, this.candD);
+      const n = graph.search(this.qRouting, want, Math.max(ef, want), this.candL, this.candD, scan.int16Query());
       let fresh = 0;
       for (let i = 0; i < n; i++) {
         const l = this.candL[i];
