@@ -36,9 +36,10 @@ export async function runProcess(definitions: AppDefinition[], opts: ProcessOpti
   const log = createLogger(config.LOG_LEVEL, { service: 'recsys-suite' });
   const suite = await startSuite(config, definitions, log);
   log.info({ adapters: suite.infra.kinds }, 'suite started');
+  for (const app of suite.apps) process.stdout.write(`${app.name} ${app.url}\n`);
+  // After the app lines: scripts and tests read those first lines of stdout.
   const openAdmin = adminAuthWarning(config);
   if (openAdmin) log.warn(openAdmin);
-  for (const app of suite.apps) process.stdout.write(`${app.name} ${app.url}\n`);
   await opts.afterStart?.(suite, config, log);
 
   let stopping = false;
