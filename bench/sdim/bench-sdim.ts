@@ -12,7 +12,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
-import { BucketTables, userTag, interestFromEncodedSignatures, meanRowCosine, simhashKernelAttentionBatch, SplitMix64, targetAttentionBatch, type Rows } from '../../libs/sdim/src';
+import { BucketTables, encodeDelta, interestFromEncodedSignatures, meanRowCosine, readTables, readUserTables, simhashKernelAttentionBatch, snapVector, SplitMix64, targetAttentionBatch, toFixedPoint, userTag, type Rows } from '../../libs/sdim/src';
 import { syntheticUser } from '../../libs/sdim/src/synthetic';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import { behaviorKeys } from '../../apps/behavior/src/domain/behavior-keys';
@@ -101,9 +101,12 @@ async function loadUser(repo: BehaviorRepository, userId: string, history: Float
 async function userBytes(store: RedisStateStore, userId: string) {
   const keys = await store.scanKeys(`${userTag(userId)}:*`);
   const vals = await store.getMany(keys);
-  const out = { tables: 0, embedding: 0, history: 0, keys: keys.length };
+  const out = { tables: 0, tail: 0, embedding: 0, history: 0, keys: keys.length };
+  // The delta tail is a hash (MGET gives nil for it): its bytes are summed apart.
+  for (const v of Object.values(await store.hgetall(behaviorKeys.tail(userId)))) out.tail += v.length;
   keys.forEach((k, i) => {
     const n = vals[i]?.length ?? 0;
+    if (k === behaviorKeys.tail(userId)) return;
     if (k === behaviorKeys.tables(userId)) out.tables += n;
     else if (k === behaviorKeys.embedding(userId)) out.embedding += n;
     else out.history += n;
@@ -127,29 +130,48 @@ async function loadLength(repo: BehaviorRepository, L: number, a: Args): Promise
   return { L, data, ids };
 }
 
+/** A full delta tail for the user's blob (tailFoldAt = 64 pending +1 deltas): the most a reader applies. */
+function fullTail(repo: BehaviorRepository, blob: Buffer, seed: number): Record<string, Buffer> {
+  const h = repo.hasher;
+  const after = blob.readUInt32LE(20);
+  const r = new SplitMix64(seed);
+  const tail: Record<string, Buffer> = {};
+  for (let i = 1; i <= repo.config.tailFoldAt; i++) {
+    const x = snapVector(Float64Array.from({ length: SDIM.d }, () => (r.nextDouble() * 2 - 1) / 8));
+    tail[String(after + i)] = encodeDelta({ sign: 1, signatures: h.signatures(x), fixed: toFixedPoint(x) }, h.config);
+  }
+  return tail;
+}
+
 /**
- * SDIM per request as ranking does it: GET the tables, hash the 500 candidates, interest from the
- * blob. The lengths take turns rep by rep, so that other load on the machine hits them alike.
+ * SDIM per request as ranking does it: read the tables (blob + delta tail, one round trip,
+ * readUserTables), hash the 500 candidates, interest from the blob. The lengths take turns rep by
+ * rep, so that other load on the machine hits them alike. `tailApply` is what applying a full tail
+ * (64 deltas, the worst a reader meets) to the user's blob costs on top (readTables in memory).
  */
 async function timeSdim(store: RedisStateStore, repo: BehaviorRepository, loaded: Loaded[], reps: number) {
   const h = repo.hasher;
   const out = new Float64Array(B * SDIM.d);
-  const parts = loaded.map(() => ({ fetch: [] as number[], hash: [] as number[], interest: [] as number[], total: [] as number[] }));
+  const parts = loaded.map(() => ({ fetch: [] as number[], hash: [] as number[], interest: [] as number[], total: [] as number[], tailApply: [] as number[] }));
+  const tails = await Promise.all(loaded.map(async (l, i) => fullTail(repo, (await readUserTables(store, l.ids[0], h))!, 500 + i)));
   for (let rep = -5; rep < reps; rep++) {
     for (let i = 0; i < loaded.length; i++) {
       const cands = loaded[i].data[0].candidates;
       const t0 = now();
-      const blob = await store.get(behaviorKeys.tables(loaded[i].ids[0]));
+      const blob = await readUserTables(store, loaded[i].ids[0], h);
       const t1 = now();
+      readTables(blob, tails[i], h);
+      if (rep >= 0) parts[i].tailApply.push(now() - t1);
+      const t1b = now();
       const sigs = cands.map((c) => h.signatures(c));
       const t2 = now();
       interestFromEncodedSignatures(blob!, h, sigs, 'l2', out);
       const t3 = now();
       if (rep < 0) continue;
       parts[i].fetch.push(t1 - t0);
-      parts[i].hash.push(t2 - t1);
+      parts[i].hash.push(t2 - t1b);
       parts[i].interest.push(t3 - t2);
-      parts[i].total.push(t3 - t0);
+      parts[i].total.push(t1 - t0 + (t3 - t1b));
     }
   }
   return parts;
@@ -177,7 +199,7 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, {
     const t = new BucketTables(h);
     for (const x of data[q].history) t.add(x);
     const sigs = data[q].candidates.map((x) => h.signatures(x));
-    const stored = interestFromEncodedSignatures((await store.get(behaviorKeys.tables(ids[q])))!, h, sigs, 'l2');
+    const stored = interestFromEncodedSignatures((await readUserTables(store, ids[q], h))!, h, sigs, 'l2');
     const memory = t.interestBatch(data[q].candidates);
     if (!stored.every((v, i) => Object.is(v, memory[i]))) throw new Error(`L=${L}: stored tables of user ${q} differ from the in-memory tables`);
   }
@@ -190,7 +212,7 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, {
     sdimMs: round(sdimMs),
     attentionMs: round(attentionMs),
     speedup: round(attentionMs / sdimMs, 1),
-    bytesPerUser: bytes.tables + bytes.embedding + bytes.history,
+    bytesPerUser: bytes.tables + bytes.tail + bytes.embedding + bytes.history,
     cosKernel: quality.cosKernel.l2,
     cosSoftmax: quality.cosSoftmax,
     cosKernelNormalizeNone: quality.cosKernel.none,
@@ -198,7 +220,7 @@ async function measureLength(store: RedisStateStore, repo: BehaviorRepository, {
     cosKernelL2PerUser: quality.cosKernelL2PerUser,
     qualityUsers: quality.users,
     qualityCandidates: quality.candidates,
-    sdimBreakdownMs: { fetch: round(median(parts.fetch)), hashCandidates: round(median(parts.hash)), interest: round(median(parts.interest)) },
+    sdimBreakdownMs: { fetch: round(median(parts.fetch)), hashCandidates: round(median(parts.hash)), interest: round(median(parts.interest)), tailApply64: round(median(parts.tailApply)) },
     bytes,
     timingUsers: users,
     timingReps: { sdim: reps, attention: attReps },

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { syntheticCtrModel } from '../../apps/ranking/src/testing/synthetic-model';
 import { TOPICS } from '../../libs/contracts/src';
-import { stateKeys } from '../../libs/contracts/src/state-keys';
 import { OnnxModelRunner } from '../../libs/infra/src/model-runner/model-runner.onnx.adapter';
 import type { StateStore } from '../../libs/infra/src/state-store/state-store.port';
 import { FeatureAssembler, ItemFeatureTable, MOVIELENS_GENRES, type FeatureSpec } from '../../libs/ranking/src';
-import { hasherFor } from '../../libs/sdim/src';
+import { hasherFor, readUserTables } from '../../libs/sdim/src';
 import { eventually, getJson, postJson } from '../support/suite';
 
 export const DIM = 32;
@@ -85,7 +84,7 @@ export class ReferenceScorer {
   }
 
   async score(state: StateStore, userId: string, domain: string, itemIds: string[]): Promise<Map<string, number>> {
-    const tables = await state.get(stateKeys.userSdimTables(userId));
+    const tables = await readUserTables(state, userId);
     const f = this.assembler.assemble({ userId, domain, itemIds, tables }, (id) => this.table.get(id));
     const out = await this.session.run(f.feeds, ['pctr']);
     const p = out.pctr.data as Float32Array;

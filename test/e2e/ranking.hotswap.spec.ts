@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
-import { stateKeys } from '../../libs/contracts/src/state-keys';
 import { EventPublisher } from '../../libs/messaging/src';
-import { BucketTables, encodeTables, hasherFor } from '../../libs/sdim/src';
+import { BucketTables, hasherFor, seedUserTables } from '../../libs/sdim/src';
 import { postJson, startTestSuite } from '../support/suite';
 import { catalogEvents, expectedScores, hammer, makeItems, promote, ReferenceScorer, registerModel, syntheticVersions, waitServing } from './ranking.flow';
 import { eventually, getJson } from '../support/suite';
@@ -29,7 +28,7 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
     for (let u = 0; u < 4; u++) {
       const t = new BucketTables(hasher);
       for (let j = 0; j < 20; j++) t.add(items[(u * 37 + j * 11) % items.length].embedding);
-      await suite.infra.state.set(stateKeys.userSdimTables(`user-${u}`), encodeTables(t));
+      await seedUserTables(suite.infra.state, `user-${u}`, t);
     }
     await eventually(async () => (await getJson(`${url}/v1/status`)).body.catalog.items === items.length, 20_000);
     for (const [v, m] of Object.entries({ v1, v2 })) {

@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { stateKeys } from '../../libs/contracts/src/state-keys';
 import { EventPublisher } from '../../libs/messaging/src';
-import { BucketTables, encodeTables, hasherFor } from '../../libs/sdim/src';
+import { BucketTables, hasherFor, seedUserTables } from '../../libs/sdim/src';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually, getJson, postJson, startTestSuite } from '../support/suite';
 import { catalogEvents, expectedScores, hammer, makeItems, promote, ReferenceScorer, registerModel, syntheticVersions, waitServing } from './ranking.flow';
@@ -55,7 +54,7 @@ describe('ranking replicas on real Kafka, Redis and PostgreSQL (integration)', (
     for (let u = 0; u < 3; u++) {
       const t = new BucketTables(hasher);
       for (let j = 0; j < 30; j++) t.add(items[(u * 17 + j * 5) % items.length].embedding);
-      await replicas[0].infra.state.set(stateKeys.userSdimTables(`u${u}`), encodeTables(t));
+      await seedUserTables(replicas[0].infra.state, `u${u}`, t);
     }
 
     for (const [v, m] of Object.entries({ v1, v2 })) assert.equal((await registerModel(a, model, v, m.bytes, m.spec)).status, 201);

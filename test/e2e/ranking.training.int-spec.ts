@@ -5,12 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TOPICS } from '../../libs/contracts/src';
-import { stateKeys } from '../../libs/contracts/src/state-keys';
 import { OnnxModelRunner } from '../../libs/infra/src/model-runner/model-runner.onnx.adapter';
 import type { TensorData } from '../../libs/infra/src/model-runner/model-runner.port';
 import { EventPublisher } from '../../libs/messaging/src';
 import { FeatureAssembler, ItemFeatureTable, itemAttributes, parseFeatureSpec, type FeatureSpec } from '../../libs/ranking/src';
-import { hasherFor } from '../../libs/sdim/src';
+import { hasherFor, readUserTables } from '../../libs/sdim/src';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually, getJson, postJson, startTestSuite } from '../support/suite';
 import { promote, registerModel } from './ranking.flow';
@@ -172,7 +171,7 @@ describe('ranking: a model trained in Python, exported to ONNX, served by Node (
         await eventually(async () => (await getJson(`${suite.url('behavior')}/v1/users/${encodeURIComponent(userId)}/history?limit=1`)).body.total === published, 60_000, 50);
 
         // Features: the TypeScript assembly on the service's inputs equals Python's row.
-        const tables = await suite.infra.state.get(stateKeys.userSdimTables(userId));
+        const tables = await readUserTables(suite.infra.state, userId);
         const f = assembler.assemble({ userId, domain: row.domain, itemIds: [row.itemId], tables }, (id) => items.get(id));
         for (const name of ['user_bucket', 'item_bucket', 'domain'] as const) {
           assert.equal(Number((f.feeds[name].data as BigInt64Array)[0]), row.features[name], `${name} of ${userId}/${row.itemId}`);

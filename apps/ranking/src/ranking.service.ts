@@ -1,13 +1,12 @@
 import { hostname } from 'node:os';
 import { TOPICS } from '../../../libs/contracts/src';
-import { stateKeys } from '../../../libs/contracts/src/state-keys';
 import { OnnxModelRunner } from '../../../libs/infra/src/model-runner/model-runner.onnx.adapter';
 import { OnnxWorkerModelRunner } from '../../../libs/infra/src/model-runner/model-runner.onnx-worker.adapter';
 import type { ModelRunner } from '../../../libs/infra/src/model-runner/model-runner.port';
 import { startEventConsumer } from '../../../libs/messaging/src';
 import { consumerMetrics, DomainError, type AppContext } from '../../../libs/platform/src';
 import { ItemFeatureTable, UnknownDomainError, type AssembledFeatures } from '../../../libs/ranking/src';
-import { hasherFor } from '../../../libs/sdim/src';
+import { hasherFor, readUserTables } from '../../../libs/sdim/src';
 import type { PromoteRequest, RankRequest, RegisterRequest } from './api/dto';
 import { startCatalogConsumer } from './catalog.consumer';
 import { loadModel, sha256, type LoadedModel, type LoadModelOptions } from './domain/loaded-model';
@@ -126,7 +125,8 @@ export class RankingService {
       }
       const t0 = performance.now();
       const needsTables = live.assembler.spec.inputs.some((i) => i.name === 'sdim_interest') || !!shadow?.spec.inputs.some((i) => i.name === 'sdim_interest');
-      const tables = needsTables ? await this.ctx.infra.state.get(stateKeys.userSdimTables(req.userId)) : null;
+      // Blob and delta tail in one round trip, the pending deltas applied (libs/sdim tail.ts).
+      const tables = needsTables ? await readUserTables(this.ctx.infra.state, req.userId) : null;
       const t1 = performance.now();
       const features = live.assembler.assemble({ userId: req.userId, domain: req.domain, itemIds, tables }, (id) => this.items.get(id));
       const t2 = performance.now();

@@ -9,6 +9,8 @@ export const stateKeys = {
   userEmbedding: (userId: string) => `{u:${userId}}:emb`,
   /** SDIM bucket tables (libs/sdim codec). */
   userSdimTables: (userId: string) => `{u:${userId}}:sdim`,
+  /** SDIM delta tail (libs/sdim tail.ts): hash of seq -> delta not yet folded into userSdimTables. */
+  userSdimTail: (userId: string) => `{u:${userId}}:sdim:tail`,
   /** Behaviour history head blob; segments live at `<this>:<n>` (apps/behavior/src/domain/history.ts). */
   userHistory: (userId: string) => `{u:${userId}}:hist`,
   /** Item embedding + group as known to the behavior service. */

@@ -16,7 +16,7 @@ import { SdimConfig, SdimHasher, Vector, validateConfig } from './hasher';
  *   10      2     d
  *   12      4     seed (uint32)
  *   16      4     n = number of non-empty buckets
- *   20      4     reserved (0)
+ *   20      4     folded seq (uint32): last delta-tail seq folded in (tail.ts); 0 = none
  *   24      2n    bucket indexes (uint16, ascending; index = group * 2^tau + signature)
  *   ..      4n    counts (uint32), starting at the next multiple of 4
  *   ..      n*d*w sums (w = 4 or 8 bytes), starting at the next multiple of 8

@@ -5,3 +5,4 @@ export * from './reference';
 export * from './codec';
 export * from './keys';
 export * from './patch';
+export * from './tail';

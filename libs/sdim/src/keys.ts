@@ -11,3 +11,8 @@ export function userTag(userId: string): string {
 export function sdimTablesKey(userId: string): string {
   return `${userTag(userId)}:sdim`;
 }
+
+/** The user's SDIM delta tail: a hash, field = decimal seq, value = encodeDelta() (tail.ts). */
+export function sdimTailKey(userId: string): string {
+  return `${userTag(userId)}:sdim:tail`;
+}

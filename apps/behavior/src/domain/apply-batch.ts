@@ -1,26 +1,30 @@
 import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, SNAP_SCALE, SdimHasher, TablesOp, decodeTables, encodeTables, patchEncodedTables } from '../../../../libs/sdim/src';
+import { SdimHasher, TablesOp, applyOps, encodeDelta, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
 import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
 import { NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
-import { Head, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
+import { HEAD_FORMAT, Head, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
 import { ItemCatalog } from './item-catalog';
 import { ItemRecord, decodeItem } from './item-record';
 import { TablesCache } from './tables-cache';
 
 /**
  * The I/O of applyBehaviors for all users of a batch together (apply-behaviors.ts is the pure part):
- *   read 1: history heads and tables blobs of the batch's users, item records not cached;
+ *   read 1: history heads of the batch's users, item records not cached;
  *   read 2 (when needed): history segments that late events fall into, the oldest ones the cap
  *     evicts from (and the newest one of a format-1 head);
  *   read 3 (when the cap evicts items whose version is not at hand): item versions;
- *   write: per user head (with the newest segment inline), tables, embedding, and the rare segment
- *     key; one MULTI for the batch ('batch') or per user ('user').
+ *   read 4 (only users whose tail folds this batch): tables blobs not cached, and their tails;
+ *   write: per user head (with the newest segment inline), table deltas appended to the tail (or,
+ *     folding, the tables blob and the tail's deletion), embedding, and the rare segment key; one
+ *     MULTI for the batch ('batch') or per user ('user').
  * In 'batch' mode each read is one MGET (StateStore.getMany), in 'user' mode a pipeline of GETs
- * (slot-local commands for Redis Cluster). The tables blob is patched (libs/sdim
- * patchEncodedTables): only the m/tau buckets a behaviour touches are computed. A user whose
- * tables this writer stored last (TablesCache, checked against the head's stamp) is not read back.
+ * (slot-local commands for Redis Cluster). A behaviour costs one small tail delta (libs/sdim
+ * tail.ts), not a rewrite of the 33 KB blob: a user's tail folds into its blob when it would
+ * exceed `tailFoldAt` deltas. A fold patches the blob (patchEncodedTables, only the touched
+ * buckets); a user whose blob this writer folded last (TablesCache, checked against the head's
+ * stamp) is not read back.
  */
 export interface BatchContext {
   store: StateStore;
@@ -46,13 +50,25 @@ export async function readKeys(ctx: BatchContext, keys: readonly string[]): Prom
   return (await p.exec()) as (Buffer | null)[];
 }
 
-/** Queues the user's head (with a new stamp, returned), tables and embedding. */
-export function writeUserState(tx: StateBatch, userId: string, head: Head, tables: Buffer): number {
+/**
+ * Queues the user's head (with a new stamp, returned), embedding and either the folded tables (a
+ * blob holding every delta up to head.tailSeq: stamped with it, the tail deleted) or the deltas
+ * appended to the tail as seqs head.tailSeq - deltas.length + 1 .. head.tailSeq.
+ */
+export function writeUserState(tx: StateBatch, userId: string, head: Head, tables: Buffer | null, deltas: readonly Buffer[] = []): number {
   const previous = head.stamp;
   do head.stamp = (Math.random() * 0x100000000) >>> 0;
   while (head.stamp === previous || head.stamp === 0);
   tx.set(K.head(userId), encodeHead(head));
-  tx.set(K.tables(userId), tables);
+  if (tables) {
+    if (head.foldedSeq !== head.tailSeq) throw new Error(`user ${userId}: a folded blob must hold every delta (folded ${head.foldedSeq}, tail ${head.tailSeq})`);
+    tx.set(K.tables(userId), withFoldedSeq(tables, head.foldedSeq));
+    tx.del(K.tail(userId));
+  } else if (deltas.length) {
+    const fields: Record<string, Buffer> = {};
+    deltas.forEach((b, i) => (fields[String(head.tailSeq - deltas.length + 1 + i)] = b));
+    tx.hset(K.tail(userId), fields);
+  }
   if (head.total > 0 && head.weight > 0) {
     const mean = new Float32Array(head.sum.length);
     for (let k = 0; k < mean.length; k++) mean[k] = head.sum[k] / head.weight;
@@ -61,25 +77,23 @@ export function writeUserState(tx: StateBatch, userId: string, head: Head, table
   return head.stamp;
 }
 
-/** The ops applied through BucketTables, for blobs patchEncodedTables does not handle (float64, or a sum leaving int32). */
-function tablesTheSlowWay(blob: Buffer | null, hasher: SdimHasher, ops: readonly TablesOp[]): Buffer {
-  const t = blob ? decodeTables(blob, hasher) : new BucketTables(hasher);
-  for (const op of ops) {
-    const snapped = Float64Array.from(op.fixed, (v) => v / SNAP_SCALE);
-    if (op.sign > 0) t.addSnapped(snapped, op.signatures);
-    else t.removeSnapped(snapped, op.signatures);
-  }
-  // 'auto': int32 fixed point when every sum fits (|sum| < 2^15), float64 otherwise; both exact.
-  return encodeTables(t, { dtype: 'auto' });
-}
-
 interface Work {
   u: UserBatch;
-  tables: Buffer | null;
-  /** `tables` is this writer's own cached copy (patched in place; out of the cache until written). */
-  own: boolean;
+  /** The stored head existed (else the user is new: its first batch folds, there is no blob to read). */
+  known: boolean;
+  /** A head of format 1 or 2 (no tail seqs): its first batch folds, continuing after the blob's folded seq. */
+  legacy: boolean;
+  /** This writer's cached copy of the folded blob, valid for the stored head (patched in place; out of the cache until written). */
+  own: Buffer | null;
   news: NewBehavior[];
   load: number[];
+}
+
+interface Fold {
+  w: Work;
+  ops: TablesOp[];
+  blob: Buffer | null;
+  tail: Record<string, Buffer>;
 }
 
 /** Applies the grouped valid events; fills `result`; returns the users whose tables need a rebuild. */
@@ -91,22 +105,15 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   for (const l of byUser.values()) for (const { e } of l) if (!items.has(e.itemId)) items.set(e.itemId, catalog.peek(e.itemId, now) ?? null);
   const fetchItems = [...items].filter(([, rec]) => !rec).map(([id]) => id);
   const cached = users.map((u) => ctx.cache.get(u));
-  const keys1: string[] = [];
-  const headAt: number[] = [];
-  const tablesAt: number[] = [];
-  users.forEach((u, i) => {
-    headAt.push(keys1.push(K.head(u)) - 1);
-    tablesAt.push(cached[i] ? -1 : keys1.push(K.tables(u)) - 1);
-  });
+  const keys1 = users.map((u) => K.head(u));
   const itemsAt = keys1.length;
   for (const id of fetchItems) keys1.push(K.item(id));
   const raw1 = await readKeys(ctx, keys1);
   fetchItems.forEach((id, i) => items.set(id, catalog.decode(id, raw1[itemsAt + i])));
 
   const work: Work[] = [];
-  const stale: Work[] = [];
   users.forEach((userId, i) => {
-    const headBlob = raw1[headAt[i]];
+    const headBlob = raw1[i];
     const head = headBlob ? decodeHead(headBlob) : emptyHead(config.sdim.d);
     const news: NewBehavior[] = [];
     for (const { index, e, ts } of byUser.get(userId)!) {
@@ -121,21 +128,14 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     news.sort((a, b) => compareEntries(a.entry, b.entry));
     const u = userBatch(userId, head);
     const c = cached[i];
-    const w: Work = { u, tables: c ? c.blob : raw1[tablesAt[i]], own: !!c, news, load: segmentsToLoad(u, news, config) };
     // The cached copy leaves the cache while it may be patched: a failure below cannot leave a
     // changed but unwritten copy behind. It is ours only if nobody wrote the user since our last
-    // write; else (rare) read the stored tables.
+    // write; else (rare) a fold reads the stored tables.
     ctx.cache.delete(userId);
-    if (c && (!headBlob || head.stamp !== c.stamp)) {
-      w.own = false;
-      stale.push(w);
-    }
-    work.push(w);
+    const own = c && headBlob && head.stamp === c.stamp ? c.blob : null;
+    const legacy = !!headBlob && headBlob[0] < HEAD_FORMAT;
+    work.push({ u, known: !!headBlob, legacy, own, news, load: segmentsToLoad(u, news, config) });
   });
-  if (stale.length) {
-    const raw = await readKeys(ctx, stale.map((w) => K.tables(w.u.userId)));
-    stale.forEach((w, i) => (w.tables = raw[i]));
-  }
 
   // Read 2. A lost segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the
   // segments that then become needed are loaded in one more round, and the user is rebuilt.
@@ -180,40 +180,86 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   const raw3 = await readKeys(ctx, [...need.values()].map(([id, ver]) => K.itemVersion(id, ver)));
   [...need.entries()].forEach(([key, [id]], i) => versions.set(key, raw3[i] ? decodeItem(id, raw3[i]!) : null));
 
-  // Compute and write.
+  // Table updates; the users whose tail folds this batch (read 4: their blobs and tails).
   const rebuild: string[] = [];
-  const done: Promise<unknown>[] = [];
-  const written: { userId: string; stamp: number; blob: Buffer; done: number }[] = [];
-  const shared = config.writeMode === 'batch' ? ctx.store.transaction() : undefined;
-  for (const { u, tables, own } of work) {
+  const changed: { w: Work; ops: TablesOp[] }[] = [];
+  const folds: Fold[] = [];
+  for (const w of work) {
+    const { u } = w;
     result.duplicates += u.duplicates;
     result.dropped += u.dropped;
     result.applied += u.added.length;
     result.evicted += u.evicted.length;
     // Nothing added or evicted: entries inserted and dropped again left the history as it was.
     if (!u.added.length && !u.evicted.length) {
-      if (own && tables) ctx.cache.set(u.userId, u.head.stamp, tables);
+      if (w.own) ctx.cache.set(u.userId, u.head.stamp, w.own);
       continue;
     }
     const { ops, complete } = tableOps(u, { hasher, fingerprint: ctx.fingerprint, halfLifeMs: config.halfLifeMs, versions });
     if (!complete || repair.has(u.userId)) rebuild.push(u.userId);
-    const blob = patchEncodedTables(tables, hasher, ops, { inPlace: own }) ?? tablesTheSlowWay(tables, hasher, ops);
+    changed.push({ w, ops });
+    const waiting = u.head.tailSeq - u.head.foldedSeq;
+    if (!w.known || w.legacy || waiting + ops.length > config.tailFoldAt) folds.push({ w, ops, blob: w.own, tail: {} });
+  }
+  const blobsFor = folds.filter((f) => f.w.known && !f.w.own);
+  const tailsFor = folds.filter((f) => f.w.legacy || f.w.u.head.tailSeq > f.w.u.head.foldedSeq);
+  const [blobs, tails] = await Promise.all([
+    readKeys(ctx, blobsFor.map((f) => K.tables(f.w.u.userId))),
+    Promise.all(tailsFor.map((f) => ctx.store.hgetall(K.tail(f.w.u.userId)))),
+  ]);
+  blobsFor.forEach((f, i) => (f.blob = blobs[i]));
+  tailsFor.forEach((f, i) => (f.tail = tails[i]));
+  const folded = new Map<Work, Buffer>();
+  for (const f of folds) {
+    const { head, userId } = f.w.u;
+    // The tail must hold exactly foldedSeq(blob)+1 .. head.tailSeq; anything else (a lost key) is
+    // folded as found and the user rebuilt from its history.
+    let pending: TablesOp[] = [];
+    try {
+      const after = f.blob ? foldedSeq(f.blob) : 0;
+      const deltas = pendingDeltas(f.tail, after);
+      const last = deltas.length ? deltas[deltas.length - 1].seq : after;
+      if ((last !== head.tailSeq && !f.w.legacy) || (f.w.known && !f.blob)) rebuild.push(userId);
+      pending = deltas.map((x) => x.op);
+      // Seqs never go back, whatever the head said (a legacy head says 0).
+      head.tailSeq = Math.max(head.tailSeq, last);
+    } catch {
+      rebuild.push(userId);
+    }
+    head.tailSeq += f.ops.length;
+    head.foldedSeq = head.tailSeq;
+    folded.set(f.w, applyOps(f.blob, hasher, [...pending, ...f.ops], { inPlace: !!f.w.own }));
+  }
+
+  // Write.
+  const done: Promise<unknown>[] = [];
+  const written: { userId: string; stamp: number; blob: Buffer | null; done: number }[] = [];
+  const shared = config.writeMode === 'batch' ? ctx.store.transaction() : undefined;
+  for (const { w, ops } of changed) {
+    const { u } = w;
+    const blob = folded.get(w) ?? null;
+    let deltas: Buffer[] = [];
+    if (!blob) {
+      deltas = ops.map((op) => encodeDelta(op, hasher.config));
+      u.head.tailSeq += ops.length;
+    }
     const segs = planSegmentWrites(u);
     const tx = shared ?? ctx.store.transaction();
-    const stamp = writeUserState(tx, u.userId, u.head, blob);
+    const stamp = writeUserState(tx, u.userId, u.head, blob, deltas);
     for (const s of segs.keyed) tx.set(K.segment(u.userId, s.id), s.bytes);
     for (const id of segs.removed) tx.del(K.segment(u.userId, id));
-    written.push({ userId: u.userId, stamp, blob, done: shared ? 0 : done.length });
+    // The cached folded blob stays valid across deltas: it is what the stored blob still is.
+    written.push({ userId: u.userId, stamp, blob: blob ?? w.own, done: shared ? 0 : done.length });
     if (!shared) done.push(tx.exec());
   }
   if (shared && written.length) done.push(shared.exec());
   const settled = await Promise.allSettled(done);
   // A user whose write failed stays out of the cache: its next batch reads the stored state.
   for (const x of written) {
-    if (settled[x.done].status === 'fulfilled') ctx.cache.set(x.userId, x.stamp, x.blob);
+    if (settled[x.done].status === 'fulfilled' && x.blob) ctx.cache.set(x.userId, x.stamp, x.blob);
     else ctx.cache.delete(x.userId);
   }
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return rebuild;
+  return [...new Set(rebuild)];
 }

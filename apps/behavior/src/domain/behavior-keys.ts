@@ -5,8 +5,10 @@ import { stateKeys } from '../../../../libs/contracts/src/state-keys';
  * Cluster slot, one MULTI per user). Items are global keys.
  */
 export const behaviorKeys = {
-  /** SDIM tables (libs/sdim codec, float64): what ranking reads. Equals libs/sdim sdimTablesKey(). */
+  /** SDIM tables (libs/sdim codec, int32 fixed point; folded seq in the header): what ranking reads. Equals libs/sdim sdimTablesKey(). */
   tables: stateKeys.userSdimTables,
+  /** SDIM delta tail (libs/sdim tail.ts): deltas not yet folded into `tables`. Equals libs/sdim sdimTailKey(). */
+  tail: stateKeys.userSdimTail,
   /** Float32 LE vector: the recency-weighted mean embedding retrieval reads. */
   embedding: stateKeys.userEmbedding,
   /** History head: segment list and embedding accumulators (history.ts). */

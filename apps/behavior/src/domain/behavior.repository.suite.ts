@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, SplitMix64, encodeTables, readHeader, sdimTablesKey } from '../../../../libs/sdim/src';
+import { BucketTables, SplitMix64, encodeTables, foldedSeq, readHeader, readUserTables, sdimTablesKey, sdimTailKey, withFoldedSeq } from '../../../../libs/sdim/src';
 import { BehaviorRepository } from './behavior.repository';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { behaviorKeys } from './behavior-keys';
@@ -39,6 +39,9 @@ function events(userId: string, n: number, opts: { items?: number; t0?: number; 
     ts: (opts.t0 ?? 1_700_000_000_000) + i * HOUR,
   }));
 }
+
+/** A tables blob without its folded seq (which depends on how the updates were batched, not on the tables). */
+export const unfolded = (b: Buffer | null) => (b ? withFoldedSeq(Buffer.from(b), 0) : b);
 
 async function snapshot(store: StateStore): Promise<Map<string, string>> {
   const keys = (await store.scanKeys('*')).sort();
@@ -117,10 +120,15 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.equal(emb!.count, 30);
       assert.equal(emb!.newestTs, evs[29].ts);
       emb!.vector.forEach((v, k) => assert.ok(Math.abs(v - want[k] / wsum) < 1e-6, `emb[${k}]`));
-      // The tables blob sits at the key ranking reads, in the libs/sdim codec.
+      // The tables sit at the keys ranking reads (blob + delta tail, libs/sdim readUserTables), in the libs/sdim codec.
       assert.equal(behaviorKeys.tables('u1'), sdimTablesKey('u1'));
-      assert.deepEqual(await store.get(sdimTablesKey('u1')), encodeTables((await r.getTables('u1'))!, { dtype: 'i32' }));
-      assert.equal(readHeader((await store.get(sdimTablesKey('u1')))!).dtype, 'i32');
+      assert.equal(behaviorKeys.tail('u1'), sdimTailKey('u1'));
+      const read = (await readUserTables(store, 'u1'))!;
+      assert.deepEqual(unfolded(read), encodeTables((await r.getTables('u1'))!, { dtype: 'i32' }));
+      assert.equal(readHeader(read).dtype, 'i32');
+      // A new user's first batch folds straight into the blob: 30 updates, no tail.
+      assert.equal(foldedSeq(read), 30);
+      assert.deepEqual(await store.hgetall(sdimTailKey('u1')), {});
     });
 
     it('is idempotent: applying the same events again changes nothing', async () => {
@@ -153,7 +161,7 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.deepEqual(await r.getHistory('u1', 10), []);
       const mixed = shuffle(evs, 42);
       for (let i = 0; i < mixed.length; i += 17) await r.applyBehaviors(mixed.slice(i, i + 17));
-      assert.deepEqual(await r.getTablesBlob('u1'), inOrder.tables);
+      assert.deepEqual(unfolded(await r.getTablesBlob('u1')), unfolded(inOrder.tables));
       assert.deepEqual(await r.getHistory('u1', 1000), inOrder.hist);
       const emb = await r.getEmbedding('u1');
       emb!.vector.forEach((v, k) => assert.ok(Math.abs(v - inOrder.emb!.vector[k]) < 1e-5));

@@ -1,5 +1,5 @@
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded } from '../../../../libs/sdim/src';
+import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded, readUserTables } from '../../../../libs/sdim/src';
 import { PendingEvent, applyBatch, writeUserState } from './apply-batch';
 import { behaviorKeys as K } from './behavior-keys';
 import {
@@ -141,6 +141,8 @@ export class BehaviorRepository {
     const ids = plan.head.segments.map((s) => s.id);
     const newest = ids[ids.length - 1];
     plan.head.open = ids.length ? encodeSegment(plan.segments.get(newest)!) : null;
+    // Seqs stay monotonic across a rebuild: the new blob folds everything up to the old tailSeq.
+    plan.head.tailSeq = plan.head.foldedSeq = head.tailSeq;
     writeUserState(tx, userId, plan.head, encodeTables(plan.tables, { dtype: 'auto' }));
     for (const id of ids) if (id !== newest) tx.set(K.segment(userId, id), encodeSegment(plan.segments.get(id)!));
     for (const id of plan.removedSegments) tx.del(K.segment(userId, id));
@@ -191,9 +193,9 @@ export class BehaviorRepository {
     return headBlob ? decodeHead(headBlob).total : 0;
   }
 
-  /** The encoded tables as stored (what ranking reads), or null. */
+  /** The encoded tables, blob and delta tail together (what ranking reads: libs/sdim readUserTables), or null. */
   async getTablesBlob(userId: string): Promise<Buffer | null> {
-    return this.store.get(K.tables(userId));
+    return readUserTables(this.store, userId, this.hasher);
   }
 
   async getTables(userId: string): Promise<BucketTables | null> {
@@ -232,7 +234,7 @@ export class BehaviorRepository {
     const headBlob = await this.store.get(K.head(userId));
     const tx = this.store.transaction();
     if (headBlob) for (const s of decodeHead(headBlob).segments) tx.del(K.segment(userId, s.id));
-    tx.del(K.head(userId)).del(K.tables(userId)).del(K.embedding(userId));
+    tx.del(K.head(userId)).del(K.tables(userId)).del(K.tail(userId)).del(K.embedding(userId));
     await tx.exec();
   }
 }

@@ -5,9 +5,9 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables } from '../../../../libs/sdim/src';
+import { BucketTables, decodeDelta, decodeTables, foldedSeq } from '../../../../libs/sdim/src';
 import { BehaviorRepository } from './behavior.repository';
-import { embeddingOf } from './behavior.repository.suite';
+import { embeddingOf, unfolded } from './behavior.repository.suite';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { behaviorKeys } from './behavior-keys';
 import { Head, decodeHead } from './history';
@@ -140,9 +140,56 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       assert.ok((await fresh.getTables('u1'))!.equals(await expected(fresh, 'u1')));
       // The same events on a user that never left the new layout give the same tables and embedding.
       await r.applyBehaviors(evs.map((e) => ({ ...e, userId: 'u2' })));
-      assert.deepEqual(await r.getTablesBlob('u2'), await fresh.getTablesBlob('u1'));
+      assert.deepEqual(unfolded(await r.getTablesBlob('u2')), unfolded(await fresh.getTablesBlob('u1')));
       const [e1, e2] = [await fresh.getEmbedding('u1'), await r.getEmbedding('u2')];
       e1!.vector.forEach((v, k) => assert.ok(Math.abs(v - e2!.vector[k]) < 1e-6));
+    });
+
+    it('appends one delta per table update to the tail (evictions as -1) and folds past tailFoldAt', async () => {
+      const r = repo({ historyCap: 6, segmentSize: 4, tailFoldAt: 8 });
+      await seedItems(r);
+      const blob = () => store.get(behaviorKeys.tables('u1'));
+      const tail = () => store.hgetall(behaviorKeys.tail('u1'));
+      // A new user's first batch folds (there is no blob to read): seq 5, empty tail.
+      await r.applyBehaviors(events('u1', 0, 5));
+      const first = (await blob())!;
+      assert.equal(foldedSeq(first), 5);
+      assert.deepEqual(await tail(), {});
+      // Single behaviours append deltas and leave the blob alone; from the 7th on each evicts the oldest first (a -1 delta).
+      for (let i = 5; i < 8; i++) await r.applyBehaviors(events('u1', i, i + 1));
+      assert.deepEqual(await blob(), first);
+      const t = await tail();
+      assert.deepEqual(Object.keys(t).map(Number).sort((a, b) => a - b), [6, 7, 8, 9, 10]);
+      assert.deepEqual([6, 7, 8, 9, 10].map((s) => decodeDelta(s, t[String(s)]).op.sign), [1, -1, 1, -1, 1]);
+      assert.deepEqual([(await head('u1')).tailSeq, (await head('u1')).foldedSeq], [10, 5]);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+      // 5 waiting + 2 behaviours with 2 evictions > 8: a fold (by a writer without the cached blob).
+      const other = repo({ historyCap: 6, segmentSize: 4, tailFoldAt: 8 });
+      await other.applyBehaviors(events('u1', 8, 10));
+      assert.deepEqual(await tail(), {});
+      assert.equal(foldedSeq((await blob())!), 14);
+      assert.deepEqual([(await head('u1')).tailSeq, (await head('u1')).foldedSeq], [14, 14]);
+      assert.ok(decodeTables((await blob())!, r.hasher).equals(await expected(r, 'u1')));
+      // A rebuild folds everything and keeps seqs monotonic.
+      await other.applyBehaviors(events('u1', 10, 11));
+      await other.rebuildUser('u1');
+      assert.deepEqual(await tail(), {});
+      assert.equal(foldedSeq((await blob())!), 16);
+      await other.applyBehaviors(events('u1', 11, 12));
+      assert.deepEqual(Object.keys(await tail()).sort(), ['17', '18']);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+    });
+
+    it('a lost tail delta is detected at the next fold and repaired by a rebuild', async () => {
+      const r = repo({ historyCap: 50, segmentSize: 4, tailFoldAt: 4 });
+      await seedItems(r);
+      await r.applyBehaviors(events('u1', 0, 3));
+      await r.applyBehaviors(events('u1', 3, 4));
+      await r.applyBehaviors(events('u1', 4, 5));
+      await store.del(behaviorKeys.tail('u1'));
+      const res = await r.applyBehaviors(events('u1', 5, 9));
+      assert.deepEqual(res.rebuilt, ['u1']);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
     });
 
     it('the tables cache changes nothing: same stored state with and without it', async () => {

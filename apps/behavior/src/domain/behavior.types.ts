@@ -68,6 +68,12 @@ export interface BehaviorRepositoryConfig {
    * read pipelines by slot).
    */
   writeMode: 'user' | 'batch';
+  /**
+   * Table updates a user's delta tail (libs/sdim tail.ts) may hold; default 64. A batch that would
+   * take the tail past it folds tail and batch into the tables blob (one blob read, unless cached,
+   * and one blob write) instead of appending deltas. Readers apply at most this many deltas.
+   */
+  tailFoldAt: number;
 }
 
 /** The positive engagement types of libs/contracts `behaviorTypes` (all but hide and dislike). */
@@ -87,10 +93,12 @@ export function behaviorRepositoryConfig(overrides: Partial<BehaviorRepositoryCo
     itemCacheSize: 100_000,
     tablesCacheBytes: 64 * 2 ** 20,
     writeMode: 'batch',
+    tailFoldAt: 64,
     ...overrides,
   };
   if (!Number.isInteger(c.historyCap) || c.historyCap < 1) throw new RangeError(`historyCap must be a positive integer, got ${c.historyCap}`);
   if (!Number.isInteger(c.segmentSize) || c.segmentSize < 2 || c.segmentSize > 65535) throw new RangeError(`segmentSize must be in 2..65535`);
+  if (!Number.isInteger(c.tailFoldAt) || c.tailFoldAt < 0) throw new RangeError(`tailFoldAt must be a non-negative integer, got ${c.tailFoldAt}`);
   if (!(c.halfLifeMs > 0)) throw new RangeError(`halfLifeMs must be positive`);
   if (c.historyCap > MAX_BUCKET_COUNT) throw new RangeError(`historyCap must be at most ${MAX_BUCKET_COUNT} (bucket counts of the SDIM tables)`);
   if (!(c.embeddingBound > 0 && c.embeddingBound <= MAX_ABS_COMPONENT)) throw new RangeError(`embeddingBound must be in (0, ${MAX_ABS_COMPONENT}]`);

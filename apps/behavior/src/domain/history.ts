@@ -57,6 +57,10 @@ export interface Head {
    * wrote for a user uses it only while the stored head still carries the stamp it wrote.
    */
   stamp: number;
+  /** Seq of the last SDIM table delta written (libs/sdim tail.ts); 0 for heads before format 3. */
+  tailSeq: number;
+  /** Seq folded into the stored tables blob; tailSeq - foldedSeq deltas wait in the tail. */
+  foldedSeq: number;
 }
 
 export function compareKey(aTs: number, aId: string, bTs: number, bId: string): number {
@@ -67,7 +71,7 @@ export function compareKey(aTs: number, aId: string, bTs: number, bId: string): 
 export const compareEntries = (a: Entry, b: Entry): number => compareKey(a.ts, a.eventId, b.ts, b.eventId);
 
 export function emptyHead(d: number): Head {
-  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0, open: null, stamp: 0 };
+  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0, open: null, stamp: 0, tailSeq: 0, foldedSeq: 0 };
 }
 
 /** Index of the segment that holds (or would hold) key (ts, id): the last with first key <= it, else 0; -1 if none. */
@@ -106,11 +110,15 @@ export function locate(entries: readonly Entry[], ts: number, id: string): { fou
  *   16 f64 anchorTs, 24 f64 weight, 32 f64 newestTs, 40 u32 byte length of the inline newest
  *   segment, 44 u32 write stamp; then d x f64 sum; per segment: u32 id, u32 count, f64 firstTs,
  *   f64 lastTs, u16/u16 byte lengths of first/last eventId, u32 skip, the two ids; then the inline
- *   segment blob. Format 1 (session 1) is read too: no skip, no inline segment (its stamp is ignored).
+ *   segment blob. Format 3 adds, at 48, u32 tailSeq and u32 foldedSeq of the SDIM delta tail (the
+ *   rest follows at 56). Formats 1 (session 1: no skip, no inline segment, stamp ignored) and 2 are
+ *   read too, with tailSeq = foldedSeq = 0 (their blobs carry folded seq 0 and have no tail).
  */
-const HEAD_FORMAT = 2;
+export const HEAD_FORMAT = 3;
+const HEAD_FORMAT_V2 = 2;
 const HEAD_FORMAT_V1 = 1;
-const HEAD_BYTES = 48;
+const HEAD_BYTES = 56;
+const HEAD_BYTES_V2 = 48;
 const SEG_FORMAT = 1;
 
 export function encodeHead(h: Head): Buffer {
@@ -131,6 +139,8 @@ export function encodeHead(h: Head): Buffer {
   buf.writeDoubleLE(h.newestTs, 32);
   buf.writeUInt32LE(open?.length ?? 0, 40);
   buf.writeUInt32LE(h.stamp >>> 0, 44);
+  buf.writeUInt32LE(h.tailSeq, 48);
+  buf.writeUInt32LE(h.foldedSeq, 52);
   let o = HEAD_BYTES;
   for (let k = 0; k < d; k++, o += 8) buf.writeDoubleLE(h.sum[k], o);
   h.segments.forEach((s, i) => {
@@ -154,13 +164,14 @@ export function encodeHead(h: Head): Buffer {
 
 export function decodeHead(buf: Buffer): Head {
   const format = buf.readUInt8(0);
-  if (format !== HEAD_FORMAT && format !== HEAD_FORMAT_V1) throw new Error('unknown history head format');
+  if (format !== HEAD_FORMAT && format !== HEAD_FORMAT_V2 && format !== HEAD_FORMAT_V1) throw new Error('unknown history head format');
   const v1 = format === HEAD_FORMAT_V1;
+  const v3 = format === HEAD_FORMAT;
   const fixed = v1 ? 28 : 32;
   const d = buf.readUInt16LE(2);
   const n = buf.readUInt32LE(12);
   const sum = new Float64Array(d);
-  let o = HEAD_BYTES;
+  let o = v3 ? HEAD_BYTES : HEAD_BYTES_V2;
   for (let k = 0; k < d; k++, o += 8) sum[k] = buf.readDoubleLE(o);
   const segments: SegmentMeta[] = [];
   for (let i = 0; i < n; i++) {
@@ -188,6 +199,8 @@ export function decodeHead(buf: Buffer): Head {
     newestTs: buf.readDoubleLE(32),
     open: openLength ? buf.subarray(o, o + openLength) : null,
     stamp: v1 ? 0 : buf.readUInt32LE(44),
+    tailSeq: v3 ? buf.readUInt32LE(48) : 0,
+    foldedSeq: v3 ? buf.readUInt32LE(52) : 0,
     sum,
   };
 }
