@@ -5,7 +5,7 @@ import { decodeTables, encodeTables } from './codec';
 import { SdimHasher } from './hasher';
 import { TablesOp, toFixedPoint } from './patch';
 import { SplitMix64 } from './prng';
-import { TailGapError, applyOps, decodeDelta, encodeDelta, foldedSeq, pendingDeltas, readTables, readUserTables, withFoldedSeq } from './tail';
+import { TailGapError, applyOps, decodeDelta, encodeDelta, encodeDeltas, foldedSeq, pendingDeltas, readTables, readUserTables, withFoldedSeq } from './tail';
 import { sdimTablesKey, sdimTailKey } from './keys';
 
 const h = new SdimHasher({ seed: 11, m: 12, tau: 3, d: 6 });
@@ -28,7 +28,42 @@ class MiniWriter {
   }
 }
 
+/** A delta laid out field by field as SPEC.md §6 states it (independent of tail.ts). */
+function specDelta(o: TablesOp, c: { seed: number; m: number; tau: number; d: number }): Buffer {
+  const groups = c.m / c.tau;
+  const sigBytes = Math.ceil((2 * groups) / 4) * 4;
+  const b = Buffer.alloc(12 + sigBytes + 4 * c.d);
+  b[0] = 1;
+  b.writeInt8(o.sign, 1);
+  b[2] = c.tau;
+  b.writeUInt16LE(c.m, 4);
+  b.writeUInt16LE(c.d, 6);
+  b.writeUInt32LE(c.seed, 8);
+  for (let g = 0; g < groups; g++) b.writeUInt16LE(o.signatures[g], 12 + 2 * g);
+  for (let k = 0; k < c.d; k++) b.writeInt32LE(o.fixed[k], 12 + sigBytes + 4 * k);
+  return b;
+}
+
 describe('SDIM delta tail', () => {
+  it('encodeDeltas gives the SPEC layout of every delta (signature padding zeroed), each its own view', () => {
+    const h5 = new SdimHasher({ seed: 7, m: 15, tau: 3, d: 6 }); // 5 signatures: 2 bytes of padding
+    const r = new SplitMix64(9);
+    // Dirty the allocation pool so that a missing zero fill would show.
+    for (let i = 0; i < 64; i++) Buffer.allocUnsafe(100).fill(0xab);
+    const ops = [1, -1, 1].map((s) => {
+      const x = vec(r);
+      return { sign: s as 1 | -1, signatures: h5.signatures(x), fixed: toFixedPoint(snapVector(x)) };
+    });
+    const out = encodeDeltas(ops, h5.config);
+    assert.equal(out.length, 3);
+    ops.forEach((o, i) => {
+      assert.deepEqual(out[i], specDelta(o, h5.config));
+      assert.deepEqual(encodeDelta(o, h5.config), specDelta(o, h5.config));
+      assert.deepEqual(Array.from(decodeDelta(i + 1, out[i]).op.fixed), Array.from(o.fixed));
+    });
+    assert.deepEqual(encodeDeltas([], h5.config), []);
+  });
+
   it('encodes and decodes a delta exactly (op, signatures, fixed point, config)', () => {
     const r = new SplitMix64(1);
     const o = op(vec(r), -1);

@@ -30,19 +30,34 @@ export interface Delta {
 }
 
 export function encodeDelta(op: TablesOp, config: SdimConfig): Buffer {
-  const groups = op.signatures.length;
+  return encodeDeltas([op], config)[0];
+}
+
+/**
+ * encodeDelta of each op (the same bytes), as views on one allocation: a writer encodes a user's
+ * deltas together, and one buffer instead of one per delta halves the garbage of a batch's tails.
+ */
+export function encodeDeltas(ops: readonly TablesOp[], config: SdimConfig): Buffer[] {
+  if (!ops.length) return [];
+  const groups = ops[0].signatures.length;
   const sigBytes = Math.ceil((2 * groups) / 4) * 4;
-  const buf = Buffer.alloc(DELTA_HEADER + sigBytes + 4 * op.fixed.length);
-  buf.writeUInt8(DELTA_VERSION, 0);
-  buf.writeInt8(op.sign, 1);
-  buf.writeUInt8(config.tau, 2);
-  buf.writeUInt16LE(config.m, 4);
-  buf.writeUInt16LE(config.d, 6);
-  buf.writeUInt32LE(config.seed >>> 0, 8);
-  for (let g = 0; g < groups; g++) buf.writeUInt16LE(op.signatures[g], DELTA_HEADER + 2 * g);
-  const o = DELTA_HEADER + sigBytes;
-  for (let k = 0; k < op.fixed.length; k++) buf.writeInt32LE(op.fixed[k], o + 4 * k);
-  return buf;
+  const size = DELTA_HEADER + sigBytes + 4 * ops[0].fixed.length;
+  const all = Buffer.allocUnsafe(size * ops.length);
+  return ops.map((op, i) => {
+    if (op.signatures.length !== groups || DELTA_HEADER + sigBytes + 4 * op.fixed.length !== size) throw new RangeError('SDIM tail deltas of one call must have the same shape');
+    const buf = all.subarray(i * size, (i + 1) * size);
+    buf.fill(0, 0, DELTA_HEADER + sigBytes);
+    buf.writeUInt8(DELTA_VERSION, 0);
+    buf.writeInt8(op.sign, 1);
+    buf.writeUInt8(config.tau, 2);
+    buf.writeUInt16LE(config.m, 4);
+    buf.writeUInt16LE(config.d, 6);
+    buf.writeUInt32LE(config.seed >>> 0, 8);
+    for (let g = 0; g < groups; g++) buf.writeUInt16LE(op.signatures[g], DELTA_HEADER + 2 * g);
+    const o = DELTA_HEADER + sigBytes;
+    for (let k = 0; k < op.fixed.length; k++) buf.writeInt32LE(op.fixed[k], o + 4 * k);
+    return buf;
+  });
 }
 
 export function decodeDelta(seq: number, buf: Buffer): Delta {

@@ -1,10 +1,10 @@
 import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { SdimHasher, TablesOp, applyOps, encodeDelta, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
+import { SdimHasher, TablesOp, applyOps, encodeDeltas, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
 import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
 import { NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
-import { HEAD_FORMAT, Head, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
+import { Entry, HEAD_FORMAT, Head, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
 import { ItemCatalog } from './item-catalog';
 import { ItemRecord, decodeItem } from './item-record';
 import { TablesCache } from './tables-cache';
@@ -55,11 +55,11 @@ export async function readKeys(ctx: BatchContext, keys: readonly string[]): Prom
  * blob holding every delta up to head.tailSeq: stamped with it, the tail deleted) or the deltas
  * appended to the tail as seqs head.tailSeq - deltas.length + 1 .. head.tailSeq.
  */
-export function writeUserState(tx: StateBatch, userId: string, head: Head, tables: Buffer | null, deltas: readonly Buffer[] = []): number {
+export function writeUserState(tx: StateBatch, userId: string, head: Head, tables: Buffer | null, deltas: readonly Buffer[] = [], openAppend: readonly Entry[] = []): number {
   const previous = head.stamp;
   do head.stamp = (Math.random() * 0x100000000) >>> 0;
   while (head.stamp === previous || head.stamp === 0);
-  tx.set(K.head(userId), encodeHead(head));
+  tx.set(K.head(userId), encodeHead(head, openAppend));
   if (tables) {
     if (head.foldedSeq !== head.tailSeq) throw new Error(`user ${userId}: a folded blob must hold every delta (folded ${head.foldedSeq}, tail ${head.tailSeq})`);
     tx.set(K.tables(userId), withFoldedSeq(tables, head.foldedSeq));
@@ -240,12 +240,12 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     const blob = folded.get(w) ?? null;
     let deltas: Buffer[] = [];
     if (!blob) {
-      deltas = ops.map((op) => encodeDelta(op, hasher.config));
+      deltas = encodeDeltas(ops, hasher.config);
       u.head.tailSeq += ops.length;
     }
     const segs = planSegmentWrites(u);
     const tx = shared ?? ctx.store.transaction();
-    const stamp = writeUserState(tx, u.userId, u.head, blob, deltas);
+    const stamp = writeUserState(tx, u.userId, u.head, blob, deltas, segs.openAppend);
     for (const s of segs.keyed) tx.set(K.segment(u.userId, s.id), s.bytes);
     for (const id of segs.removed) tx.del(K.segment(u.userId, id));
     // The cached folded blob stays valid across deltas: it is what the stored blob still is.

@@ -227,16 +227,19 @@ export interface SegmentWrites {
   keyed: { id: number; bytes: Buffer }[];
   /** Segment keys to delete. */
   removed: number[];
+  /** Entries to append after head.open when encoding the head (encodeHead's `append`). */
+  openAppend: Entry[];
 }
 
 /**
- * Where every touched segment goes: the newest inline in the head (sets head.open), the others to
+ * Where every touched segment goes: the newest inline in the head (sets head.open, and openAppend:
+ * the entries encodeHead must append to it), the others to
  * their keys when their entries changed or when they just left the head. A keyed segment that only
  * lost entries at the front is not rewritten: its `skip` grows. Updates every meta's `skip`.
  */
 export function planSegmentWrites(u: UserBatch): SegmentWrites {
   const segs = u.head.segments;
-  const out: SegmentWrites = { keyed: [], removed: [...u.removedSegments] };
+  const out: SegmentWrites = { keyed: [], removed: [...u.removedSegments], openAppend: [] };
   u.head.open = null;
   segs.forEach((meta, i) => {
     const st = u.segments.get(meta.id);
@@ -247,7 +250,11 @@ export function planSegmentWrites(u: UserBatch): SegmentWrites {
     }
     const skip = st.entries ? 0 : st.skip;
     if (last) {
-      u.head.open = segmentBytes(st);
+      // Stored bytes plus appended entries: encodeHead appends them (no intermediate segment copy).
+      if (!st.entries && st.raw) {
+        u.head.open = st.raw;
+        out.openAppend = st.tail;
+      } else u.head.open = segmentBytes(st);
       meta.skip = skip;
       // A format-1 head kept its newest segment in a key: it now lives in the head.
       if (st.keyed) out.removed.push(meta.id);
