@@ -1,24 +1,10 @@
-import { after } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { vectorIndexContract } from '../vector-index.contract';
 import { SpannIndex } from './spann.index';
+import { spannFixtures } from './spec-fixtures';
 
 // The contract builds every index empty and fills it by upserts: this exercises SPANN's
 // bootstrap (first list from the first insert) and growth by list splits, not the batch build.
-const open: SpannIndex[] = [];
-const dirs: string[] = [];
-after(() => {
-  for (const ix of open) ix.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spann-contract-'));
-  dirs.push(d);
-  return d;
-}
+const { open, tempDir } = spannFixtures('spann-contract-');
 
 vectorIndexContract(
   'SpannIndex (empty start, grown by upserts)',

@@ -1,7 +1,6 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExactIndex } from '../exact.index';
 import { recallAtK } from '../recall';
@@ -10,6 +9,7 @@ import type { Metric, SearchFilter, SearchHit } from '../vector-index.port';
 import { buildSpannForBench } from './index';
 import { POSTINGS_FILE } from './spann.build';
 import { SpannIndex } from './spann.index';
+import { spannFixtures } from './spec-fixtures';
 
 const DIM = 32;
 const N = 20000;
@@ -21,18 +21,7 @@ const GROUPS = 50;
  */
 const WIDE = { maxLists: 32 };
 
-const dirs: string[] = [];
-const open: SpannIndex[] = [];
-after(() => {
-  for (const ix of open) ix.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spann-spec-'));
-  dirs.push(d);
-  return d;
-}
+const { open, tempDir } = spannFixtures('spann-spec-');
 
 const id = (i: number): string => `v${i}`;
 const group = (i: number): string => `g${i % GROUPS}`;

@@ -1,26 +1,15 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExactIndex } from '../exact.index';
 import { recallAtK } from '../recall';
 import { GaussianMixture, row, type VectorSet } from '../synthetic';
 import type { SpannParams } from './spann.params';
 import { SpannIndex } from './spann.index';
+import { spannFixtures } from './spec-fixtures';
 
-const dirs: string[] = [];
-const open: SpannIndex[] = [];
-after(() => {
-  for (const ix of open) ix.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spann-upd-'));
-  dirs.push(d);
-  return d;
-}
+const { open, tempDir } = spannFixtures('spann-upd-');
 
 async function build(vectors: VectorSet, ids: string[], params?: Partial<SpannParams>): Promise<SpannIndex> {
   const ix = await SpannIndex.build({ dir: tempDir(), dim: vectors.dim, metric: 'l2', vectors: vectors.data, ids, params });
