@@ -43,6 +43,27 @@ function events(userId: string, n: number, opts: { items?: number; t0?: number; 
 /** A tables blob without its folded seq (which depends on how the updates were batched, not on the tables). */
 export const unfolded = (b: Buffer | null) => (b ? withFoldedSeq(Buffer.from(b), 0) : b);
 
+/** Tables built directly from the history the repository reports. */
+export async function tablesFromHistory(r: BehaviorRepository, userId: string, emb: (itemId: string) => Float32Array): Promise<BucketTables> {
+  const t = new BucketTables(r.hasher);
+  for (const h of await r.getHistory(userId, 1e9)) t.add(emb(h.itemId));
+  return t;
+}
+
+/** Each test gets a fresh store (handed over through `use`), emptied and closed after it. */
+export function freshStoreEachTest(makeStore: () => Promise<StateStore>, use: (store: StateStore) => void): void {
+  let current: StateStore;
+  beforeEach(async () => {
+    current = await makeStore();
+    use(current);
+  });
+  afterEach(async () => {
+    const keys = await current.scanKeys('*');
+    if (keys.length) await current.del(...keys);
+    await current.close();
+  });
+}
+
 async function snapshot(store: StateStore): Promise<Map<string, string>> {
   const keys = (await store.scanKeys('*')).sort();
   const vals = await store.getMany(keys);
@@ -58,21 +79,10 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.ok(res.every((x) => x.status === 'created' || x.status === 'unchanged'));
     };
     /** Tables built directly from the history the repository reports. */
-    const expectedTables = async (r: BehaviorRepository, userId: string, emb: (itemId: string) => Float32Array) => {
-      const t = new BucketTables(r.hasher);
-      for (const h of await r.getHistory(userId, 1e9)) t.add(emb(h.itemId));
-      return t;
-    };
+    const expectedTables = tablesFromHistory;
     const embOfId = (id: string) => embeddingOf(Number(id.slice(1)));
 
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      const keys = await store.scanKeys('*');
-      if (keys.length) await store.del(...keys);
-      await store.close();
-    });
+    freshStoreEachTest(makeStore, (s) => (store = s));
 
     it('upserts items with versions: created, unchanged, updated, stale, rejected', async () => {
       const r = repo();

@@ -2,12 +2,12 @@
  * Storage layout of BehaviorRepository (format-2 history heads, lazy eviction, the tables cache,
  * reading session-1 state), run on every StateStore adapter like behavior.repository.suite.ts.
  */
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, decodeDelta, decodeTables, foldedSeq } from '../../../../libs/sdim/src';
+import { decodeDelta, decodeTables, foldedSeq } from '../../../../libs/sdim/src';
 import { BehaviorRepository } from './behavior.repository';
-import { embeddingOf, unfolded } from './behavior.repository.suite';
+import { embeddingOf, freshStoreEachTest, tablesFromHistory, unfolded } from './behavior.repository.suite';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { behaviorKeys } from './behavior-keys';
 import { Head, decodeHead } from './history';
@@ -57,20 +57,9 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
     const seedItems = (r: BehaviorRepository) => r.upsertItems(Array.from({ length: 20 }, (_, i) => ({ itemId: `i${i}`, embedding: embeddingOf(i), updatedAt: 1 })));
     const segmentKeys = async (u: string) => (await store.scanKeys(`${behaviorKeys.head(u)}:*`)).sort();
     const head = async (u: string) => decodeHead((await store.get(behaviorKeys.head(u)))!);
-    const expected = async (r: BehaviorRepository, u: string) => {
-      const t = new BucketTables(r.hasher);
-      for (const h of await r.getHistory(u, 1e9)) t.add(embeddingOf(Number(h.itemId.slice(1))));
-      return t;
-    };
+    const expected = (r: BehaviorRepository, u: string) => tablesFromHistory(r, u, (id) => embeddingOf(Number(id.slice(1))));
 
-    beforeEach(async () => {
-      store = await makeStore();
-    });
-    afterEach(async () => {
-      const keys = await store.scanKeys('*');
-      if (keys.length) await store.del(...keys);
-      await store.close();
-    });
+    freshStoreEachTest(makeStore, (s) => (store = s));
 
     it('keeps the newest segment inline in the head: in-order behaviours write no segment key until it is full', async () => {
       const r = repo({ segmentSize: 8 });
