@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .sdim_ref import SNAP_SCALE, SdimHasher, _dot
+from .sdim_ref import NORMALIZATIONS, SNAP_SCALE, SdimHasher, _dot
 
 # 2 * gamma_d with a wide margin (d <= 4096): entries below this times sum|R x| are recomputed.
 _REL_MARGIN = 1e-12
@@ -28,7 +28,7 @@ _REL_MARGIN = 1e-12
 
 class FastSdim:
     def __init__(self, seed: int, m: int, tau: int, d: int, normalize: str = "l2"):
-        if normalize not in ("l2", "count", "none"):
+        if normalize not in NORMALIZATIONS:
             raise ValueError(normalize)
         self.ref = SdimHasher(seed, m, tau, d)
         self.seed, self.m, self.tau, self.d, self.normalize = seed, m, tau, d, normalize
@@ -68,7 +68,7 @@ class FastSdim:
 
     def _normalized(self, S: np.ndarray, C: np.ndarray) -> np.ndarray:
         """Bucket sums S [..., d] with counts C [...] -> normalised rows, spec section 4."""
-        if self.normalize == "none":
+        if self.normalize in ("none", "pooled"):  # pooled divides after the sum over groups
             return np.where((C > 0)[..., None], S, 0.0)
         if self.normalize == "count":
             div = C.astype(np.float64)
@@ -81,12 +81,16 @@ class FastSdim:
         safe = np.where(ok, div, 1.0)
         return np.where(ok[..., None], S / safe[..., None], 0.0)
 
-    def _combine(self, V: np.ndarray) -> np.ndarray:
-        """V [n, G, d] -> interest [n, d]: sum over groups in order from 0.0, then / G."""
+    def _combine(self, V: np.ndarray, C: np.ndarray) -> np.ndarray:
+        """V [n, G, d] with counts C [n, G] -> interest [n, d]: sum over groups in order from 0.0,
+        then / G, or for 'pooled' / the sum of the selected counts (0 selected: the zero vector)."""
         acc = np.zeros((V.shape[0], self.d))
         for j in range(self.groups):
             acc = acc + V[:, j, :]
-        return acc / float(self.groups)
+        if self.normalize != "pooled":
+            return acc / float(self.groups)
+        n = C.sum(axis=1).astype(np.float64)  # integers: exact in any order
+        return np.where((n > 0)[:, None], acc / np.where(n > 0, n, 1.0)[:, None], 0.0)
 
     def interest_prefix(self, hist_sigs: np.ndarray, hist_emb: np.ndarray, q_sigs: np.ndarray,
                         prefix: np.ndarray) -> np.ndarray:
@@ -112,7 +116,7 @@ class FastSdim:
                 np.cumsum(onehot, axis=0, out=cc[1:])
                 S[:, j, :] = cs[prefix, q_sigs[:, j]]
                 C[:, j] = cc[prefix, q_sigs[:, j]]
-        return self._combine(self._normalized(S, C))
+        return self._combine(self._normalized(S, C), C)
 
     def interest(self, hist_emb: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """Interest of each query over the whole history (float64 [n, d])."""

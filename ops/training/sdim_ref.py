@@ -26,7 +26,7 @@ LN2 = 0.6931471805599453
 SQRT_HALF = 0.7071067811865476
 LOG_TERMS = 30
 SNAP_SCALE = 65536.0  # 2^16, the fixed-point grid
-NORMALIZATIONS = ("l2", "count", "none")
+NORMALIZATIONS = ("l2", "count", "none", "pooled")
 DTYPE_CODES = {"f32": 1, "f64": 2, "i32": 3}
 
 
@@ -163,7 +163,7 @@ class BucketTables:
             if count == 0:
                 out.append([0.0] * d)
                 continue
-            if normalize == "none":
+            if normalize in ("none", "pooled"):  # pooled divides after the gather
                 out.append(list(s))
                 continue
             if normalize == "l2":
@@ -188,11 +188,14 @@ class BucketTables:
         for q in qs:
             sigs = self.h.signatures(q)
             acc = [0.0] * d
+            selected = 0
             for j in range(g):
                 row = v[j * nb + sigs[j]]
+                selected += self.counts[j * nb + sigs[j]]
                 for k in range(d):
                     acc[k] += row[k]
-            out.append([a / g for a in acc])
+            div = float(selected) if normalize == "pooled" else float(g)
+            out.append([a / div for a in acc] if div != 0.0 else [0.0] * d)
         return out
 
     def interest(self, q: Sequence[float], normalize: str = "l2") -> List[float]:

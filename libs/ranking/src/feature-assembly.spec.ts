@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BucketTables, encodeTables, hasherFor, interestFromEncodedSignatures, SdimHasher } from '../../sdim/src';
+import { BucketTables, NORMALIZATIONS, encodeTables, hasherFor, interestFromEncodedSignatures, SdimHasher } from '../../sdim/src';
 import { FeatureAssembler, UnknownDomainError } from './feature-assembly';
 import { fnv1a32 } from './fnv1a';
 import { ItemFeatureTable, itemAttributes } from './item-features';
@@ -64,7 +64,7 @@ describe('FeatureAssembler', () => {
     const ids = Array.from({ length: 390 }, (_, i) => `x${i + 10}`).concat(['missing']);
     const t = new BucketTables(hasher);
     for (let i = 10; i < 200; i += 3) t.add(Float32Array.from(vec(i)));
-    for (const normalize of ['l2', 'count', 'none'] as const) {
+    for (const normalize of NORMALIZATIONS) {
       for (const dtype of ['i32', 'f64'] as const) {
         const blob = encodeTables(t, { dtype });
         const s = exampleFeatureSpec({ sdim: { ...spec.sdim, normalize } });

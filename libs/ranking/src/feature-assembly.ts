@@ -160,7 +160,8 @@ export class FeatureAssembler {
   /**
    * SDIM interest of every row into `out` (float32): libs/sdim interest (SPEC.md section 4) with the
    * same arithmetic per element (the normalised bucket vectors of libs/sdim, then for each k the
-   * sum over groups j = 0..G-1 in order, from 0, divided by G), so the values equal
+   * sum over groups j = 0..G-1 in order, from 0, divided by G, or for 'pooled' by the selected
+   * counts), so the values equal
    * interestFromEncodedSignatures bit for bit before the rounding to float32. The loop keeps the
    * sums in registers (four columns at a time, groups inner) instead of updating the output row
    * G times: 0.2 ms instead of 0.7 ms for 500 candidates at m=48, tau=3, d=32.
@@ -170,12 +171,24 @@ export class FeatureAssembler {
     const d = this.d;
     const groups = this.hasher.groups;
     const buckets = this.hasher.buckets;
+    const pooled = this.spec.sdim.normalize === 'pooled';
     const v = normalizedBuckets(t.sums, t.counts, d, this.spec.sdim.normalize);
     const base = new Int32Array(groups);
     for (let i = 0; i < rows.length; i++) {
       const sig = rows[i]?.signatures ?? this.zeroSignatures;
-      for (let j = 0; j < groups; j++) base[j] = (j * buckets + sig[j]) * d;
+      let selected = 0;
+      for (let j = 0; j < groups; j++) {
+        const b = j * buckets + sig[j];
+        base[j] = b * d;
+        selected += t.counts[b];
+      }
       const o = i * d;
+      // 'pooled' divides by the selected counts (none selected: the zero vector, as in libs/sdim).
+      const div = pooled ? selected : groups;
+      if (div === 0) {
+        out.fill(0, o, o + d);
+        continue;
+      }
       let k = 0;
       // Four columns per pass over the groups: four independent sums, each still over j in order.
       for (; k + 4 <= d; k += 4) {
@@ -190,15 +203,15 @@ export class FeatureAssembler {
           a2 += v[p + 2];
           a3 += v[p + 3];
         }
-        out[o + k] = a0 / groups;
-        out[o + k + 1] = a1 / groups;
-        out[o + k + 2] = a2 / groups;
-        out[o + k + 3] = a3 / groups;
+        out[o + k] = a0 / div;
+        out[o + k + 1] = a1 / div;
+        out[o + k + 2] = a2 / div;
+        out[o + k + 3] = a3 / div;
       }
       for (; k < d; k++) {
         let acc = 0;
         for (let j = 0; j < groups; j++) acc += v[base[j] + k];
-        out[o + k] = acc / groups;
+        out[o + k] = acc / div;
       }
     }
   }

@@ -26,7 +26,7 @@ const featureSpecShape = z
       m: positiveInt,
       tau: z.number().int().min(1).max(8),
       d: positiveInt,
-      normalize: z.enum(['l2', 'count', 'none']),
+      normalize: z.enum(['l2', 'count', 'none', 'pooled']),
     }),
     history: z.object({ positiveTypes: z.array(z.string().min(1)).min(1) }),
     inputs: z.array(z.object({ name: z.enum(FEATURE_NAMES), dtype: z.enum(['int64', 'float32']), shape: z.array(dim).min(1).max(2) })).min(1),

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BucketTables, Normalization, snap } from './bucket-tables';
+import { BucketTables, NORMALIZATIONS, snap } from './bucket-tables';
 import { SdimHasher } from './hasher';
 import { SplitMix64 } from './prng';
 import { meanRowCosine, simhashKernelAttentionBatch, toRows } from './reference';
@@ -8,7 +8,7 @@ import { syntheticUser } from './synthetic';
 import { loadTestVectors } from './test-vectors';
 
 const tv = loadTestVectors();
-const NORMS: Normalization[] = ['l2', 'count', 'none'];
+const NORMS = NORMALIZATIONS;
 
 function tablesOf(h: SdimHasher, xs: ArrayLike<number>[]): BucketTables {
   const t = new BucketTables(h);
@@ -139,5 +139,61 @@ describe('BucketTables', () => {
     // 'l2' normalises each group before averaging: it converges to E[b/|b|] whose direction is close to,
     // but not exactly, that of E[b] (the ratio bias does not vanish with m, only with more collisions).
     assert.ok(cos[48] > 0.9 && cos[4800] > 0.97, JSON.stringify(cos));
+  });
+
+  it("'pooled' converges to the kernel-weighted mean itself, scale included, as m grows", () => {
+    const d = 16;
+    const rel: Record<number, number> = {};
+    for (const m of [48, 480, 4800]) {
+      let relSum = 0;
+      let n = 0;
+      for (const seed of [1, 2, 3]) {
+        const u = syntheticUser({ seed: 200 + seed, d, length: 200, candidates: 20 });
+        const t = tablesOf(new SdimHasher({ seed, m, tau: 3, d }), u.history);
+        const est = t.interestBatch(u.candidates, { normalize: 'pooled' });
+        const want = simhashKernelAttentionBatch(u.candidates, toRows(u.history, d), 3);
+        for (let i = 0; i < u.candidates.length; i++) {
+          let e = 0;
+          let w = 0;
+          for (let k = 0; k < d; k++) {
+            e += (est[i * d + k] - want[i * d + k]) ** 2;
+            w += want[i * d + k] ** 2;
+          }
+          relSum += Math.sqrt(e / w);
+          n++;
+        }
+      }
+      rel[m] = relSum / n;
+    }
+    assert.ok(rel[48] > 2 * rel[480] && rel[480] > 2 * rel[4800], JSON.stringify(rel));
+    assert.ok(rel[4800] < 0.06, JSON.stringify(rel));
+  });
+
+  it("'pooled' is the mean of the behaviours sharing a signature with the candidate, counted once per shared group", () => {
+    const u = syntheticUser({ seed: 31, d: 16, length: 60, candidates: 6 });
+    const t = tablesOf(h, u.history);
+    const got = t.interestBatch(u.candidates, { normalize: 'pooled' });
+    u.candidates.forEach((q, i) => {
+      const qs = h.signatures(q);
+      const want = new Float64Array(16);
+      let n = 0;
+      for (const x of u.history) {
+        const xs = h.signatures(x);
+        for (let j = 0; j < h.groups; j++) {
+          if (xs[j] !== qs[j]) continue;
+          n++;
+          for (let k = 0; k < 16; k++) want[k] += snap(x[k]);
+        }
+      }
+      assert.ok(n > 0);
+      for (let k = 0; k < 16; k++) assert.ok(Math.abs(got[i * 16 + k] - want[k] / n) < 1e-12, `${i} ${k}`);
+    });
+    // A candidate whose every selected bucket is empty gets the zero vector (not 0/0).
+    const lone = tablesOf(h, [u.history[0]]);
+    const far = u.history[0].map((x) => -x);
+    const sig0 = h.signatures(u.history[0]);
+    const sigFar = h.signatures(far);
+    assert.ok(Array.from(sig0).every((s, j) => s !== sigFar[j]));
+    assert.deepEqual(Array.from(lone.interest(far, { normalize: 'pooled' })), new Array(16).fill(0));
   });
 });

@@ -1,13 +1,22 @@
 import { SdimConfig, SdimHasher, Vector } from './hasher';
 
 /**
- * How a selected bucket becomes a vector before the mean over signature groups:
- * - 'l2' (default, as in the paper): sum / ||sum||;
- * - 'count': sum / count, the mean of the behaviours in the bucket;
- * - 'none': the raw sum (an unbiased estimate of the SimHash-kernel weighted sum, see reference.ts).
- * An empty bucket (or, for 'l2', a bucket whose sum is the zero vector) contributes zero.
+ * How the selected buckets of a candidate become its interest vector:
+ * - 'l2' (default, as in the paper): mean over groups of sum / ||sum||;
+ * - 'count': mean over groups of sum / count, the mean of the behaviours in each bucket;
+ * - 'none': mean over groups of the raw sums (an unbiased estimate of the SimHash-kernel weighted
+ *   sum, see reference.ts);
+ * - 'pooled': the selected sums added over groups, divided by the selected counts added over
+ *   groups: the mean of every behaviour that shares a signature with the candidate, counted once
+ *   per shared signature. A ratio of two unbiased estimates, so it converges to the kernel-weighted
+ *   mean sum_j p_j x_j / sum_j p_j (reference.ts simhashKernelAttention) itself, scale included, and
+ *   has the form of an attention output (a convex combination of behaviours).
+ * An empty bucket (or, for 'l2', a bucket whose sum is the zero vector) contributes zero; 'pooled'
+ * with every selected bucket empty gives the zero vector.
  */
-export type Normalization = 'l2' | 'count' | 'none';
+export type Normalization = 'l2' | 'count' | 'none' | 'pooled';
+
+export const NORMALIZATIONS: readonly Normalization[] = ['l2', 'count', 'none', 'pooled'];
 
 export interface InterestOptions {
   normalize?: Normalization;
@@ -171,7 +180,8 @@ export class BucketTables {
 /**
  * Normalised bucket vectors (dense, [groups * buckets][d]); all-zero rows for empty buckets.
  * l2: s_k / sqrt(sum_k s_k^2) with the sum of squares accumulated from 0 in index order;
- * count: s_k / count; none: s_k. Divisions, not multiplications by a reciprocal (parity with SPEC.md).
+ * count: s_k / count; none and pooled: s_k ('pooled' divides after the gather, see gatherInterest).
+ * Divisions, not multiplications by a reciprocal (parity with SPEC.md).
  */
 export function normalizedBuckets(
   sums: ArrayLike<number>,
@@ -199,15 +209,16 @@ export function normalizedBuckets(
     } else if (normalize === 'count') {
       div = count;
     }
-    if (normalize === 'none') for (let k = 0; k < d; k++) out[base + k] = sums[base + k];
+    if (normalize === 'none' || normalize === 'pooled') for (let k = 0; k < d; k++) out[base + k] = sums[base + k];
     else for (let k = 0; k < d; k++) out[base + k] = sums[base + k] / div;
   }
   return out;
 }
 
 /**
- * out[n][k] = (sum over groups j, in order, of v[j * 2^tau + sig[n][j]][k]) / groups, where v is
- * normalizedBuckets(...). `signatures` holds one array of m/tau signatures per candidate.
+ * out[n][k] = (sum over groups j, in order, of v[j * 2^tau + sig[n][j]][k]) / D, where v is
+ * normalizedBuckets(...) and D = groups, or for 'pooled' the sum over j of the selected counts.
+ * `signatures` holds one array of m/tau signatures per candidate.
  */
 export function interestFromTables(
   sums: ArrayLike<number>,
@@ -220,10 +231,14 @@ export function interestFromTables(
   out?: Float64Array,
 ): Float64Array {
   const v = normalizedBuckets(sums, counts, d, normalize);
-  return gatherInterest(v, groups, buckets, d, signatures, out);
+  return gatherInterest(v, groups, buckets, d, signatures, out, normalize === 'pooled' ? counts : undefined);
 }
 
-/** The mean-over-groups gather of interestFromTables, given normalised bucket vectors. */
+/**
+ * The gather of interestFromTables, given normalised bucket vectors: the sum over groups divided by
+ * the number of groups, or, when `pooledCounts` (the bucket counts) is given, by the sum of the
+ * selected counts (accumulated over j in order; zero selected behaviours give the zero vector).
+ */
 export function gatherInterest(
   v: Float64Array,
   groups: number,
@@ -231,16 +246,22 @@ export function gatherInterest(
   d: number,
   signatures: readonly ArrayLike<number>[],
   out: Float64Array = new Float64Array(signatures.length * d),
+  pooledCounts?: ArrayLike<number>,
 ): Float64Array {
   for (let n = 0; n < signatures.length; n++) {
     const sig = signatures[n];
     const o = n * d;
     for (let k = 0; k < d; k++) out[o + k] = 0;
+    let selected = 0;
     for (let j = 0; j < groups; j++) {
-      const base = (j * buckets + sig[j]) * d;
+      const b = j * buckets + sig[j];
+      const base = b * d;
       for (let k = 0; k < d; k++) out[o + k] += v[base + k];
+      if (pooledCounts) selected += pooledCounts[b];
     }
-    for (let k = 0; k < d; k++) out[o + k] /= groups;
+    const div = pooledCounts ? selected : groups;
+    if (div === 0) out.fill(0, o, o + d);
+    else for (let k = 0; k < d; k++) out[o + k] /= div;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BucketTables } from './bucket-tables';
+import { BucketTables, NORMALIZATIONS } from './bucket-tables';
 import { HEADER_BYTES, decodeTables, encodeTables, hasherFor, interestFromEncoded, readHeader } from './codec';
 import { SdimHasher } from './hasher';
 import { syntheticUser } from './synthetic';
@@ -65,7 +65,7 @@ describe('tables codec', () => {
       const blob = encodeTables(t, { dtype });
       const unaligned = Buffer.alloc(blob.length + 3).subarray(3);
       blob.copy(unaligned);
-      for (const normalize of ['l2', 'count', 'none'] as const) {
+      for (const normalize of NORMALIZATIONS) {
         const want = t.interestBatch(tv.candidates, { normalize });
         assert.deepEqual(interestFromEncoded(blob, h, tv.candidates, { normalize }), want);
         assert.deepEqual(interestFromEncoded(unaligned, h, tv.candidates, { normalize }), want);

@@ -229,7 +229,10 @@ export function interestFromEncodedSignatures(
   const v = new Float64Array(hasher.groups * hasher.buckets * d);
   const { sums, counts, idx, scale } = p;
   const row = new Float64Array(d);
+  // 'pooled' divides by the selected counts, so it needs them per bucket index (zero when empty).
+  const pooledCounts = normalize === 'pooled' ? new Int32Array(hasher.groups * hasher.buckets) : undefined;
   for (let i = 0; i < p.header.nonEmpty; i++) {
+    if (pooledCounts) pooledCounts[idx[i]] = counts[i];
     const base = idx[i] * d;
     const src = i * d;
     // The value of each sum first (exact: scale is a power of two), then the same arithmetic as normalizedBuckets.
@@ -243,8 +246,8 @@ export function interestFromEncodedSignatures(
     } else if (normalize === 'count') {
       div = counts[i];
     }
-    if (normalize === 'none') for (let k = 0; k < d; k++) v[base + k] = row[k];
+    if (normalize === 'none' || normalize === 'pooled') for (let k = 0; k < d; k++) v[base + k] = row[k];
     else for (let k = 0; k < d; k++) v[base + k] = row[k] / div;
   }
-  return gatherInterest(v, hasher.groups, hasher.buckets, d, signatures, out);
+  return gatherInterest(v, hasher.groups, hasher.buckets, d, signatures, out, pooledCounts);
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BucketTables, Normalization } from './bucket-tables';
+import { BucketTables, NORMALIZATIONS, Normalization } from './bucket-tables';
 import { encodeTables } from './codec';
 import { SdimConfig, SdimHasher } from './hasher';
 import { GaussianStream, SplitMix64, detLog } from './prng';
@@ -12,7 +12,6 @@ import { GaussianStream, SplitMix64, detLog } from './prng';
 export const TEST_VECTOR_CONFIG: SdimConfig = { seed: 20220517, m: 48, tau: 3, d: 16 };
 /** Seed of the splitmix64 stream that draws the test embeddings (distinct from the hyperplane seed). */
 export const TEST_VECTOR_DATA_SEED = 7;
-const NORMALIZATIONS: Normalization[] = ['l2', 'count', 'none'];
 
 export interface TestVectors {
   format: 'sdim-test-vectors/1';

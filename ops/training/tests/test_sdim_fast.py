@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ops.training.sdim_fast import FastSdim, reference_interest
-from ops.training.sdim_ref import BucketTables
+from ops.training.sdim_ref import NORMALIZATIONS, BucketTables
 
 VECTORS = pathlib.Path(__file__).resolve().parents[3] / "libs" / "sdim" / "test-vectors" / "sdim-v1.json"
 
@@ -20,7 +20,7 @@ def unit_rows(rng, n, d):
 def test_shared_vectors_through_the_fast_path():
     tv = json.loads(VECTORS.read_text())
     c = tv["config"]
-    for norm in ("l2", "count", "none"):
+    for norm in NORMALIZATIONS:
         f = FastSdim(c["seed"], c["m"], c["tau"], c["d"], norm)
         assert np.array_equal(f.R, np.array(tv["R"]))
         assert f.signatures(np.array(tv["behaviors"])).tolist() == tv["behaviorSignatures"]
@@ -46,7 +46,7 @@ def test_codes_equal_the_reference_including_dots_within_rounding_of_zero():
     assert np.array_equal(f.signatures(x), np.array([f.ref.signatures(row.tolist()) for row in x]))
 
 
-@pytest.mark.parametrize("norm", ["l2", "count", "none"])
+@pytest.mark.parametrize("norm", NORMALIZATIONS)
 def test_interest_prefix_equals_adding_behaviours_one_by_one(norm):
     f = FastSdim(20240501, 48, 3, 32, norm)
     rng = np.random.default_rng(2)

@@ -4,7 +4,7 @@ export const interestRequest = z
   .object({
     itemIds: z.array(z.string().min(1)).min(1).max(2000).optional(),
     vectors: z.array(z.array(z.number().refine(Number.isFinite, 'must be finite')).min(1)).min(1).max(2000).optional(),
-    normalize: z.enum(['l2', 'count', 'none']).optional(),
+    normalize: z.enum(['l2', 'count', 'none', 'pooled']).optional(),
   })
   .refine((r) => (r.itemIds ? 1 : 0) + (r.vectors ? 1 : 0) === 1, { message: 'give exactly one of itemIds or vectors', path: ['itemIds'] });
 export type InterestRequest = z.output<typeof interestRequest>;

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, SplitMix64, encodeTables, foldedSeq, readHeader, readUserTables, sdimTablesKey, sdimTailKey, withFoldedSeq } from '../../../../libs/sdim/src';
+import { BucketTables, NORMALIZATIONS, SplitMix64, encodeTables, foldedSeq, readHeader, readUserTables, sdimTablesKey, sdimTailKey, withFoldedSeq } from '../../../../libs/sdim/src';
 import { BehaviorRepository } from './behavior.repository';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { behaviorKeys } from './behavior-keys';
@@ -341,7 +341,7 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       await r.applyBehaviors(events('u1', 40));
       const qs = [embeddingOf(3), embeddingOf(11), embeddingOf(99)];
       const t = (await r.getTables('u1'))!;
-      for (const normalize of ['l2', 'count', 'none'] as const) {
+      for (const normalize of NORMALIZATIONS) {
         const got = await r.interest('u1', qs, { normalize });
         const want = t.interestBatch(qs, { normalize });
         got.forEach((row, i) => assert.deepEqual(row, want.subarray(i * D, (i + 1) * D)));
