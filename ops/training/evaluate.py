@@ -2,6 +2,11 @@
 
   python -m ops.training.evaluate --data DIR --out DIR [--seeds 0,1,2] [--epochs N]
       [--models shared_bottom,domain_towers,mmoe,adaptdhm] [--interest-models ...]
+      [--sdim-normalize pooled] [--sdim-compare l2,...]
+
+--sdim-normalize sets the SDIM normalisation of the sdim_interest feature (default: the spec's);
+--sdim-compare also trains the interest models on SDIM under other normalisations (same tables,
+same seeds) and reports them next to attention, paired by seed.
 
 Writes OUT/eval.json (every run, mean and sample std over seeds, paired AdaptDHM margins),
 OUT/eval.md (the tables) and OUT/eval.png + eval.svg (the plot). Test metrics are reported for
@@ -20,8 +25,10 @@ from typing import Dict, List
 import numpy as np
 import torch
 
+from . import features as F
 from . import models as M
 from .data import prepare
+from .sdim_fast import FastSdim
 from .train import ATTENTION_TEMPERATURE, TrainConfig, evaluate, fit
 
 INTERESTS = ("sdim", "attention", "none")
@@ -98,7 +105,7 @@ def markdown(res: dict) -> str:
         for base, m in res["margins"].items():
             lines.append(f"| {base} | {fmt_diff(m['overall'])} | " + " | ".join(fmt_diff(m[d]) for d in doms) + " |")
     if res["interest"]:
-        lines += ["", "Interest feature: test AUC with SDIM, exact target attention (temperature "
+        lines += ["", f"Interest feature: test AUC with SDIM (`{res['sdim']['normalize']}`), exact target attention (temperature "
                   f"{ATTENTION_TEMPERATURE}) and no interest; SDIM - attention paired by seed:", "",
                   "| model | SDIM | attention | none | SDIM - attention [95% CI] (seeds SDIM >= attention) |", "|---|---|---|---|---|"]
         for kind, v in res["interest"].items():
@@ -107,6 +114,17 @@ def markdown(res: dict) -> str:
                   "| model | " + " | ".join(doms) + " |", "|---" * (1 + len(doms)) + "|"]
         for kind, v in res["interest"].items():
             lines.append(f"| {kind} | " + " | ".join(fmt_diff(v["sdimMinusAttentionByDomain"][d]) for d in doms) + " |")
+        alts = [i for i in res.get("interests", INTERESTS) if i.startswith("sdim:")]
+        if alts:
+            main = res["sdim"]["normalize"]
+            lines += ["", f"SDIM normalisation: test AUC of the same models on SDIM with other normalisations (the "
+                      f"feature above is `{main}`), paired by seed:", "",
+                      "| model | normalisation | AUC | minus attention [95% CI] | "
+                      f"`{main}` minus it [95% CI] |", "|---|---|---|---|---|"]
+            for kind, v in res["interest"].items():
+                for alt in alts:
+                    lines.append(f"| {kind} | {alt[5:]} | {fmt(v[alt])} | {fmt_diff(v[alt + 'MinusAttention'])} "
+                                 f"| {fmt_diff(v['sdimMinus' + alt])} |")
     if res.get("parameters"):
         lines += ["", "Trainable parameters (all / without the embedding tables): "
                   + ", ".join(f"{k} {v['all']:,} / {v['dense']:,}" for k, v in res["parameters"].items()) + "."]
@@ -139,10 +157,13 @@ def plot(res: dict, out: pathlib.Path) -> None:
     ax = axes[1]
     if res["interest"]:
         ik = list(res["interest"])
-        w = 0.8 / len(INTERESTS)
-        for j, name in enumerate(INTERESTS):
+        names = res.get("interests", INTERESTS)
+        w = 0.8 / len(names)
+        for j, name in enumerate(names):
             v = [res["interest"][k][name] for k in ik]
-            ax.bar(np.arange(len(ik)) + (j - 1) * w, [x["mean"] for x in v], w, yerr=[x["std"] for x in v], capsize=3, label=name)
+            label = f"sdim ({res['sdim']['normalize']})" if name == "sdim" else name
+            ax.bar(np.arange(len(ik)) + (j - (len(names) - 1) / 2) * w, [x["mean"] for x in v], w,
+                   yerr=[x["std"] for x in v], capsize=3, label=label)
         lo = min(res["interest"][k]["none"]["mean"] for k in ik)
         ax.set_ylim(lo - 0.02, None)
         ax.set_xticks(np.arange(len(ik)), ik, fontsize=8)
@@ -172,6 +193,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=",".join(M.KINDS))
     ap.add_argument("--interest-models", default=",".join(M.KINDS), help="models also trained on attention and on no interest ('' to skip)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sdim-normalize", default="", help="SDIM normalisation of the sdim_interest feature (default: the spec's)")
+    ap.add_argument("--sdim-compare", default="", help="other SDIM normalisations to train the interest models on, e.g. l2")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     seeds = [int(s) for s in a.seeds.split(",") if s != ""]
@@ -182,12 +205,18 @@ def main(argv=None) -> int:
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
 
     t0 = time.time()
-    prep = prepare(a.data, attention_temperature=ATTENTION_TEMPERATURE if ikinds else None)
+    sdim = {**F.DEFAULT_SDIM, "normalize": a.sdim_normalize} if a.sdim_normalize else None
+    prep = prepare(a.data, attention_temperature=ATTENTION_TEMPERATURE if ikinds else None, sdim=sdim)
+    alts = [f"sdim:{n}" for n in a.sdim_compare.split(",") if n and n != prep.spec["sdim"]["normalize"]]
+    for alt in alts:
+        fs = FastSdim.from_spec({**prep.spec["sdim"], "normalize": alt[5:]})
+        prep.feats.alt_interest[alt] = F.sdim_interest_rows(prep.spec, prep.items, prep.ds.rows, fs)
     log(f"features ready in {time.time() - t0:.1f}s: {len(prep.ds.rows)} rows, split {prep.spec['training']['rows']}")
     doms = list(prep.ds.domains)
-    runs: Dict[str, Dict[str, List[dict]]] = {i: {} for i in INTERESTS}
+    interests = INTERESTS + tuple(alts)
+    runs: Dict[str, Dict[str, List[dict]]] = {i: {} for i in interests}
     params: Dict[str, dict] = {}
-    plan = [(k, "sdim") for k in kinds] + [(k, i) for k in ikinds for i in ("attention", "none")]
+    plan = [(k, "sdim") for k in kinds] + [(k, i) for k in ikinds for i in ("attention", "none", *alts)]
     for kind, interest in plan:
         for seed in seeds:
             cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay, interest=interest)
@@ -199,21 +228,24 @@ def main(argv=None) -> int:
             params.setdefault(kind, count_parameters(tr.model))
             log(f"{kind:14s} {interest:9s} seed {seed}: test AUC {m['test']['overall']['auc']:.4f} "
                 f"(valid {m['valid']['overall']['auc']:.4f}, best epoch {tr.best_epoch}, {tr.seconds:.1f}s)")
-    summary = {i: {k: summarise(v, doms) for k, v in runs[i].items()} for i in INTERESTS if runs[i]}
+    summary = {i: {k: summarise(v, doms) for k, v in runs[i].items()} for i in interests if runs[i]}
     margins = {}
     if "adaptdhm" in runs["sdim"]:
         margins = {k: paired(runs["sdim"]["adaptdhm"], runs["sdim"][k], doms) for k in runs["sdim"] if k != "adaptdhm"}
     interest = {}
     for k in ikinds:
         if k in runs["sdim"]:
-            interest[k] = {i: stat([r["test"]["overall"]["auc"] for r in runs[i][k]]) for i in INTERESTS}
+            interest[k] = {i: stat([r["test"]["overall"]["auc"] for r in runs[i][k]]) for i in interests}
             gap = paired(runs["sdim"][k], runs["attention"][k], doms)
             interest[k]["sdimMinusAttention"] = gap["overall"]
             interest[k]["sdimMinusAttentionByDomain"] = {d: gap[d] for d in doms}
+            for alt in alts:
+                interest[k][f"{alt}MinusAttention"] = paired(runs[alt][k], runs["attention"][k], doms)["overall"]
+                interest[k][f"sdimMinus{alt}"] = paired(runs["sdim"][k], runs[alt][k], doms)["overall"]
     res = {"data": str(a.data), "domains": doms, "rows": prep.spec["training"]["rows"],
            "budget": {"seeds": seeds, "epochs": a.epochs, "batchSize": a.batch_size, "lr": a.lr, "weightDecay": a.weight_decay,
                       "selection": "weights of the epoch with the best validation AUC"},
-           "attentionTemperature": ATTENTION_TEMPERATURE, "sdim": prep.spec["sdim"],
+           "attentionTemperature": ATTENTION_TEMPERATURE, "sdim": prep.spec["sdim"], "interests": list(interests),
            "parameters": params, "summary": summary, "margins": margins, "interest": interest, "runs": runs,
            "environment": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
                            "threads": a.threads, "seconds": round(time.time() - t0, 1)}}

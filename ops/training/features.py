@@ -15,7 +15,7 @@ Float features are computed in float64 and rounded once to float32, as the servi
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -168,17 +168,49 @@ class RowFeatures:
     sdim_interest: np.ndarray
     label: np.ndarray
     attention: Optional[np.ndarray] = None  # target-attention interest (the slow reference)
+    # SDIM interest under other normalisations, by name ("sdim:l2"), for comparisons in evaluate.py.
+    alt_interest: Dict[str, np.ndarray] = field(default_factory=dict)
 
     def inputs(self, idx=None, interest: str = "sdim") -> Dict[str, np.ndarray]:
-        """The model's feeds for rows idx; interest='attention' puts the reference in the slot."""
+        """The model's feeds for rows idx; interest='attention' puts the reference in the slot,
+        'sdim:<normalize>' an alternative SDIM normalisation, 'none' zeros."""
         sel = slice(None) if idx is None else idx
-        slot = self.sdim_interest if interest == "sdim" else (
-            self.attention if interest == "attention" else np.zeros_like(self.sdim_interest))
+        if interest == "sdim":
+            slot = self.sdim_interest
+        elif interest == "attention":
+            slot = self.attention
+        elif interest.startswith("sdim:"):
+            slot = self.alt_interest.get(interest)
+        else:
+            slot = np.zeros_like(self.sdim_interest)
         if slot is None:
-            raise ValueError("attention features were not computed")
+            raise ValueError(f"{interest} features were not computed")
         return {"user_bucket": self.user_bucket[sel], "item_bucket": self.item_bucket[sel],
                 "domain": self.domain[sel], "item_dense": self.item_dense[sel],
                 "item_emb": self.item_emb[sel], "sdim_interest": slot[sel]}
+
+
+def _user_prefixes(rows: Interactions):
+    """Per user: its rows (time order), its clicks among them, and for each row the number of
+    clicks strictly before it (the row's history is that prefix of the click list)."""
+    by_user: Dict[str, List[int]] = {}
+    for r, u in enumerate(rows.user):
+        by_user.setdefault(u, []).append(r)
+    for rs in by_user.values():
+        rs = np.asarray(rs, dtype=np.int64)  # time order (rows are sorted by timestamp)
+        clicks = rs[rows.label[rs] == 1]
+        prefix = np.searchsorted(rows.timestamp[clicks], rows.timestamp[rs], side="left")  # clicks strictly before
+        yield rs, clicks, prefix
+
+
+def sdim_interest_rows(spec: dict, items: ItemTable, rows: Interactions, sdim: FastSdim) -> np.ndarray:
+    """The sdim_interest feature of every row (float32 [n, d]) under `sdim`'s normalisation."""
+    it = np.array([items.index[i] for i in rows.item], dtype=np.int64)
+    interest = np.zeros((len(rows), spec["embedding"]["dim"]), dtype=np.float32)
+    for rs, clicks, prefix in _user_prefixes(rows):
+        h_items = it[clicks]
+        interest[rs] = sdim.interest_prefix(items.sigs[h_items], items.emb[h_items], items.sigs[it[rs]], prefix).astype(np.float32)
+    return interest
 
 
 def row_features(spec: dict, items: ItemTable, rows: Interactions, sdim: FastSdim,
@@ -188,26 +220,17 @@ def row_features(spec: dict, items: ItemTable, rows: Interactions, sdim: FastSdi
     Per user the clicks and rows are both in time order, so the history of a row is a prefix of the
     user's click list (found by binary search) and FastSdim.interest_prefix does a whole user at
     once. Clicks on items without an embedding enter the SDIM tables as zero vectors (what the
-    behaviour service does with them; they change no l2-normalised bucket) and are left out of the
-    attention reference (they would only dilute the softmax)."""
-    n, d = len(rows), spec["embedding"]["dim"]
+    behaviour service does with them; they change no l2-normalised bucket, and count in 'pooled')
+    and are left out of the attention reference (they would only dilute the softmax)."""
+    d = spec["embedding"]["dim"]
     ub = spec["hash"]["userBuckets"]
     it = np.array([items.index[i] for i in rows.item], dtype=np.int64)
-    interest = np.zeros((n, d), dtype=np.float32)
-    attention = np.zeros((n, d), dtype=np.float32) if attention_temperature is not None else None
-    by_user: Dict[str, List[int]] = {}
-    for r, u in enumerate(rows.user):
-        by_user.setdefault(u, []).append(r)
-    for u, rs in by_user.items():
-        rs = np.asarray(rs, dtype=np.int64)  # time order (rows are sorted by timestamp)
-        clicks = rs[rows.label[rs] == 1]
-        ts_clicks = rows.timestamp[clicks]
-        prefix = np.searchsorted(ts_clicks, rows.timestamp[rs], side="left")  # clicks strictly before
-        h_items = it[clicks]
-        v = sdim.interest_prefix(items.sigs[h_items], items.emb[h_items], items.sigs[it[rs]], prefix)
-        interest[rs] = v.astype(np.float32)
-        if attention is not None:
-            H = items.emb[h_items].astype(np.float64)
+    interest = sdim_interest_rows(spec, items, rows, sdim)
+    attention = None
+    if attention_temperature is not None:
+        attention = np.zeros((len(rows), d), dtype=np.float32)
+        for rs, clicks, prefix in _user_prefixes(rows):
+            H = items.emb[it[clicks]].astype(np.float64)
             nonzero = np.any(H != 0.0, axis=1)
             for k in np.unique(prefix):
                 sel = rs[prefix == k]

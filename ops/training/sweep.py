@@ -22,6 +22,7 @@ import torch
 
 from .data import prepare
 from .evaluate import diff_stat, fmt, fmt_diff, stat
+from .features import DEFAULT_SDIM
 from .metrics import report
 from .train import ATTENTION_TEMPERATURE, TrainConfig, fit, predict
 
@@ -52,12 +53,15 @@ GRID = [
     ("shared_bottom none", "shared_bottom", {}, {}, "none"),
     ("shared_bottom unit interest", "shared_bottom", {}, {"interest_input": "unit"}, "sdim"),
     ("shared_bottom attention unit interest", "shared_bottom", {}, {"interest_input": "unit"}, "attention"),
+    ("domain_towers attention", "domain_towers", {}, {}, "attention"),
+    ("mmoe attention", "mmoe", {}, {}, "attention"),
+    ("adaptdhm attention", "adaptdhm", {}, {}, "attention"),
 ]
 
 
 def markdown(res: dict) -> str:
     doms, ref = res["domains"], GRID[0][0]
-    lines = [f"Validation AUC (never test), mean ± std over seeds {res['seeds']}; difference to `{ref}` paired by seed "
+    lines = [f"Validation AUC (never test), SDIM features {res['sdim']}, mean ± std over seeds {res['seeds']}; difference to `{ref}` paired by seed "
              "(mean ± std [95% t-interval] (seeds >= reference)).", "",
              "| config | AUC | " + " | ".join(f"AUC {d}" for d in doms) + " | best epoch | vs reference |",
              "|---" * (4 + len(doms)) + "|"]
@@ -74,12 +78,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--only", default="", help="comma-separated config names (default: all)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sdim-normalize", default="", help="SDIM normalisation of the sdim_interest feature (default: the spec's)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     seeds = [int(s) for s in a.seeds.split(",") if s]
     only = {s for s in a.only.split(",") if s}
     grid = [g for g in GRID if not only or g[0] in only or g[0] == GRID[0][0]]
-    prep = prepare(a.data, attention_temperature=ATTENTION_TEMPERATURE)
+    sdim = {**DEFAULT_SDIM, "normalize": a.sdim_normalize} if a.sdim_normalize else None
+    prep = prepare(a.data, attention_temperature=ATTENTION_TEMPERATURE, sdim=sdim)
     f, s, doms = prep.feats, prep.split, list(prep.ds.domains)
     runs: Dict[str, List[dict]] = {}
     t0 = time.time()
@@ -97,7 +103,7 @@ def main(argv=None) -> int:
                          **{d: stat([r["valid"]["domains"][d]["auc"] for r in rs]) for d in doms},
                          "bestEpoch": stat([r["bestEpoch"] for r in rs]),
                          "vsReference": diff_stat([r["valid"]["overall"]["auc"] - ref[r["seed"]]["valid"]["overall"]["auc"] for r in rs])}
-    res = {"data": str(a.data), "split": "valid", "domains": doms, "seeds": seeds,
+    res = {"data": str(a.data), "split": "valid", "domains": doms, "seeds": seeds, "sdim": prep.spec["sdim"],
            "grid": [{"name": n, "kind": k, "train": t, "model": m, "interest": i} for n, k, t, m, i in grid],
            "summary": summary, "runs": runs, "seconds": round(time.time() - t0, 1)}
     out = pathlib.Path(a.out)

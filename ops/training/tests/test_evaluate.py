@@ -33,3 +33,22 @@ def test_cosine_schedule_ends_at_zero_and_constant_stays():
         assert opt.param_groups[0]["lr"] == pytest.approx(last, abs=1e-12)
     with pytest.raises(ValueError):
         lr_schedule(torch.optim.Adam([p]), TrainConfig(schedule="step"), steps=1)
+
+
+def test_evaluate_compares_sdim_normalisations_on_the_same_seeds(tiny_synth, tmp_path):
+    import json
+
+    from ops.training.evaluate import main
+    assert main(["--data", str(tiny_synth), "--out", str(tmp_path), "--seeds", "0,1", "--epochs", "1",
+                 "--models", "shared_bottom", "--interest-models", "shared_bottom",
+                 "--sdim-normalize", "pooled", "--sdim-compare", "l2,pooled"]) == 0
+    res = json.loads((tmp_path / "eval.json").read_text())
+    assert res["sdim"]["normalize"] == "pooled"
+    assert res["interests"] == ["sdim", "attention", "none", "sdim:l2"]  # the feature's own mode is not repeated
+    runs = res["runs"]["sdim:l2"]["shared_bottom"]
+    assert [r["seed"] for r in runs] == [0, 1]
+    v = res["interest"]["shared_bottom"]
+    pooled = [r["test"]["overall"]["auc"] for r in res["runs"]["sdim"]["shared_bottom"]]
+    l2 = [r["test"]["overall"]["auc"] for r in runs]
+    assert v["sdimMinussdim:l2"]["mean"] == pytest.approx(sum(a - b for a, b in zip(pooled, l2)) / 2)
+    assert "| shared_bottom | l2 |" in (tmp_path / "eval.md").read_text()
