@@ -22,9 +22,10 @@ import numpy as np
 
 from .schema import Dataset, Interactions
 from .sdim_fast import FastSdim
+from .sdim_ref import DEFAULT_NORMALIZATION
 
 SPEC_VERSION = 1
-DEFAULT_SDIM = {"seed": 20240501, "m": 48, "tau": 3, "d": 32, "normalize": "l2"}
+DEFAULT_SDIM = {"seed": 20240501, "m": 48, "tau": 3, "d": 32, "normalize": DEFAULT_NORMALIZATION}
 DEFAULT_HASH = {"fn": "fnv1a32", "userBuckets": 2048, "itemBuckets": 4096}
 YEAR_OFFSET, YEAR_SCALE = 1900, 100
 FEATURES = ("user_bucket", "item_bucket", "domain", "item_dense", "item_emb", "sdim_interest")

@@ -20,14 +20,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .sdim_ref import NORMALIZATIONS, SNAP_SCALE, SdimHasher, _dot
+from .sdim_ref import DEFAULT_NORMALIZATION, NORMALIZATIONS, SNAP_SCALE, SdimHasher, _dot
 
 # 2 * gamma_d with a wide margin (d <= 4096): entries below this times sum|R x| are recomputed.
 _REL_MARGIN = 1e-12
 
 
 class FastSdim:
-    def __init__(self, seed: int, m: int, tau: int, d: int, normalize: str = "l2"):
+    def __init__(self, seed: int, m: int, tau: int, d: int, normalize: str = DEFAULT_NORMALIZATION):
         if normalize not in NORMALIZATIONS:
             raise ValueError(normalize)
         self.ref = SdimHasher(seed, m, tau, d)
@@ -39,7 +39,7 @@ class FastSdim:
 
     @classmethod
     def from_spec(cls, sdim: dict) -> "FastSdim":
-        return cls(sdim["seed"], sdim["m"], sdim["tau"], sdim["d"], sdim.get("normalize", "l2"))
+        return cls(sdim["seed"], sdim["m"], sdim["tau"], sdim["d"], sdim.get("normalize", DEFAULT_NORMALIZATION))
 
     def codes(self, X: np.ndarray) -> np.ndarray:
         """[n, m] uint8 codes of the rows of X (taken as float64), equal to SdimHasher.codes."""
@@ -130,7 +130,7 @@ class FastSdim:
         return {"seed": self.seed, "m": self.m, "tau": self.tau, "d": self.d, "normalize": self.normalize}
 
 
-def reference_interest(hasher: SdimHasher, history: Sequence[Sequence[float]], queries, normalize="l2"):
+def reference_interest(hasher: SdimHasher, history: Sequence[Sequence[float]], queries, normalize=DEFAULT_NORMALIZATION):
     """The slow exact path (sdim_ref.BucketTables), for tests and spot checks."""
     from .sdim_ref import BucketTables
     t = BucketTables(hasher)

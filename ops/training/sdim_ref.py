@@ -27,6 +27,7 @@ SQRT_HALF = 0.7071067811865476
 LOG_TERMS = 30
 SNAP_SCALE = 65536.0  # 2^16, the fixed-point grid
 NORMALIZATIONS = ("l2", "count", "none", "pooled")
+DEFAULT_NORMALIZATION = "pooled"  # libs/sdim DEFAULT_NORMALIZATION
 DTYPE_CODES = {"f32": 1, "f64": 2, "i32": 3}
 
 
@@ -156,7 +157,7 @@ class BucketTables:
     def remove(self, x: Sequence[float]) -> None:
         self._update(x, -1)
 
-    def normalized_buckets(self, normalize: str = "l2") -> List[List[float]]:
+    def normalized_buckets(self, normalize: str = DEFAULT_NORMALIZATION) -> List[List[float]]:
         d = self.h.d
         out = []
         for s, count in zip(self.sums, self.counts):
@@ -181,7 +182,7 @@ class BucketTables:
             out.append([v / div for v in s])
         return out
 
-    def interest_batch(self, qs: Sequence[Sequence[float]], normalize: str = "l2") -> List[List[float]]:
+    def interest_batch(self, qs: Sequence[Sequence[float]], normalize: str = DEFAULT_NORMALIZATION) -> List[List[float]]:
         v = self.normalized_buckets(normalize)
         g, nb, d = self.h.groups, self.h.buckets, self.h.d
         out = []
@@ -198,7 +199,7 @@ class BucketTables:
             out.append([a / div for a in acc] if div != 0.0 else [0.0] * d)
         return out
 
-    def interest(self, q: Sequence[float], normalize: str = "l2") -> List[float]:
+    def interest(self, q: Sequence[float], normalize: str = DEFAULT_NORMALIZATION) -> List[float]:
         return self.interest_batch([q], normalize)[0]
 
     # Codec (libs/sdim/src/codec.ts, format version 1). dtype: "i32" (fixed point, sum * 2^16 as

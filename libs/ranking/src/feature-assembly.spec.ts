@@ -51,7 +51,7 @@ describe('FeatureAssembler', () => {
     assert.deepEqual([...emb.subarray(D, 2 * D)], Array(D).fill(0), 'unknown item: zero embedding');
 
     const interest = f.feeds.sdim_interest.data as Float32Array;
-    const expect = (q: ArrayLike<number>) => [...Float32Array.from(tables.interest(Float32Array.from(q)))];
+    const expect = (q: ArrayLike<number>) => [...Float32Array.from(tables.interest(Float32Array.from(q), { normalize: spec.sdim.normalize }))];
     assert.deepEqual([...interest.subarray(0, D)], expect(vec(1)));
     assert.deepEqual([...interest.subarray(D, 2 * D)], expect(new Array(D).fill(0)), 'unknown item: interest of the zero vector');
     assert.deepEqual([...interest.subarray(3 * D, 4 * D)], expect(vec(3)));

@@ -1,4 +1,5 @@
 import { parseFeatureSpec, type FeatureSpec } from './feature-spec';
+import { DEFAULT_NORMALIZATION } from '../../sdim/src/bucket-tables';
 
 /** MovieLens genre names in u.genre order (the training side's itemDense.genres). */
 export const MOVIELENS_GENRES = [
@@ -20,7 +21,7 @@ export function exampleFeatureSpec(overrides: Partial<Record<keyof FeatureSpec, 
     hash: { fn: 'fnv1a32', userBuckets: 2048, itemBuckets: 4096 },
     itemDense: { genres, yearOffset: 1900, yearScale: 100, yearDefault: 0.9 },
     embedding: { dim: d },
-    sdim: { seed: 20240501, m: 48, tau: 3, d, normalize: 'l2' },
+    sdim: { seed: 20240501, m: 48, tau: 3, d, normalize: DEFAULT_NORMALIZATION },
     history: { positiveTypes: ['click'] },
     inputs: [
       { name: 'user_bucket', dtype: 'int64', shape: [-1] },

@@ -96,7 +96,7 @@ describe('BucketTables', () => {
     assert.ok(empty.interest(tv.candidates[0]).every((v) => v === 0));
     const t = tablesOf(h, tv.behaviors);
     for (const c of tv.candidates) {
-      const v = t.interest(c);
+      const v = t.interest(c, { normalize: 'l2' });
       assert.ok(Math.hypot(...v) <= 1 + 1e-12);
     }
   });
@@ -127,7 +127,7 @@ describe('BucketTables', () => {
           relSum += Math.sqrt(e / w);
           n++;
         }
-        const l2 = t.interestBatch(u.candidates);
+        const l2 = t.interestBatch(u.candidates, { normalize: 'l2' });
         cosSum += meanRowCosine(l2, simhashKernelAttentionBatch(u.candidates, rows, 3), d);
       }
       rel[m] = relSum / n;

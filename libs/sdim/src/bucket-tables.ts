@@ -2,7 +2,7 @@ import { SdimConfig, SdimHasher, Vector } from './hasher';
 
 /**
  * How the selected buckets of a candidate become its interest vector:
- * - 'l2' (default, as in the paper): mean over groups of sum / ||sum||;
+ * - 'l2' (as in the paper): mean over groups of sum / ||sum||;
  * - 'count': mean over groups of sum / count, the mean of the behaviours in each bucket;
  * - 'none': mean over groups of the raw sums (an unbiased estimate of the SimHash-kernel weighted
  *   sum, see reference.ts);
@@ -10,13 +10,20 @@ import { SdimConfig, SdimHasher, Vector } from './hasher';
  *   groups: the mean of every behaviour that shares a signature with the candidate, counted once
  *   per shared signature. A ratio of two unbiased estimates, so it converges to the kernel-weighted
  *   mean sum_j p_j x_j / sum_j p_j (reference.ts simhashKernelAttention) itself, scale included, and
- *   has the form of an attention output (a convex combination of behaviours).
+ *   has the form of an attention output (a convex combination of behaviours). The default.
  * An empty bucket (or, for 'l2', a bucket whose sum is the zero vector) contributes zero; 'pooled'
  * with every selected bucket empty gives the zero vector.
  */
 export type Normalization = 'l2' | 'count' | 'none' | 'pooled';
 
 export const NORMALIZATIONS: readonly Normalization[] = ['l2', 'count', 'none', 'pooled'];
+
+/**
+ * 'pooled': of the modes it alone approximates the SimHash-kernel attention as a vector (mean
+ * cosine 0.97 at m=48, tau=3 where 'l2' gives 0.95, bench/sdim), and as a ranking feature it scores
+ * like exact target attention (bench/results/training). SPEC.md section 4.
+ */
+export const DEFAULT_NORMALIZATION: Normalization = 'pooled';
 
 export interface InterestOptions {
   normalize?: Normalization;
@@ -149,13 +156,13 @@ export class BucketTables {
   /** The interest vector for candidate q: mean over groups of the normalised selected bucket. */
   interest(q: Vector, options: InterestOptions = {}): Float64Array {
     const sigs = this.hasher.signatures(q);
-    return interestFromTables(this.sums, this.counts, this.groups, this.buckets, this.config.d, [sigs], options.normalize ?? 'l2');
+    return interestFromTables(this.sums, this.counts, this.groups, this.buckets, this.config.d, [sigs], options.normalize ?? DEFAULT_NORMALIZATION);
   }
 
   /** Interest vectors for many candidates, row-major [n][d]; equal to n calls of interest(). */
   interestBatch(qs: readonly Vector[], options: InterestOptions = {}): Float64Array {
     const sigs = qs.map((q) => this.hasher.signatures(q));
-    return interestFromTables(this.sums, this.counts, this.groups, this.buckets, this.config.d, sigs, options.normalize ?? 'l2');
+    return interestFromTables(this.sums, this.counts, this.groups, this.buckets, this.config.d, sigs, options.normalize ?? DEFAULT_NORMALIZATION);
   }
 
   clone(): BucketTables {

@@ -1,4 +1,4 @@
-import { BucketTables, InterestOptions, Normalization, gatherInterest } from './bucket-tables';
+import { BucketTables, DEFAULT_NORMALIZATION, InterestOptions, Normalization, gatherInterest } from './bucket-tables';
 import { SdimConfig, SdimHasher, Vector, validateConfig } from './hasher';
 
 /**
@@ -213,7 +213,7 @@ export function decodeTables(buf: Uint8Array, hasher?: SdimHasher): BucketTables
  */
 export function interestFromEncoded(buf: Uint8Array, hasher: SdimHasher, qs: readonly Vector[], options: InterestOptions = {}): Float64Array {
   const sigs = qs.map((q) => hasher.signatures(q));
-  return interestFromEncodedSignatures(buf, hasher, sigs, options.normalize ?? 'l2');
+  return interestFromEncodedSignatures(buf, hasher, sigs, options.normalize ?? DEFAULT_NORMALIZATION);
 }
 
 /** As interestFromEncoded, for candidates whose signatures are already known. */
@@ -221,7 +221,7 @@ export function interestFromEncodedSignatures(
   buf: Uint8Array,
   hasher: SdimHasher,
   signatures: readonly ArrayLike<number>[],
-  normalize: Normalization = 'l2',
+  normalize: Normalization = DEFAULT_NORMALIZATION,
   out?: Float64Array,
 ): Float64Array {
   const p = payload(buf, hasher);

@@ -41,7 +41,7 @@ def test_short_run_exports_with_onnx_parity(kind, prep, tmp_path):
     spec = json.loads((tmp_path / "feature-spec.json").read_text())
     k = M.routing_dim(tr.model)
     assert spec["model"] == {"name": "ctr", "kind": kind, "routingDim": k}
-    assert spec["sdim"] == {"seed": 20240501, "m": 48, "tau": 3, "d": 32, "normalize": "l2"}
+    assert spec["sdim"] == {"seed": 20240501, "m": 48, "tau": 3, "d": 32, "normalize": "pooled"}
     assert [i["name"] for i in spec["inputs"]] == list(FEATURES)
 
     sess = onnx_session(tmp_path / "model.onnx")
