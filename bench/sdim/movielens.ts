@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BucketTables, GaussianStream, SdimHasher, SplitMix64, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, type Rows } from '../../libs/sdim/src';
+import { BucketTables, GaussianStream, NORMALIZATIONS, SdimHasher, SplitMix64, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, type Normalization, type Rows } from '../../libs/sdim/src';
+import { mapValues } from './quality';
 
 /**
  * Approximation quality on real behaviour sequences: MovieLens 100K (u.data), a rating >= 4 is a
@@ -14,8 +15,8 @@ export interface MovielensQuality {
   dataset: string;
   users: number;
   meanHistory: number;
-  cosKernel: Record<'l2' | 'count' | 'none', number>;
-  cosSoftmax: number;
+  cosKernel: Record<Normalization, number>;
+  cosSoftmax: Record<Normalization, number>;
 }
 
 export function movielensQuality(dir: string, d: number, hasher: SdimHasher, candidates = 500, minHistory = 50): MovielensQuality {
@@ -29,7 +30,9 @@ export function movielensQuality(dir: string, d: number, hasher: SdimHasher, can
   const g = new SplitMix64(3);
   const cands = Array.from({ length: candidates }, () => emb[Math.floor(g.nextDouble() * ni)]);
   const users = byUser.filter((l) => l.length >= minHistory);
-  const acc = { l2: 0, count: 0, none: 0, soft: 0 };
+  const zeros = () => Object.fromEntries(NORMALIZATIONS.map((n) => [n, 0])) as Record<Normalization, number>;
+  const kern = zeros();
+  const soft = zeros();
   let total = 0;
   for (const l of users) {
     l.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
@@ -41,16 +44,20 @@ export function movielensQuality(dir: string, d: number, hasher: SdimHasher, can
     hist.forEach((x, j) => data.set(x, j * d));
     const h: Rows = { data, rows: hist.length, cols: d };
     const kernel = simhashKernelAttentionBatch(cands, h, hasher.config.tau);
-    for (const n of ['l2', 'count', 'none'] as const) acc[n] += meanRowCosine(t.interestBatch(cands, { normalize: n }), kernel, d);
-    acc.soft += meanRowCosine(t.interestBatch(cands), targetAttentionBatch(cands, h), d);
+    const softmax = targetAttentionBatch(cands, h);
+    for (const n of NORMALIZATIONS) {
+      const v = t.interestBatch(cands, { normalize: n });
+      kern[n] += meanRowCosine(v, kernel, d);
+      soft[n] += meanRowCosine(v, softmax, d);
+    }
   }
   const r4 = (x: number) => Number((x / users.length).toFixed(4));
   return {
     dataset: 'MovieLens 100K, rating >= 4 as click, users with >= ' + minHistory + ' clicks',
     users: users.length,
     meanHistory: Math.round(total / users.length),
-    cosKernel: { l2: r4(acc.l2), count: r4(acc.count), none: r4(acc.none) },
-    cosSoftmax: r4(acc.soft),
+    cosKernel: mapValues(kern, r4),
+    cosSoftmax: mapValues(soft, r4),
   };
 }
 
