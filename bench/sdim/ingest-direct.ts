@@ -37,7 +37,10 @@ export async function upsertCatalog(repo: BehaviorRepository, cat: Catalog): Pro
   return cat.ids.length / ((performance.now() - t0) / 1000);
 }
 
-export async function ingestDirect(repo: BehaviorRepository, store: RedisStateStore, cat: Catalog, stream: StreamEvent[], batch: number): Promise<DirectIngestResult> {
+/** `batch`: events per applyBehaviors call, or the sizes of the consecutive calls (they sum to the stream's length). */
+export async function ingestDirect(repo: BehaviorRepository, store: RedisStateStore, cat: Catalog, stream: StreamEvent[], batch: number | readonly number[]): Promise<DirectIngestResult> {
+  const sizes = typeof batch === 'number' ? Array.from({ length: Math.ceil(stream.length / batch) }, (_, i) => Math.min(batch, stream.length - i * batch)) : batch;
+  if (sizes.reduce((a, b) => a + b, 0) !== stream.length) throw new Error('ingest: batch sizes do not cover the stream');
   const itemsPerSecond = await upsertCatalog(repo, cat);
   const cpu0 = process.cpuUsage();
   const redis0 = await redisCpuSeconds(store);
@@ -52,8 +55,8 @@ export async function ingestDirect(repo: BehaviorRepository, store: RedisStateSt
   let evicted = 0;
   let distinct = 0;
   let batches = 0;
-  for (let i = 0; i < stream.length; i += batch) {
-    const part = stream.slice(i, i + batch);
+  for (let i = 0, b = 0; i < stream.length; i += sizes[b++]) {
+    const part = stream.slice(i, i + sizes[b]);
     const steady = filling > 0 && full === filling;
     const b0 = performance.now();
     const res = await repo.applyBehaviors(part);
@@ -77,7 +80,7 @@ export async function ingestDirect(repo: BehaviorRepository, store: RedisStateSt
   const rate = (p: { events: number; ms: number }) => (p.events ? Math.round(p.events / (p.ms / 1000)) : null);
   return {
     events: total,
-    batch,
+    batch: Math.round(total / batches),
     distinctUsers: perUser.size,
     distinctUsersPerBatch: Number((distinct / batches).toFixed(1)),
     historyCap: cap,
