@@ -1,13 +1,13 @@
 import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { SdimHasher, TablesOp, applyOps, encodeDeltas, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
+import { SdimHasher, TablesOp, applyOps, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
 import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
-import { NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
+import { ItemOp, NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { Entry, HEAD_FORMAT, Head, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
 import { ItemCatalog } from './item-catalog';
-import { ItemRecord, decodeItem } from './item-record';
-import { TablesCache } from './tables-cache';
+import { ItemRecord, decodeItem, itemDelta } from './item-record';
+import { CachedTables, TablesCache } from './tables-cache';
 
 /**
  * The I/O of applyBehaviors for all users of a batch together (apply-behaviors.ts is the pure part):
@@ -15,16 +15,17 @@ import { TablesCache } from './tables-cache';
  *   read 2 (when needed): history segments that late events fall into, the oldest ones the cap
  *     evicts from (and the newest one of a format-1 head);
  *   read 3 (when the cap evicts items whose version is not at hand): item versions;
- *   read 4 (only users whose tail folds this batch): tables blobs not cached, and their tails;
+ *   read 4 (only users whose tail folds this batch and whose tables this writer did not store
+ *     last): their blobs and tails;
  *   write: per user head (with the newest segment inline), table deltas appended to the tail (or,
  *     folding, the tables blob and the tail's deletion), embedding, and the rare segment key; one
  *     MULTI for the batch ('batch') or per user ('user').
  * In 'batch' mode each read is one MGET (StateStore.getMany), in 'user' mode a pipeline of GETs
  * (slot-local commands for Redis Cluster). A behaviour costs one small tail delta (libs/sdim
  * tail.ts), not a rewrite of the 33 KB blob: a user's tail folds into its blob when it would
- * exceed `tailFoldAt` deltas. A fold patches the blob (patchEncodedTables, only the touched
- * buckets); a user whose blob this writer folded last (TablesCache, checked against the head's
- * stamp) is not read back.
+ * exceed `tailFoldAt` deltas; a new user has no blob until then. A fold patches the blob
+ * (patchEncodedTables, only the touched buckets); for a user whose tables this writer stored last
+ * (TablesCache: blob and pending updates, checked against the head's stamp) nothing is read back.
  */
 export interface BatchContext {
   store: StateStore;
@@ -79,12 +80,16 @@ export function writeUserState(tx: StateBatch, userId: string, head: Head, table
 
 interface Work {
   u: UserBatch;
-  /** The stored head existed (else the user is new: its first batch folds, there is no blob to read). */
-  known: boolean;
   /** A head of format 1 or 2 (no tail seqs): its first batch folds, continuing after the blob's folded seq. */
   legacy: boolean;
-  /** This writer's cached copy of the folded blob, valid for the stored head (patched in place; out of the cache until written). */
-  own: Buffer | null;
+  /**
+   * The stored tables when known without reading them: a new user's (no blob, empty tail), or this
+   * writer's cached copy, valid for the stored head (its blob is patched in place at a fold; it
+   * stays out of the cache until written).
+   */
+  state: CachedTables | null;
+  /** `state` came from the cache (else a new user, or unknown). */
+  hit: boolean;
   news: NewBehavior[];
   load: number[];
 }
@@ -130,11 +135,12 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     const c = cached[i];
     // The cached copy leaves the cache while it may be patched: a failure below cannot leave a
     // changed but unwritten copy behind. It is ours only if nobody wrote the user since our last
-    // write; else (rare) a fold reads the stored tables.
+    // write (and it agrees with the head's seqs); else (rare) a fold reads the stored tables.
     ctx.cache.delete(userId);
-    const own = c && headBlob && head.stamp === c.stamp ? c.blob : null;
     const legacy = !!headBlob && headBlob[0] < HEAD_FORMAT;
-    work.push({ u, known: !!headBlob, legacy, own, news, load: segmentsToLoad(u, news, config) });
+    const hit = !!c && !!headBlob && !legacy && head.stamp === c.stamp && c.pending.length === head.tailSeq - head.foldedSeq && (c.blob !== null) === head.foldedSeq > 0;
+    const state = hit ? c! : headBlob ? null : { stamp: 0, blob: null, pending: [] };
+    work.push({ u, legacy, state, hit, news, load: segmentsToLoad(u, news, config) });
   });
 
   // Read 2. A lost segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the
@@ -182,7 +188,7 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
 
   // Table updates; the users whose tail folds this batch (read 4: their blobs and tails).
   const rebuild: string[] = [];
-  const changed: { w: Work; ops: TablesOp[] }[] = [];
+  const changed: { w: Work; ops: ItemOp[] }[] = [];
   const folds: Fold[] = [];
   for (const w of work) {
     const { u } = w;
@@ -192,17 +198,21 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     result.evicted += u.evicted.length;
     // Nothing added or evicted: entries inserted and dropped again left the history as it was.
     if (!u.added.length && !u.evicted.length) {
-      if (w.own) ctx.cache.set(u.userId, u.head.stamp, w.own);
+      if (w.hit) ctx.cache.set(u.userId, w.state!);
       continue;
     }
     const { ops, complete } = tableOps(u, { hasher, fingerprint: ctx.fingerprint, halfLifeMs: config.halfLifeMs, versions });
     if (!complete || repair.has(u.userId)) rebuild.push(u.userId);
     changed.push({ w, ops });
+    // A new user's updates wait in the tail like anyone's (no blob until its first fold).
     const waiting = u.head.tailSeq - u.head.foldedSeq;
-    if (!w.known || w.legacy || waiting + ops.length > config.tailFoldAt) folds.push({ w, ops, blob: w.own, tail: {} });
+    if (w.legacy || waiting + ops.length > config.tailFoldAt) folds.push({ w, ops, blob: w.state?.blob ?? null, tail: {} });
   }
-  const blobsFor = folds.filter((f) => f.w.known && !f.w.own);
-  const tailsFor = folds.filter((f) => f.w.legacy || f.w.u.head.tailSeq > f.w.u.head.foldedSeq);
+  // A format-3 head has a blob once it folded (foldedSeq > 0); one with no delta ever (tailSeq 0,
+  // a session-2 rebuild of a format-2 head) may have one too.
+  const expectBlob = (w: Work) => w.legacy || w.u.head.foldedSeq > 0;
+  const blobsFor = folds.filter((f) => !f.w.state && (expectBlob(f.w) || f.w.u.head.tailSeq === 0));
+  const tailsFor = folds.filter((f) => !f.w.state && (f.w.legacy || f.w.u.head.tailSeq > f.w.u.head.foldedSeq));
   const [blobs, tails] = await Promise.all([
     readKeys(ctx, blobsFor.map((f) => K.tables(f.w.u.userId))),
     Promise.all(tailsFor.map((f) => ctx.store.hgetall(K.tail(f.w.u.userId)))),
@@ -214,33 +224,36 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     const { head, userId } = f.w.u;
     // The tail must hold exactly foldedSeq(blob)+1 .. head.tailSeq; anything else (a lost key) is
     // folded as found and the user rebuilt from its history.
-    let pending: TablesOp[] = [];
-    try {
-      const after = f.blob ? foldedSeq(f.blob) : 0;
-      const deltas = pendingDeltas(f.tail, after);
-      const last = deltas.length ? deltas[deltas.length - 1].seq : after;
-      if ((last !== head.tailSeq && !f.w.legacy) || (f.w.known && !f.blob)) rebuild.push(userId);
-      pending = deltas.map((x) => x.op);
-      // Seqs never go back, whatever the head said (a legacy head says 0).
-      head.tailSeq = Math.max(head.tailSeq, last);
-    } catch {
-      rebuild.push(userId);
+    let pending: TablesOp[] = f.w.state?.pending ?? [];
+    if (!f.w.state) {
+      try {
+        const after = f.blob ? foldedSeq(f.blob) : 0;
+        const deltas = pendingDeltas(f.tail, after);
+        const last = deltas.length ? deltas[deltas.length - 1].seq : after;
+        if ((last !== head.tailSeq && !f.w.legacy) || (expectBlob(f.w) && !f.blob)) rebuild.push(userId);
+        pending = deltas.map((x) => x.op);
+        // Seqs never go back, whatever the head said (a legacy head says 0).
+        head.tailSeq = Math.max(head.tailSeq, last);
+      } catch {
+        rebuild.push(userId);
+      }
     }
     head.tailSeq += f.ops.length;
     head.foldedSeq = head.tailSeq;
-    folded.set(f.w, applyOps(f.blob, hasher, [...pending, ...f.ops], { inPlace: !!f.w.own }));
+    folded.set(f.w, applyOps(f.blob, hasher, [...pending, ...f.ops], { inPlace: f.w.hit }));
   }
 
   // Write.
   const done: Promise<unknown>[] = [];
-  const written: { userId: string; stamp: number; blob: Buffer | null; done: number }[] = [];
+  const written: { userId: string; next: CachedTables | null; done: number }[] = [];
   const shared = config.writeMode === 'batch' ? ctx.store.transaction() : undefined;
   for (const { w, ops } of changed) {
     const { u } = w;
     const blob = folded.get(w) ?? null;
     let deltas: Buffer[] = [];
     if (!blob) {
-      deltas = encodeDeltas(ops, hasher.config);
+      // The item versions' cached deltas: the bytes encodeDeltas(ops) gives, with no encoding per behaviour.
+      deltas = ops.map((o) => itemDelta(o.rec, o.sign, hasher, ctx.fingerprint));
       u.head.tailSeq += ops.length;
     }
     const segs = planSegmentWrites(u);
@@ -248,15 +261,17 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     const stamp = writeUserState(tx, u.userId, u.head, blob, deltas, segs.openAppend);
     for (const s of segs.keyed) tx.set(K.segment(u.userId, s.id), s.bytes);
     for (const id of segs.removed) tx.del(K.segment(u.userId, id));
-    // The cached folded blob stays valid across deltas: it is what the stored blob still is.
-    written.push({ userId: u.userId, stamp, blob: blob ?? w.own, done: shared ? 0 : done.length });
+    // What the stored tables are after this write, when known: the fold, or the known state with
+    // the deltas appended (the blob stays what it was).
+    const next = blob ? { stamp, blob, pending: [] } : w.state ? { stamp, blob: w.state.blob, pending: w.state.pending.concat(ops) } : null;
+    written.push({ userId: u.userId, next, done: shared ? 0 : done.length });
     if (!shared) done.push(tx.exec());
   }
   if (shared && written.length) done.push(shared.exec());
   const settled = await Promise.allSettled(done);
   // A user whose write failed stays out of the cache: its next batch reads the stored state.
   for (const x of written) {
-    if (settled[x.done].status === 'fulfilled' && x.blob) ctx.cache.set(x.userId, x.stamp, x.blob);
+    if (settled[x.done].status === 'fulfilled' && x.next) ctx.cache.set(x.userId, x.next);
     else ctx.cache.delete(x.userId);
   }
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');

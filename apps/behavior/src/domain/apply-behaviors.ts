@@ -278,25 +278,30 @@ export interface TableOpsInput {
 
 export const versionKey = (itemId: string, ver: number) => `${ver}:${itemId}`;
 
+/** A table update with the item version it adds or removes (whose encoded delta is cached: itemDelta). */
+export interface ItemOp extends TablesOp {
+  rec: ItemRecord;
+}
+
 /**
  * The table updates of the batch (evictions, then additions) and the embedding accumulators
  * (updated in place, O(d) per behaviour). `complete` is false when an evicted item version is
  * unknown: the user then needs a rebuild.
  */
-export function tableOps(u: UserBatch, t: TableOpsInput): { ops: TablesOp[]; complete: boolean } {
+export function tableOps(u: UserBatch, t: TableOpsInput): { ops: ItemOp[]; complete: boolean } {
   let complete = true;
-  const ops: TablesOp[] = [];
+  const ops: ItemOp[] = [];
   for (const x of u.evicted) {
     const rec = t.versions.get(versionKey(x.itemId, x.ver));
     if (!rec) {
       complete = false;
       continue;
     }
-    ops.push({ sign: -1, signatures: itemSignatures(rec, t.hasher, t.fingerprint), fixed: itemFixed(rec) });
+    ops.push({ sign: -1, signatures: itemSignatures(rec, t.hasher, t.fingerprint), fixed: itemFixed(rec), rec });
     addWeighted(u.head, rec.embedding, x.ts, t.halfLifeMs, -1);
   }
   for (const a of u.added) {
-    ops.push({ sign: 1, signatures: itemSignatures(a.item, t.hasher, t.fingerprint), fixed: itemFixed(a.item) });
+    ops.push({ sign: 1, signatures: itemSignatures(a.item, t.hasher, t.fingerprint), fixed: itemFixed(a.item), rec: a.item });
     addWeighted(u.head, a.item.embedding, a.entry.ts, t.halfLifeMs, 1);
     if (a.entry.ts > u.head.newestTs) u.head.newestTs = a.entry.ts;
   }

@@ -136,9 +136,11 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       const read = (await readUserTables(store, 'u1'))!;
       assert.deepEqual(unfolded(read), encodeTables((await r.getTables('u1'))!, { dtype: 'i32' }));
       assert.equal(readHeader(read).dtype, 'i32');
-      // A new user's first batch folds straight into the blob: 30 updates, no tail.
+      // A new user's updates wait in the tail like anyone's (30 deltas, seqs 1..30) until a fold
+      // writes its first blob; readers apply them to empty tables.
       assert.equal(foldedSeq(read), 30);
-      assert.deepEqual(await store.hgetall(sdimTailKey('u1')), {});
+      assert.deepEqual(Object.keys(await store.hgetall(sdimTailKey('u1'))).map(Number).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
+      assert.equal(await store.get(sdimTablesKey('u1')), null);
     });
 
     it('is idempotent: applying the same events again changes nothing', async () => {

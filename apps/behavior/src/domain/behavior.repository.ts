@@ -141,8 +141,9 @@ export class BehaviorRepository {
     const ids = plan.head.segments.map((s) => s.id);
     const newest = ids[ids.length - 1];
     plan.head.open = ids.length ? encodeSegment(plan.segments.get(newest)!) : null;
-    // Seqs stay monotonic across a rebuild: the new blob folds everything up to the old tailSeq.
-    plan.head.tailSeq = plan.head.foldedSeq = head.tailSeq;
+    // Seqs stay monotonic across a rebuild: the new blob folds everything up to the old tailSeq,
+    // and at least 1: a format-3 head has a blob exactly when its foldedSeq is above 0.
+    plan.head.tailSeq = plan.head.foldedSeq = Math.max(head.tailSeq, 1);
     writeUserState(tx, userId, plan.head, encodeTables(plan.tables, { dtype: 'auto' }));
     for (const id of ids) if (id !== newest) tx.set(K.segment(userId, id), encodeSegment(plan.segments.get(id)!));
     for (const id of plan.removedSegments) tx.del(K.segment(userId, id));

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { decodeDelta, decodeTables, foldedSeq } from '../../../../libs/sdim/src';
+import { decodeDelta, decodeTables, foldedSeq, withFoldedSeq } from '../../../../libs/sdim/src';
 import { BehaviorRepository } from './behavior.repository';
 import { embeddingOf, freshStoreEachTest, tablesFromHistory, unfolded } from './behavior.repository.suite';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
@@ -116,6 +116,9 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       assert.ok(h.segments.every((s) => s.skip === 0));
       await store.set(behaviorKeys.segment('u1', newest.id), h.open!);
       await store.set(behaviorKeys.head('u1'), encodeHeadV1(h));
+      // Session 1 kept the tables in the blob (bytes 20..23 zero) and had no tail.
+      await store.set(behaviorKeys.tables('u1'), withFoldedSeq(Buffer.from((await r.getTablesBlob('u1'))!), 0));
+      await store.del(behaviorKeys.tail('u1'));
       const fresh = repo({ historyCap: 20, segmentSize: 4 });
       assert.deepEqual((await fresh.getHistory('u1', 100)).map((x) => x.eventId), evs.slice(0, 18).map((e) => e.eventId).reverse());
       // One more behaviour: the newest segment moves inline (its key goes).
@@ -139,45 +142,96 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       await seedItems(r);
       const blob = () => store.get(behaviorKeys.tables('u1'));
       const tail = () => store.hgetall(behaviorKeys.tail('u1'));
-      // A new user's first batch folds (there is no blob to read): seq 5, empty tail.
+      const seqs = async () => Object.keys(await tail()).map(Number).sort((a, b) => a - b);
+      const seqsOfHead = async () => [(await head('u1')).tailSeq, (await head('u1')).foldedSeq];
+      // A new user's updates go to the tail too: seqs 1..5, no blob yet.
       await r.applyBehaviors(events('u1', 0, 5));
-      const first = (await blob())!;
-      assert.equal(foldedSeq(first), 5);
-      assert.deepEqual(await tail(), {});
-      // Single behaviours append deltas and leave the blob alone; from the 7th on each evicts the oldest first (a -1 delta).
-      for (let i = 5; i < 8; i++) await r.applyBehaviors(events('u1', i, i + 1));
-      assert.deepEqual(await blob(), first);
+      assert.equal(await blob(), null);
+      assert.deepEqual(await seqs(), [1, 2, 3, 4, 5]);
+      assert.deepEqual(await seqsOfHead(), [5, 0]);
+      // The 7th behaviour evicts the oldest first (a -1 delta).
+      for (let i = 5; i < 7; i++) await r.applyBehaviors(events('u1', i, i + 1));
+      assert.equal(await blob(), null);
       const t = await tail();
-      assert.deepEqual(Object.keys(t).map(Number).sort((a, b) => a - b), [6, 7, 8, 9, 10]);
-      assert.deepEqual([6, 7, 8, 9, 10].map((s) => decodeDelta(s, t[String(s)]).op.sign), [1, -1, 1, -1, 1]);
-      assert.deepEqual([(await head('u1')).tailSeq, (await head('u1')).foldedSeq], [10, 5]);
+      assert.deepEqual(await seqs(), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((s) => decodeDelta(s, t[String(s)]).op.sign), [1, 1, 1, 1, 1, 1, -1, 1]);
+      assert.deepEqual(await seqsOfHead(), [8, 0]);
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
-      // 5 waiting + 2 behaviours with 2 evictions > 8: a fold (by a writer without the cached blob).
+      // 8 waiting + an eviction and a behaviour > 8: a fold (by a writer without the cached state:
+      // it reads the tail; the user has no blob to read), the first blob.
       const other = repo({ historyCap: 6, segmentSize: 4, tailFoldAt: 8 });
-      await other.applyBehaviors(events('u1', 8, 10));
+      await other.applyBehaviors(events('u1', 7, 8));
       assert.deepEqual(await tail(), {});
-      assert.equal(foldedSeq((await blob())!), 14);
-      assert.deepEqual([(await head('u1')).tailSeq, (await head('u1')).foldedSeq], [14, 14]);
+      assert.equal(foldedSeq((await blob())!), 10);
+      assert.deepEqual(await seqsOfHead(), [10, 10]);
       assert.ok(decodeTables((await blob())!, r.hasher).equals(await expected(r, 'u1')));
+      // Deltas again after the blob; the first writer's cached state is stale (another wrote) and unused.
+      const folded = await blob();
+      await r.applyBehaviors(events('u1', 8, 9));
+      assert.deepEqual(await blob(), folded);
+      assert.deepEqual(await seqs(), [11, 12]);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
       // A rebuild folds everything and keeps seqs monotonic.
-      await other.applyBehaviors(events('u1', 10, 11));
+      await other.applyBehaviors(events('u1', 9, 10));
       await other.rebuildUser('u1');
       assert.deepEqual(await tail(), {});
-      assert.equal(foldedSeq((await blob())!), 16);
-      await other.applyBehaviors(events('u1', 11, 12));
-      assert.deepEqual(Object.keys(await tail()).sort(), ['17', '18']);
+      assert.equal(foldedSeq((await blob())!), 14);
+      await other.applyBehaviors(events('u1', 10, 11));
+      assert.deepEqual(Object.keys(await tail()).sort(), ['15', '16']);
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
     });
 
-    it('a lost tail delta is detected at the next fold and repaired by a rebuild', async () => {
+    it('a writer folds from the tables it stored last: no blob or tail read, same bytes as a writer that reads', async () => {
+      const reads: string[] = [];
+      const counting: StateStore = Object.create(store, {
+        getMany: { value: (keys: string[]) => (reads.push(...keys), store.getMany(keys)) },
+        get: { value: (key: string) => (reads.push(key), store.get(key)) },
+        hgetall: { value: (key: string) => (reads.push(key), store.hgetall(key)) },
+      });
+      const cfg = { sdim: SDIM, historyCap: 10, segmentSize: 4, tailFoldAt: 4 };
+      const cached = new BehaviorRepository(counting, cfg);
+      await seedItems(cached);
+      const tablesRead = () => reads.filter((k) => k === behaviorKeys.tables('u1') || k === behaviorKeys.tail('u1')).length;
+      for (let i = 0; i < 30; i += 3) await cached.applyBehaviors(events('u1', i, i + 3));
+      assert.equal(tablesRead(), 0);
+      assert.ok((await head('u1')).foldedSeq > 0, 'the user folded');
+      const stored = [await store.get(behaviorKeys.tables('u1')), await store.hgetall(behaviorKeys.tail('u1'))];
+      // The same batches by a writer without the cache (it reads at every fold) store the same bytes.
+      await cached.deleteUser('u1');
+      const reading = repo({ historyCap: 10, segmentSize: 4, tailFoldAt: 4, tablesCacheBytes: 0 });
+      for (let i = 0; i < 30; i += 3) await reading.applyBehaviors(events('u1', i, i + 3));
+      assert.deepEqual([await store.get(behaviorKeys.tables('u1')), await store.hgetall(behaviorKeys.tail('u1'))], stored);
+    });
+
+    it('a lost tail is detected at the next fold by a writer that reads it, and repaired by a rebuild', async () => {
+      const r = repo({ historyCap: 50, segmentSize: 4, tailFoldAt: 4, tablesCacheBytes: 0 });
+      await seedItems(r);
+      await r.applyBehaviors(events('u1', 0, 3));
+      await r.applyBehaviors(events('u1', 3, 5));
+      assert.equal(foldedSeq((await store.get(behaviorKeys.tables('u1')))!), 5);
+      await r.applyBehaviors(events('u1', 5, 6));
+      await r.applyBehaviors(events('u1', 6, 7));
+      await store.del(behaviorKeys.tail('u1'));
+      const res = await r.applyBehaviors(events('u1', 7, 11));
+      assert.deepEqual(res.rebuilt, ['u1']);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+      // A user with no blob yet: its lost tail too.
+      await r.applyBehaviors(events('u2', 0, 3));
+      await store.del(behaviorKeys.tail('u2'));
+      assert.deepEqual((await r.applyBehaviors(events('u2', 3, 6))).rebuilt, ['u2']);
+      assert.ok((await r.getTables('u2'))!.equals(await expected(r, 'u2')));
+    });
+
+    it('a writer with the cached state restores a lost tail at its next fold without a rebuild', async () => {
       const r = repo({ historyCap: 50, segmentSize: 4, tailFoldAt: 4 });
       await seedItems(r);
       await r.applyBehaviors(events('u1', 0, 3));
-      await r.applyBehaviors(events('u1', 3, 4));
-      await r.applyBehaviors(events('u1', 4, 5));
+      await r.applyBehaviors(events('u1', 3, 5));
+      await r.applyBehaviors(events('u1', 5, 6));
       await store.del(behaviorKeys.tail('u1'));
-      const res = await r.applyBehaviors(events('u1', 5, 9));
-      assert.deepEqual(res.rebuilt, ['u1']);
+      const res = await r.applyBehaviors(events('u1', 6, 10));
+      assert.deepEqual(res.rebuilt, []);
+      assert.deepEqual(await store.hgetall(behaviorKeys.tail('u1')), {});
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
     });
 

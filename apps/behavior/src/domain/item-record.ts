@@ -1,4 +1,4 @@
-import { SdimConfig, SdimHasher, snapVector, toFixedPoint } from '../../../../libs/sdim/src';
+import { SdimConfig, SdimHasher, encodeDelta, snapVector, toFixedPoint } from '../../../../libs/sdim/src';
 
 /**
  * Binary item record, stored at stateKeys.item(id) (current version) and at itemVersionKey(id, v)
@@ -29,6 +29,11 @@ export interface ItemRecord {
   snapped?: Float64Array;
   /** The snapped embedding times 2^16 (integers), what the encoded tables are patched with (not stored). */
   fixed?: Int32Array;
+  /**
+   * The item's SDIM tail deltas (+1 and -1, libs/sdim encodeDelta) under the hasher of `fingerprint`,
+   * encoded once per decoded record (not stored): a delta depends on nothing but the item version.
+   */
+  deltas?: { fingerprint: number; add?: Buffer; remove?: Buffer };
 }
 
 const FORMAT = 1;
@@ -97,6 +102,14 @@ export function itemSnapped(r: ItemRecord): Float64Array {
 /** The item's embedding in the tables' int32 fixed point (computed once per decoded record). */
 export function itemFixed(r: ItemRecord): Int32Array {
   return (r.fixed ??= toFixedPoint(itemSnapped(r)));
+}
+
+/** The encoded tail delta adding (sign 1) or removing (-1) this item version; shared, never to be modified. */
+export function itemDelta(r: ItemRecord, sign: 1 | -1, hasher: SdimHasher, fingerprint: number): Buffer {
+  let c = r.deltas;
+  if (!c || c.fingerprint !== fingerprint) c = r.deltas = { fingerprint };
+  const op = () => ({ sign, signatures: itemSignatures(r, hasher, fingerprint), fixed: itemFixed(r) });
+  return sign > 0 ? (c.add ??= encodeDelta(op(), hasher.config)) : (c.remove ??= encodeDelta(op(), hasher.config));
 }
 
 export function sameEmbedding(a: Float32Array, b: Float32Array): boolean {
