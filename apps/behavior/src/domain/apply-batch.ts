@@ -1,6 +1,5 @@
 import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
 import { SdimHasher, TablesOp, applyOps, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
-import { encodeFloat32 } from '../../../../libs/contracts/src/state-keys';
 import { ItemOp, NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
@@ -52,29 +51,50 @@ export async function readKeys(ctx: BatchContext, keys: readonly string[]): Prom
 }
 
 /**
+ * Writes of users, queued as one MSET, one DEL and a HSET per user's tail (a command per key would
+ * cost ioredis a command object, an encoded buffer and two replies inside MULTI each). The keys of
+ * one user's writes are distinct (a tail is either deleted by a fold or appended to), and a batch
+ * touches a user once, so the order of the three commands changes nothing.
+ */
+export class Writes {
+  readonly sets: [string, Buffer][] = [];
+  readonly dels: string[] = [];
+  readonly hsets: [string, Record<string, Buffer>][] = [];
+
+  queue(tx: StateBatch): StateBatch {
+    if (this.sets.length) tx.setMany(this.sets);
+    if (this.dels.length) tx.del(...this.dels);
+    for (const [key, fields] of this.hsets) tx.hset(key, fields);
+    return tx;
+  }
+}
+
+/**
  * Queues the user's head (with a new stamp, returned), embedding and either the folded tables (a
  * blob holding every delta up to head.tailSeq: stamped with it, the tail deleted) or the deltas
  * appended to the tail as seqs head.tailSeq - deltas.length + 1 .. head.tailSeq.
  */
-export function writeUserState(tx: StateBatch, userId: string, head: Head, tables: Buffer | null, deltas: readonly Buffer[] = [], openAppend: readonly Entry[] = []): number {
+export function writeUserState(out: Writes, userId: string, head: Head, tables: Buffer | null, deltas: readonly Buffer[] = [], openAppend: readonly Entry[] = []): number {
   const previous = head.stamp;
   do head.stamp = (Math.random() * 0x100000000) >>> 0;
   while (head.stamp === previous || head.stamp === 0);
-  tx.set(K.head(userId), encodeHead(head, openAppend));
+  out.sets.push([K.head(userId), encodeHead(head, openAppend)]);
   if (tables) {
     if (head.foldedSeq !== head.tailSeq) throw new Error(`user ${userId}: a folded blob must hold every delta (folded ${head.foldedSeq}, tail ${head.tailSeq})`);
-    tx.set(K.tables(userId), withFoldedSeq(tables, head.foldedSeq));
-    tx.del(K.tail(userId));
+    out.sets.push([K.tables(userId), withFoldedSeq(tables, head.foldedSeq)]);
+    out.dels.push(K.tail(userId));
   } else if (deltas.length) {
     const fields: Record<string, Buffer> = {};
     deltas.forEach((b, i) => (fields[String(head.tailSeq - deltas.length + 1 + i)] = b));
-    tx.hset(K.tail(userId), fields);
+    out.hsets.push([K.tail(userId), fields]);
   }
   if (head.total > 0 && head.weight > 0) {
-    const mean = new Float32Array(head.sum.length);
-    for (let k = 0; k < mean.length; k++) mean[k] = head.sum[k] / head.weight;
-    tx.set(K.embedding(userId), encodeFloat32(mean));
-  } else tx.del(K.embedding(userId));
+    // Float32 LE of the mean, written straight into a (pooled) Buffer: what encodeFloat32 gives.
+    const d = head.sum.length;
+    const emb = Buffer.allocUnsafe(4 * d);
+    for (let k = 0; k < d; k++) emb.writeFloatLE(head.sum[k] / head.weight, 4 * k);
+    out.sets.push([K.embedding(userId), emb]);
+  } else out.dels.push(K.embedding(userId));
   return head.stamp;
 }
 
@@ -246,7 +266,7 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   // Write.
   const done: Promise<unknown>[] = [];
   const written: { userId: string; next: CachedTables | null; done: number }[] = [];
-  const shared = config.writeMode === 'batch' ? ctx.store.transaction() : undefined;
+  const shared = config.writeMode === 'batch' ? new Writes() : undefined;
   for (const { w, ops } of changed) {
     const { u } = w;
     const blob = folded.get(w) ?? null;
@@ -257,17 +277,17 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
       u.head.tailSeq += ops.length;
     }
     const segs = planSegmentWrites(u);
-    const tx = shared ?? ctx.store.transaction();
-    const stamp = writeUserState(tx, u.userId, u.head, blob, deltas, segs.openAppend);
-    for (const s of segs.keyed) tx.set(K.segment(u.userId, s.id), s.bytes);
-    for (const id of segs.removed) tx.del(K.segment(u.userId, id));
+    const out = shared ?? new Writes();
+    const stamp = writeUserState(out, u.userId, u.head, blob, deltas, segs.openAppend);
+    for (const s of segs.keyed) out.sets.push([K.segment(u.userId, s.id), s.bytes]);
+    for (const id of segs.removed) out.dels.push(K.segment(u.userId, id));
     // What the stored tables are after this write, when known: the fold, or the known state with
     // the deltas appended (the blob stays what it was).
     const next = blob ? { stamp, blob, pending: [] } : w.state ? { stamp, blob: w.state.blob, pending: w.state.pending.concat(ops) } : null;
     written.push({ userId: u.userId, next, done: shared ? 0 : done.length });
-    if (!shared) done.push(tx.exec());
+    if (!shared) done.push(out.queue(ctx.store.transaction()).exec());
   }
-  if (shared && written.length) done.push(shared.exec());
+  if (shared && written.length) done.push(shared.queue(ctx.store.transaction()).exec());
   const settled = await Promise.allSettled(done);
   // A user whose write failed stays out of the cache: its next batch reads the stored state.
   for (const x of written) {

@@ -1,6 +1,6 @@
 import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
 import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded, readUserTables } from '../../../../libs/sdim/src';
-import { PendingEvent, applyBatch, writeUserState } from './apply-batch';
+import { PendingEvent, Writes, applyBatch, writeUserState } from './apply-batch';
 import { behaviorKeys as K } from './behavior-keys';
 import {
   ApplyResult,
@@ -136,7 +136,7 @@ export class BehaviorRepository {
     const head = decodeHead(headBlob);
     const segs = await this.loadSegments(userId, head, head.segments.length);
     const plan = await rebuildUserState(this.store, head, segs, this.config, this.hasher, this.fingerprint);
-    const tx = this.store.transaction();
+    const out = new Writes();
     // The newest segment goes inline in the head, the others to their (new) keys.
     const ids = plan.head.segments.map((s) => s.id);
     const newest = ids[ids.length - 1];
@@ -144,10 +144,10 @@ export class BehaviorRepository {
     // Seqs stay monotonic across a rebuild: the new blob folds everything up to the old tailSeq,
     // and at least 1: a format-3 head has a blob exactly when its foldedSeq is above 0.
     plan.head.tailSeq = plan.head.foldedSeq = Math.max(head.tailSeq, 1);
-    writeUserState(tx, userId, plan.head, encodeTables(plan.tables, { dtype: 'auto' }));
-    for (const id of ids) if (id !== newest) tx.set(K.segment(userId, id), encodeSegment(plan.segments.get(id)!));
-    for (const id of plan.removedSegments) tx.del(K.segment(userId, id));
-    await tx.exec();
+    writeUserState(out, userId, plan.head, encodeTables(plan.tables, { dtype: 'auto' }));
+    for (const id of ids) if (id !== newest) out.sets.push([K.segment(userId, id), encodeSegment(plan.segments.get(id)!)]);
+    for (const id of plan.removedSegments) out.dels.push(K.segment(userId, id));
+    await out.queue(this.store.transaction()).exec();
   }
 
   /** The live entries of the newest `n` segments (the inline one from the head, the others from their keys; a lost key gives none). */

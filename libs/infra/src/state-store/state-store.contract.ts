@@ -89,6 +89,21 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
         await assert.rejects(s.get('h'), /WRONGTYPE/);
       });
 
+      it('setMany writes every key like set: bytes as given, other types replaced, TTLs dropped; none is a no-op', async () => {
+        await s.hset('h', { f: '1' });
+        await s.set('t', 'old', { ttlMs: 60_000 });
+        await s.setMany([
+          ['bin', ALL_BYTES],
+          ['u', 'héllo'],
+          ['h', 'plain'],
+          ['t', 'new'],
+        ]);
+        assert.deepEqual(await s.getMany(['bin', 'u', 'h', 't']), [ALL_BYTES, Buffer.from('héllo'), Buffer.from('plain'), Buffer.from('new')]);
+        assert.equal(await s.ttlMs('t'), -1);
+        await s.setMany([]);
+        assert.deepEqual(sorted(await s.scanKeys('*')), ['bin', 'h', 't', 'u']);
+      });
+
       it('del counts the keys that existed; exists tells', async () => {
         await s.set('a', '1');
         await s.hset('b', { f: '1' });
@@ -289,10 +304,19 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
             .listPushCapped('l', ['1', '2', '3'], 2)
             .expire('k', 10_000)
             .del('x')
+            .setMany([
+              ['m1', 'a'],
+              ['m2', ALL_BYTES],
+            ])
+            .setMany([])
+            .get('m2')
+            .del('m1', 'n', 'missing')
+            .del()
             .exec();
-          assert.deepEqual(results, [null, true, false, 5, ALL_BYTES, undefined, 3, 1, 2, true, 1]);
+          assert.deepEqual(results, [null, true, false, 5, ALL_BYTES, undefined, 3, 1, 2, true, 1, undefined, undefined, ALL_BYTES, 2, 0]);
           assert.ok((await s.ttlMs('k')) > 0);
           assert.deepEqual((await s.listRange('l', 0, -1)).map(String), ['3', '2']);
+          assert.deepEqual(await s.getMany(['m1', 'm2', 'n']), [null, ALL_BYTES, null]);
         });
 
         it(`${kind}: a failing command makes exec reject naming it; the others still apply`, async () => {

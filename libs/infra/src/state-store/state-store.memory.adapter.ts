@@ -73,8 +73,12 @@ class MemoryBatch implements StateBatch {
     const buf = copy(toBuffer(value));
     return this.op('set', key, () => this.store.setSync(key, buf, options));
   }
-  del(key: string): this {
-    return this.op('del', key, () => this.store.delSync([key]));
+  setMany(entries: ReadonlyArray<readonly [string, StateValue]>): this {
+    const copied = entries.map(([k, v]) => [k, copy(toBuffer(v))] as const);
+    return this.op('setMany', entries[0]?.[0] ?? '', () => this.store.setManySync(copied));
+  }
+  del(...keys: string[]): this {
+    return this.op('del', keys[0] ?? '', () => this.store.delSync(keys));
   }
   incrBy(key: string, by: number): this {
     checkIncrement(by);
@@ -192,6 +196,11 @@ export class MemoryStateStore implements StateStore {
     return true;
   }
 
+  setManySync(entries: ReadonlyArray<readonly [string, Buffer]>): undefined {
+    for (const [k, v] of entries) this.setSync(k, v, {});
+    return undefined;
+  }
+
   delSync(keys: string[]): number {
     let n = 0;
     for (const key of keys) if (this.entry(key) && this.remove(key)) n++;
@@ -284,6 +293,10 @@ export class MemoryStateStore implements StateStore {
   async set(key: string, value: StateValue, options: SetOptions = {}): Promise<boolean> {
     if (options.ttlMs !== undefined) checkTtl(options.ttlMs);
     return this.setSync(key, copy(toBuffer(value)), options);
+  }
+
+  async setMany(entries: ReadonlyArray<readonly [string, StateValue]>): Promise<void> {
+    this.setManySync(entries.map(([k, v]) => [k, copy(toBuffer(v))] as const));
   }
 
   async del(...keys: string[]): Promise<number> {

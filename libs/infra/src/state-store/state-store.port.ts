@@ -19,7 +19,10 @@ export interface SetOptions {
 export interface StateBatch {
   get(key: string): this;
   set(key: string, value: StateValue, options?: SetOptions): this;
-  del(key: string): this;
+  /** Plain SET of every key (one MSET on Redis, whose keys must share a Cluster slot there); none is a no-op. */
+  setMany(entries: ReadonlyArray<readonly [string, StateValue]>): this;
+  /** Deletes the keys (one DEL); none is a no-op giving 0. */
+  del(...keys: string[]): this;
   incrBy(key: string, by: number): this;
   hset(key: string, fields: Record<string, StateValue>): this;
   hdel(key: string, fields: string[]): this;
@@ -36,6 +39,8 @@ export interface StateStore {
   getMany(keys: string[]): Promise<(Buffer | null)[]>;
   /** Returns false when ifAbsent was set and the key already existed. */
   set(key: string, value: StateValue, options?: SetOptions): Promise<boolean>;
+  /** Plain SET of every key, in one command (MSET: like SET, it replaces any type and drops a TTL). */
+  setMany(entries: ReadonlyArray<readonly [string, StateValue]>): Promise<void>;
   del(...keys: string[]): Promise<number>;
   exists(key: string): Promise<boolean>;
   incrBy(key: string, by: number): Promise<number>;

@@ -79,9 +79,21 @@ class RedisBatch implements StateBatch {
     return this.op('set', key, 1, (r) => r[0] === 'OK');
   }
 
-  del(key: string): this {
-    this.chain.del(this.k(key));
-    return this.op('del', key, 1, (r) => r[0]);
+  setMany(entries: ReadonlyArray<readonly [string, StateValue]>): this {
+    if (entries.length === 0) return this.op('setMany', '', 0, () => undefined);
+    const flat: (string | Buffer)[] = new Array(2 * entries.length);
+    entries.forEach(([key, value], i) => {
+      flat[2 * i] = this.k(key);
+      flat[2 * i + 1] = toBuffer(value);
+    });
+    this.chain.mset(...flat);
+    return this.op('setMany', entries[0][0], 1, () => undefined);
+  }
+
+  del(...keys: string[]): this {
+    if (keys.length === 0) return this.op('del', '', 0, () => 0);
+    this.chain.del(...keys.map(this.k));
+    return this.op('del', keys[0], 1, (r) => r[0]);
   }
 
   incrBy(key: string, by: number): this {
@@ -220,6 +232,10 @@ export class RedisStateStore implements StateStore {
   async set(key: string, value: StateValue, options: SetOptions = {}): Promise<boolean> {
     const [ok] = await this.pipeline().set(key, value, options).exec();
     return ok as boolean;
+  }
+
+  async setMany(entries: ReadonlyArray<readonly [string, StateValue]>): Promise<void> {
+    await this.pipeline().setMany(entries).exec();
   }
 
   async del(...keys: string[]): Promise<number> {
