@@ -220,6 +220,30 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
         assert.deepEqual(await s.hgetall('missing'), {});
       });
 
+      it('hsetMany sets the fields of every hash, binary-safe; entries without fields change nothing', async () => {
+        await s.hset('a', { keep: '1', over: 'old' });
+        const many = Object.fromEntries(Array.from({ length: 1200 }, (_, i) => [`f${i}`, String(i)]));
+        await s.hsetMany([
+          ['a', { over: 'new', bin: ALL_BYTES }],
+          ['empty', {}],
+          ['b', many],
+          ['c', { x: 'y' }],
+        ]);
+        assert.deepEqual(await s.hgetall('a'), { keep: Buffer.from('1'), over: Buffer.from('new'), bin: ALL_BYTES });
+        assert.equal(Object.keys(await s.hgetall('b')).length, 1200);
+        assert.deepEqual(await s.hget('b', 'f1199'), Buffer.from('1199'));
+        assert.deepEqual(await s.hgetall('c'), { x: Buffer.from('y') });
+        assert.equal(await s.exists('empty'), false);
+        await s.hsetMany([]);
+        await s.hsetMany([['none', {}]]);
+        assert.deepEqual(sorted(await s.scanKeys('*')), ['a', 'b', 'c']);
+      });
+
+      it('hsetMany on a string key fails with WRONGTYPE', async () => {
+        await s.set('str', 'v');
+        await assert.rejects(s.hsetMany([['str', { f: '1' }]]), /WRONGTYPE/);
+      });
+
       it('a hash whose last field is deleted disappears; hset of nothing is a no-op', async () => {
         await s.hset('h', { a: '1' });
         assert.equal(await s.hdel('h', ['a']), 1);
@@ -312,8 +336,14 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
             .get('m2')
             .del('m1', 'n', 'missing')
             .del()
+            .hsetMany([
+              ['h', { b: '2' }],
+              ['h2', { c: ALL_BYTES }],
+            ])
+            .hsetMany([])
             .exec();
-          assert.deepEqual(results, [null, true, false, 5, ALL_BYTES, undefined, 3, 1, 2, true, 1, undefined, undefined, ALL_BYTES, 2, 0]);
+          assert.deepEqual(results, [null, true, false, 5, ALL_BYTES, undefined, 3, 1, 2, true, 1, undefined, undefined, ALL_BYTES, 2, 0, undefined, undefined]);
+          assert.deepEqual([await s.hgetall('h'), await s.hgetall('h2')], [{ b: Buffer.from('2') }, { c: ALL_BYTES }]);
           assert.ok((await s.ttlMs('k')) > 0);
           assert.deepEqual((await s.listRange('l', 0, -1)).map(String), ['3', '2']);
           assert.deepEqual(await s.getMany(['m1', 'm2', 'n']), [null, ALL_BYTES, null]);

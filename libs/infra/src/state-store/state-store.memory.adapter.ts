@@ -88,6 +88,13 @@ class MemoryBatch implements StateBatch {
     const copied = Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const);
     return this.op('hset', key, () => this.store.hsetSync(key, copied));
   }
+  hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): this {
+    const copied = entries.map(([k, fields]) => [k, Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const)] as const);
+    return this.op('hsetMany', entries[0]?.[0] ?? '', () => {
+      for (const [k, fields] of copied) this.store.hsetSync(k, fields);
+      return undefined;
+    });
+  }
   hdel(key: string, fields: string[]): this {
     return this.op('hdel', key, () => this.store.hdelSync(key, fields));
   }
@@ -325,6 +332,10 @@ export class MemoryStateStore implements StateStore {
 
   async hset(key: string, fields: Record<string, StateValue>): Promise<void> {
     this.hsetSync(key, Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const));
+  }
+
+  async hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): Promise<void> {
+    await this.pipeline().hsetMany(entries).exec();
   }
 
   async hdel(key: string, fields: string[]): Promise<number> {

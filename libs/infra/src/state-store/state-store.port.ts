@@ -25,6 +25,11 @@ export interface StateBatch {
   del(...keys: string[]): this;
   incrBy(key: string, by: number): this;
   hset(key: string, fields: Record<string, StateValue>): this;
+  /**
+   * hset of every entry, as one command (a script on Redis, whose keys must share a Cluster slot
+   * there): for a writer touching many hashes at once. Entries without fields change nothing.
+   */
+  hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): this;
   hdel(key: string, fields: string[]): this;
   hincrBy(key: string, field: string, by: number): this;
   /** Push to the head of a list and trim it to the newest `cap` entries. */
@@ -47,6 +52,8 @@ export interface StateStore {
   hget(key: string, field: string): Promise<Buffer | null>;
   hgetall(key: string): Promise<Record<string, Buffer>>;
   hset(key: string, fields: Record<string, StateValue>): Promise<void>;
+  /** hset of every entry, in one command (see StateBatch.hsetMany). */
+  hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): Promise<void>;
   hdel(key: string, fields: string[]): Promise<number>;
   hincrBy(key: string, field: string, by: number): Promise<number>;
   listPushCapped(key: string, values: StateValue[], cap: number): Promise<number>;

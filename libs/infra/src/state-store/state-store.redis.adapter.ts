@@ -46,6 +46,25 @@ export const REDIS_STATE_STORE_DEFAULTS: RedisOptions = {
 
 type Reply = unknown;
 
+/**
+ * HSET of several hashes in one command: KEYS are the hashes, ARGV per key the number of fields
+ * then field, value, ... At most 500 fields per HSET call, well inside Lua's unpack limit. Sent
+ * with EVAL every time (a few hundred bytes per batch): EVALSHA would fail inside MULTI after a
+ * SCRIPT FLUSH, and ioredis would not notice it inside a transaction.
+ */
+const HSET_MANY = `local a = 1
+for i = 1, #KEYS do
+  local last = a + 2 * tonumber(ARGV[a])
+  local j = a + 1
+  while j <= last do
+    local e = math.min(j + 999, last)
+    redis.call('HSET', KEYS[i], unpack(ARGV, j, e))
+    j = e + 1
+  end
+  a = last + 1
+end
+return #KEYS`;
+
 interface BatchOp {
   command: string;
   key: string;
@@ -109,6 +128,28 @@ class RedisBatch implements StateBatch {
     for (const [f, v] of entries) flat.push(f, toBuffer(v));
     this.chain.hset(this.k(key), ...flat);
     return this.op('hset', key, 1, () => undefined);
+  }
+
+  hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): this {
+    const keys: string[] = [];
+    const argv: (string | Buffer)[] = [];
+    for (const [key, fields] of entries) {
+      const at = argv.length;
+      argv.push('');
+      let n = 0;
+      for (const f in fields) {
+        argv.push(f, toBuffer(fields[f]));
+        n++;
+      }
+      if (n === 0) argv.length = at;
+      else {
+        argv[at] = String(n);
+        keys.push(this.k(key));
+      }
+    }
+    if (keys.length === 0) return this.op('hsetMany', '', 0, () => undefined);
+    this.chain.eval(HSET_MANY, keys.length, ...keys, ...argv);
+    return this.op('hsetMany', entries[0][0], 1, () => undefined);
   }
 
   hdel(key: string, fields: string[]): this {
@@ -261,6 +302,10 @@ export class RedisStateStore implements StateStore {
 
   async hset(key: string, fields: Record<string, StateValue>): Promise<void> {
     await this.pipeline().hset(key, fields).exec();
+  }
+
+  async hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): Promise<void> {
+    await this.pipeline().hsetMany(entries).exec();
   }
 
   async hdel(key: string, fields: string[]): Promise<number> {
