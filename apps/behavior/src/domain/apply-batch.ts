@@ -130,7 +130,6 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   const items = new Map<string, ItemRecord | null>();
   for (const l of byUser.values()) for (const { e } of l) if (!items.has(e.itemId)) items.set(e.itemId, catalog.peek(e.itemId, now) ?? null);
   const fetchItems = [...items].filter(([, rec]) => !rec).map(([id]) => id);
-  const cached = users.map((u) => ctx.cache.get(u));
   const keys1 = users.map((u) => K.head(u));
   const itemsAt = keys1.length;
   for (const id of fetchItems) keys1.push(K.item(id));
@@ -153,11 +152,10 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     if (!news.length) return;
     news.sort((a, b) => compareEntries(a.entry, b.entry));
     const u = userBatch(userId, head);
-    const c = cached[i];
     // The cached copy leaves the cache while it may be patched: a failure below cannot leave a
     // changed but unwritten copy behind. It is ours only if nobody wrote the user since our last
     // write (and it agrees with the head's seqs); else (rare) a fold reads the stored tables.
-    ctx.cache.delete(userId);
+    const c = ctx.cache.take(userId);
     const legacy = !!headBlob && headBlob[0] < HEAD_FORMAT;
     const hit = !!c && !!headBlob && !legacy && head.stamp === c.stamp && c.pending.length === head.tailSeq - head.foldedSeq && (c.blob !== null) === head.foldedSeq > 0;
     const state = hit ? c! : headBlob ? null : { stamp: 0, blob: null, pending: [] };
@@ -282,9 +280,17 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     const stamp = writeUserState(out, u.userId, u.head, blob, deltas, segs.openAppend);
     for (const s of segs.keyed) out.sets.push([K.segment(u.userId, s.id), s.bytes]);
     for (const id of segs.removed) out.dels.push(K.segment(u.userId, id));
-    // What the stored tables are after this write, when known: the fold, or the known state with
-    // the deltas appended (the blob stays what it was).
-    const next = blob ? { stamp, blob, pending: [] } : w.state ? { stamp, blob: w.state.blob, pending: w.state.pending.concat(ops) } : null;
+    // What the stored tables are after this write, kept for users with a blob (those that folded:
+    // 64 updates or more): the fold, or the known state with the deltas appended (the blob stays
+    // what it was). A user without a blob reads its tail at its first fold instead: caching the
+    // many light users of a stream would cost more than that one read.
+    let next: CachedTables | null = null;
+    if (blob) next = { stamp, blob, pending: [] };
+    else if (w.state?.blob) {
+      next = w.state;
+      next.stamp = stamp;
+      for (const o of ops) next.pending.push(o);
+    }
     written.push({ userId: u.userId, next, done: shared ? 0 : done.length });
     if (!shared) done.push(out.queue(ctx.store.transaction()).exec());
   }

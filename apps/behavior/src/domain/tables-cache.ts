@@ -4,7 +4,8 @@ import type { TablesOp } from '../../../../libs/sdim/src';
  * What this writer last stored of a user's SDIM tables: the folded blob (null when the user has
  * none yet: every update still waits in the tail) and the updates of the tail after it, in seq
  * order. Valid while the stored head carries `stamp` (the stamp written with it): then the blob
- * at the key is `blob` and the tail holds exactly `pending`, so a fold needs no read.
+ * at the key is `blob` and the tail holds exactly `pending`, so a fold needs no read. The writer
+ * caches users with a blob only (see apply-batch.ts).
  */
 export interface CachedTables {
   stamp: number;
@@ -35,11 +36,17 @@ export class TablesCache {
     return this.map.size;
   }
 
-  get(userId: string): CachedTables | undefined {
+  /** Bytes charged for the entries (at most the budget). */
+  get charged(): number {
+    return this.bytes;
+  }
+
+  /** Removes and returns the user's entry (the caller stores it again, changed or not, when done). */
+  take(userId: string): CachedTables | undefined {
     const e = this.map.get(userId);
     if (!e) return undefined;
     this.map.delete(userId);
-    this.map.set(userId, e);
+    this.bytes -= e.n;
     return e.v;
   }
 
