@@ -3,7 +3,7 @@ import { SdimHasher, TablesOp, applyOps, foldedSeq, pendingDeltas, withFoldedSeq
 import { ItemOp, NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
-import { Entry, HEAD_FORMAT, Head, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
+import { Entry, HEAD_FORMAT, Head, LITTLE_ENDIAN, compareEntries, decodeHead, emptyHead, encodeHead } from './history';
 import { ItemCatalog } from './item-catalog';
 import { ItemRecord, decodeItem, itemDelta } from './item-record';
 import { CachedTables, TablesCache } from './tables-cache';
@@ -90,10 +90,13 @@ export function writeUserState(out: Writes, userId: string, head: Head, tables: 
     out.hsets.push([K.tail(userId), fields]);
   }
   if (head.total > 0 && head.weight > 0) {
-    // Float32 LE of the mean, written straight into a (pooled) Buffer: what encodeFloat32 gives.
+    // Float32 LE of the mean, written straight into a (pooled, 8-aligned) Buffer: what encodeFloat32 gives.
     const d = head.sum.length;
     const emb = Buffer.allocUnsafe(4 * d);
-    for (let k = 0; k < d; k++) emb.writeFloatLE(head.sum[k] / head.weight, 4 * k);
+    if (LITTLE_ENDIAN && emb.byteOffset % 4 === 0) {
+      const f = new Float32Array(emb.buffer, emb.byteOffset, d);
+      for (let k = 0; k < d; k++) f[k] = head.sum[k] / head.weight;
+    } else for (let k = 0; k < d; k++) emb.writeFloatLE(head.sum[k] / head.weight, 4 * k);
     out.sets.push([K.embedding(userId), emb]);
   } else out.dels.push(K.embedding(userId));
   return head.stamp;

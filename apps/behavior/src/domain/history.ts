@@ -71,7 +71,24 @@ export function compareKey(aTs: number, aId: string, bTs: number, bId: string): 
 export const compareEntries = (a: Entry, b: Entry): number => compareKey(a.ts, a.eventId, b.ts, b.eventId);
 
 export function emptyHead(d: number): Head {
-  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: new Float64Array(d), newestTs: 0, open: null, stamp: 0, tailSeq: 0, foldedSeq: 0 };
+  return { total: 0, nextSegId: 1, segments: [], anchorTs: 0, weight: 0, sum: sumArray(d).fill(0), newestTs: 0, open: null, stamp: 0, tailSeq: 0, foldedSeq: 0 };
+}
+
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/**
+ * Heads' sums are views on a shared pool: a Float64Array of d = 64 (512 bytes) gets its own
+ * off-heap buffer, which cost more than decoding the rest of the head (a writer decodes one
+ * head per touched user). A pool lives as long as a head using it.
+ */
+let sumPool = new Float64Array(0);
+let sumPoolAt = 0;
+function sumArray(d: number): Float64Array {
+  if (sumPoolAt + d > sumPool.length) {
+    sumPool = new Float64Array(Math.max(d, 16384));
+    sumPoolAt = 0;
+  }
+  sumPoolAt += d;
+  return sumPool.subarray(sumPoolAt - d, sumPoolAt);
 }
 
 /** Index of the segment that holds (or would hold) key (ts, id): the last with first key <= it, else 0; -1 if none. */
@@ -150,7 +167,10 @@ export function encodeHead(h: Head, append: readonly Entry[] = []): Buffer {
   buf.writeUInt32LE(h.tailSeq, 48);
   buf.writeUInt32LE(h.foldedSeq, 52);
   let o = HEAD_BYTES;
-  for (let k = 0; k < d; k++, o += 8) buf.writeDoubleLE(h.sum[k], o);
+  // The sums as one copy when the buffer allows an aligned float64 view (pooled buffers are 8-aligned).
+  if (LITTLE_ENDIAN && (buf.byteOffset + o) % 8 === 0) new Float64Array(buf.buffer, buf.byteOffset + o, d).set(h.sum);
+  else for (let k = 0; k < d; k++) buf.writeDoubleLE(h.sum[k], o + 8 * k);
+  o += 8 * d;
   h.segments.forEach((s, i) => {
     const [a, b] = ids[i];
     buf.writeUInt32LE(s.id, o);
@@ -182,9 +202,13 @@ export function decodeHead(buf: Buffer): Head {
   const fixed = v1 ? 28 : 32;
   const d = buf.readUInt16LE(2);
   const n = buf.readUInt32LE(12);
-  const sum = new Float64Array(d);
+  const sum = sumArray(d);
   let o = v3 ? HEAD_BYTES : HEAD_BYTES_V2;
-  for (let k = 0; k < d; k++, o += 8) sum[k] = buf.readDoubleLE(o);
+  if (buf.length < o + 8 * d) throw new RangeError('history head truncated');
+  // One copy of the bytes (any alignment of the reply buffer).
+  if (LITTLE_ENDIAN) new Uint8Array(sum.buffer, sum.byteOffset, 8 * d).set(buf.subarray(o, o + 8 * d));
+  else for (let k = 0; k < d; k++) sum[k] = buf.readDoubleLE(o + 8 * k);
+  o += 8 * d;
   const segments: SegmentMeta[] = [];
   for (let i = 0; i < n; i++) {
     const la = buf.readUInt16LE(o + 24);
@@ -238,14 +262,29 @@ function entriesByteLength(entries: readonly Entry[]): number {
   return size;
 }
 
+/**
+ * Writes `s` as UTF-8 at `o` (the room is there), returns its byte length. Short ASCII strings
+ * (item ids, types) are copied in JS: cheaper than the native call, same bytes.
+ */
+function writeUtf8(buf: Buffer, s: string, o: number): number {
+  const n = s.length;
+  if (n > 24) return buf.write(s, o, 'utf8');
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return buf.write(s, o, 'utf8');
+    buf[o + i] = c;
+  }
+  return n;
+}
+
 /** Writes the segment entries at `o` (the space is there: entriesByteLength). */
 function writeEntries(buf: Buffer, o: number, entries: readonly Entry[]): void {
   for (const e of entries) {
     buf.writeDoubleLE(e.ts, o);
     buf.writeUInt32LE(e.ver, o + 8);
-    const a = buf.write(e.eventId, o + 17, 'utf8');
-    const b = buf.write(e.itemId, o + 17 + a, 'utf8');
-    const c = buf.write(e.type, o + 17 + a + b, 'utf8');
+    const a = writeUtf8(buf, e.eventId, o + 17);
+    const b = writeUtf8(buf, e.itemId, o + 17 + a);
+    const c = writeUtf8(buf, e.type, o + 17 + a + b);
     buf.writeUInt16LE(a, o + 12);
     buf.writeUInt16LE(b, o + 14);
     buf.writeUInt8(c, o + 16);
