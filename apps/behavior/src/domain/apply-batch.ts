@@ -53,9 +53,9 @@ export async function readKeys(ctx: BatchContext, keys: readonly string[]): Prom
 /**
  * Writes of users, queued as three commands: one MSET, one DEL and one hsetMany of the tails (a
  * command per key would cost ioredis a command object, an encoded buffer and two replies inside
- * MULTI each: session 2 sent three or four per touched user). The keys of one user's writes are
- * distinct (a tail is either deleted by a fold or appended to), and a batch touches a user once,
- * so the order of the three commands changes nothing.
+ * MULTI each: session 2 sent three or four per touched user). A batch touches a user once; the
+ * only key both deleted and written is a new user's tail (stale fields of a lost head cleared
+ * before its first deltas), hence DEL before hsetMany.
  */
 export class Writes {
   readonly sets: [string, Buffer][] = [];
@@ -114,6 +114,8 @@ interface Work {
   state: CachedTables | null;
   /** `state` came from the cache (else a new user, or unknown). */
   hit: boolean;
+  /** No stored head: a new user. */
+  fresh: boolean;
   news: NewBehavior[];
   load: number[];
 }
@@ -162,7 +164,7 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     const legacy = !!headBlob && headBlob[0] < HEAD_FORMAT;
     const hit = !!c && !!headBlob && !legacy && head.stamp === c.stamp && c.pending.length === head.tailSeq - head.foldedSeq && (c.blob !== null) === head.foldedSeq > 0;
     const state = hit ? c! : headBlob ? null : { stamp: 0, blob: null, pending: [] };
-    work.push({ u, legacy, state, hit, news, load: segmentsToLoad(u, news, config) });
+    work.push({ u, legacy, state, hit, fresh: !headBlob, news, load: segmentsToLoad(u, news, config) });
   });
 
   // Read 2. A lost segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the
@@ -280,6 +282,9 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
     }
     const segs = planSegmentWrites(u);
     const out = shared ?? new Writes();
+    // A new user starts from nothing stored: a blob or tail left behind by a lost head (a key
+    // evicted by a full Redis, deleted by hand) must not mix into its tables.
+    if (w.fresh && !blob) out.dels.push(K.tables(u.userId), K.tail(u.userId));
     const stamp = writeUserState(out, u.userId, u.head, blob, deltas, segs.openAppend);
     for (const s of segs.keyed) out.sets.push([K.segment(u.userId, s.id), s.bytes]);
     for (const id of segs.removed) out.dels.push(K.segment(u.userId, id));

@@ -241,6 +241,22 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
     });
 
+    it('a user whose head is lost starts afresh: the blob and tail left behind do not mix into its tables', async () => {
+      const r = repo({ historyCap: 50, segmentSize: 4, tailFoldAt: 4 });
+      await seedItems(r);
+      await r.applyBehaviors(events('u1', 0, 6));
+      await r.applyBehaviors(events('u1', 6, 8));
+      assert.ok(await store.get(behaviorKeys.tables('u1')));
+      assert.equal(Object.keys(await store.hgetall(behaviorKeys.tail('u1'))).length, 2);
+      await store.del(behaviorKeys.head('u1'));
+      // A new history of 2 behaviours: deltas 1 and 2 only (not the stale blob, not the stale fields).
+      await repo({ historyCap: 50, segmentSize: 4, tailFoldAt: 4 }).applyBehaviors(events('u1', 20, 22));
+      assert.deepEqual((await r.getHistory('u1', 100)).map((x) => x.eventId), ['e21', 'e20']);
+      assert.equal(await store.get(behaviorKeys.tables('u1')), null);
+      assert.deepEqual(Object.keys(await store.hgetall(behaviorKeys.tail('u1'))).sort(), ['1', '2']);
+      assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
+    });
+
     it('the tables cache changes nothing: same stored state with and without it', async () => {
       const evs = [...events('u1', 0, 40), ...events('u2', 0, 40)];
       const state = async (r: BehaviorRepository) => {
