@@ -10,9 +10,11 @@
  * `--partitions` user-keyed partitions would see (the stream split by Kafka's key partitioner,
  * batches of `--batch` taken from the partitions in turn), without Kafka: the repository's own
  * CPU, with the same users per batch as through Kafka. Prints one JSON line with the result, the
- * git commit and the load average; keys get a per-run prefix and are deleted at the end.
+ * git commit and the load average; keys and topics get a per-run prefix and are deleted at the end
+ * (A/B series run it dozens of times: each Kafka run leaves tens of MB of topic otherwise).
  */
 import { execSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
 import { loadavg } from 'node:os';
 import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
@@ -29,6 +31,18 @@ const STREAMS: Record<string, (cat: ReturnType<typeof catalog>, prefix: string) 
   manyUsers: (cat, p) => behaviourStream(14, cat, 5000, 20, `${p}many`),
   zipf: (cat, p) => zipfStream(16, cat, 100_000, 200_000, 1.1, `${p}zipf`),
 };
+
+/** Deletes the topics of this run (they share its unique prefix). */
+async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
+  const admin = new Kafka({ brokers, clientId: 'bench-ingest-cleanup', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** The consumer's batches: up to `batch` events of one partition, the partitions in turn. */
 function partitionBatches(stream: StreamEvent[], partitions: number, batch: number): { events: StreamEvent[]; sizes: number[] } {
@@ -57,6 +71,7 @@ async function main(): Promise<void> {
   const make = STREAMS[workload];
   if (!make) throw new Error(`--workload must be one of ${Object.keys(STREAMS).join(', ')}`);
   const direct = argv.includes('--direct');
+  const brokers = (get('brokers') ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
   const partitions = Number(get('partitions') ?? 4);
   const batch = Number(get('batch') ?? 3000);
   const prefix = `bench-ingest-${process.pid}-${Date.now().toString(36)}:`;
@@ -74,13 +89,10 @@ async function main(): Promise<void> {
     const stream = make(cat, direct ? 'd' : 'k');
     const log = (m: string) => process.stderr.write(`[ingest-run] ${m}\n`);
     const cut = partitionBatches(stream, partitions, batch);
+    const topicPrefix = `${prefix.replace(/:$/, '')}.${workload}.`;
     const result = direct
       ? await ingestDirect(new BehaviorRepository(store, { sdim: SDIM }), store, cat, cut.events, cut.sizes)
-      : await ingestThroughKafka(store, (get('brokers') ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), cat, stream, {
-          prefix: `${prefix.replace(/:$/, '')}.${workload}.`,
-          partitions,
-          log,
-        });
+      : await ingestThroughKafka(store, brokers, cat, stream, { prefix: topicPrefix, partitions, log }).finally(() => deleteTopics(brokers, topicPrefix));
     const load = [loadAtStart, loadavg()[0]].map((x) => Number(x.toFixed(2)));
     console.log(JSON.stringify({ commit, workload, path: direct ? 'direct' : 'kafka', load, ...result }));
   } finally {
