@@ -19,7 +19,7 @@ import { behaviorKeys } from '../../apps/behavior/src/domain/behavior-keys';
 import { BehaviorInput } from '../../apps/behavior/src/domain/behavior.types';
 import { behaviourStream, catalog, pseudoUuid, zipfStream, type StreamEvent } from './data';
 import { ingestDirect } from './ingest-direct';
-import { ingestThroughKafka } from './ingest-kafka';
+import { deleteTopics, ingestThroughKafka } from './ingest-kafka';
 import { layoutMicro } from './layout-micro';
 import { movielensQuality } from './movielens';
 import { timingSvg } from './plot-svg';
@@ -299,7 +299,7 @@ async function main(): Promise<void> {
       if (a.brokers) {
         const events = w.stream(cat, seed++, 'k');
         const opts = { prefix: `${prefix.replace(/:$/, '')}.${w.name}.`, partitions: a.partitions, log };
-        const k = await ingestThroughKafka(store, a.brokers, cat, events, opts);
+        const k = await ingestThroughKafka(store, a.brokers, cat, events, opts).finally(() => deleteTopics(a.brokers!, opts.prefix));
         log(`ingest kafka ${w.name}: ${JSON.stringify(k)}`);
         kafka[w.name] = { workload: w.describe, distinctUsers: new Set(events.map((e) => e.userId)).size, ...k };
       }

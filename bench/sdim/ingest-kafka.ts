@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { KafkaEventBus } from '../../libs/infra/src/event-bus/event-bus.kafka.adapter';
 import { PrefixedEventBus } from '../../libs/infra/src/event-bus/event-bus.prefixed';
@@ -103,5 +104,17 @@ export async function ingestThroughKafka(
     };
   } finally {
     await bus.close();
+  }
+}
+
+/** Deletes the topics of this run (they share its unique prefix). */
+export async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
+  const admin = new Kafka({ brokers, clientId: 'bench-ingest-cleanup', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -14,14 +14,13 @@
  * (A/B series run it dozens of times: each Kafka run leaves tens of MB of topic otherwise).
  */
 import { execSync } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadavg } from 'node:os';
 import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import { partitionForKey } from '../../libs/infra/src/event-bus/event-bus.partitioner';
 import { behaviourStream, catalog, zipfStream, type StreamEvent } from './data';
 import { ingestDirect } from './ingest-direct';
-import { ingestThroughKafka } from './ingest-kafka';
+import { deleteTopics, ingestThroughKafka } from './ingest-kafka';
 
 const SDIM = { seed: 20220517, m: 48, tau: 3, d: 64 };
 
@@ -31,18 +30,6 @@ const STREAMS: Record<string, (cat: ReturnType<typeof catalog>, prefix: string) 
   manyUsers: (cat, p) => behaviourStream(14, cat, 5000, 20, `${p}many`),
   zipf: (cat, p) => zipfStream(16, cat, 100_000, 200_000, 1.1, `${p}zipf`),
 };
-
-/** Deletes the topics of this run (they share its unique prefix). */
-async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
-  const admin = new Kafka({ brokers, clientId: 'bench-ingest-cleanup', logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** The consumer's batches: up to `batch` events of one partition, the partitions in turn. */
 function partitionBatches(stream: StreamEvent[], partitions: number, batch: number): { events: StreamEvent[]; sizes: number[] } {
