@@ -18,7 +18,7 @@ import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repo
 import { behaviorKeys } from '../../apps/behavior/src/domain/behavior-keys';
 import { BehaviorInput } from '../../apps/behavior/src/domain/behavior.types';
 import { behaviourStream, catalog, pseudoUuid, zipfStream, type StreamEvent } from './data';
-import { ingestDirect } from './ingest-direct';
+import { deleteAllKeys, ingestDirect } from './ingest-direct';
 import { deleteTopics, ingestThroughKafka } from './ingest-kafka';
 import { layoutMicro } from './layout-micro';
 import { movielensQuality } from './movielens';
@@ -355,8 +355,7 @@ async function main(): Promise<void> {
     log(`wrote ${a.out} and ${svg}`);
     console.log(JSON.stringify(report.targets, null, 2));
   } finally {
-    const keys = await store.scanKeys('*');
-    for (let i = 0; i < keys.length; i += 1000) await store.del(...keys.slice(i, i + 1000));
+    await deleteAllKeys(store);
     await store.close();
   }
 }

@@ -26,6 +26,12 @@ export interface DirectIngestResult {
   tablesCacheMiB: number;
 }
 
+/** Deletes every key of the store's prefix (the bench's keys), 1,000 per DEL. */
+export async function deleteAllKeys(store: RedisStateStore): Promise<void> {
+  const keys = await store.scanKeys('*');
+  for (let i = 0; i < keys.length; i += 1000) await store.del(...keys.slice(i, i + 1000));
+}
+
 export const redisCpuSeconds = async (store: RedisStateStore): Promise<number> =>
   ((await store.client.info('cpu')).match(/used_cpu_(user|sys):([0-9.]+)/g) ?? []).map((x) => Number(x.split(':')[1])).reduce((x, y) => x + y, 0);
 

@@ -19,7 +19,7 @@ import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.re
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import { partitionForKey } from '../../libs/infra/src/event-bus/event-bus.partitioner';
 import { behaviourStream, catalog, zipfStream, type StreamEvent } from './data';
-import { ingestDirect } from './ingest-direct';
+import { deleteAllKeys, ingestDirect } from './ingest-direct';
 import { deleteTopics, ingestThroughKafka } from './ingest-kafka';
 
 const SDIM = { seed: 20220517, m: 48, tau: 3, d: 64 };
@@ -83,8 +83,7 @@ async function main(): Promise<void> {
     const load = [loadAtStart, loadavg()[0]].map((x) => Number(x.toFixed(2)));
     console.log(JSON.stringify({ commit, workload, path: direct ? 'direct' : 'kafka', load, ...result }));
   } finally {
-    const keys = await store.scanKeys('*');
-    for (let i = 0; i < keys.length; i += 1000) await store.del(...keys.slice(i, i + 1000));
+    await deleteAllKeys(store);
     await store.close();
   }
 }

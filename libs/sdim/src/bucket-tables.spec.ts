@@ -10,6 +10,21 @@ import { loadTestVectors } from './test-vectors';
 const tv = loadTestVectors();
 const NORMS = NORMALIZATIONS;
 
+/** Sum over rows of ||est_i - want_i|| / ||want_i|| (row-major [n][d]). */
+function relativeErrorSum(est: Float64Array, want: Float64Array, d: number): number {
+  let sum = 0;
+  for (let i = 0; i < want.length / d; i++) {
+    let e = 0;
+    let w = 0;
+    for (let k = 0; k < d; k++) {
+      e += (est[i * d + k] - want[i * d + k]) ** 2;
+      w += want[i * d + k] ** 2;
+    }
+    sum += Math.sqrt(e / w);
+  }
+  return sum;
+}
+
 function tablesOf(h: SdimHasher, xs: ArrayLike<number>[]): BucketTables {
   const t = new BucketTables(h);
   for (const x of xs) t.add(x as number[]);
@@ -116,17 +131,8 @@ describe('BucketTables', () => {
         const rows = toRows(u.history, d);
         // 'none' is an unbiased estimator of the kernel-weighted sum: its relative error shrinks like 1/sqrt(m/tau).
         const est = t.interestBatch(u.candidates, { normalize: 'none' });
-        const want = simhashKernelAttentionBatch(u.candidates, rows, 3, { weights: 'sum' });
-        for (let i = 0; i < u.candidates.length; i++) {
-          let e = 0;
-          let w = 0;
-          for (let k = 0; k < d; k++) {
-            e += (est[i * d + k] - want[i * d + k]) ** 2;
-            w += want[i * d + k] ** 2;
-          }
-          relSum += Math.sqrt(e / w);
-          n++;
-        }
+        relSum += relativeErrorSum(est, simhashKernelAttentionBatch(u.candidates, rows, 3, { weights: 'sum' }), d);
+        n += u.candidates.length;
         const l2 = t.interestBatch(u.candidates, { normalize: 'l2' });
         cosSum += meanRowCosine(l2, simhashKernelAttentionBatch(u.candidates, rows, 3), d);
       }
@@ -151,17 +157,8 @@ describe('BucketTables', () => {
         const u = syntheticUser({ seed: 200 + seed, d, length: 200, candidates: 20 });
         const t = tablesOf(new SdimHasher({ seed, m, tau: 3, d }), u.history);
         const est = t.interestBatch(u.candidates, { normalize: 'pooled' });
-        const want = simhashKernelAttentionBatch(u.candidates, toRows(u.history, d), 3);
-        for (let i = 0; i < u.candidates.length; i++) {
-          let e = 0;
-          let w = 0;
-          for (let k = 0; k < d; k++) {
-            e += (est[i * d + k] - want[i * d + k]) ** 2;
-            w += want[i * d + k] ** 2;
-          }
-          relSum += Math.sqrt(e / w);
-          n++;
-        }
+        relSum += relativeErrorSum(est, simhashKernelAttentionBatch(u.candidates, toRows(u.history, d), 3), d);
+        n += u.candidates.length;
       }
       rel[m] = relSum / n;
     }
