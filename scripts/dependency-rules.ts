@@ -40,7 +40,9 @@ export function checkFile(relPath: string, source: string): Violation[] {
   const violations: Violation[] = [];
   for (const spec of importsOf(source)) {
     const isRelative = spec.startsWith('.');
-    const target = isRelative ? join(dirname(norm), spec).split(sep).join('/') : null;
+    const alias = /^@recsys\/([a-z-]+)(?:\/(.*))?$/.exec(spec);
+    const aliasTarget = alias && alias[1] !== 'testing' && alias[1] !== 'hnsw-native' ? `libs/${alias[1]}/src${alias[2] ? `/${alias[2]}` : ''}` : null;
+    const target = isRelative ? join(dirname(norm), spec).split(sep).join('/') : aliasTarget;
     const [tTop, tArea] = target ? target.split('/') : [];
     if (top === 'libs') {
       if (tTop === 'apps') violations.push({ file: norm, specifier: spec, rule: 'libs never import apps' });
@@ -58,6 +60,9 @@ export function checkFile(relPath: string, source: string): Violation[] {
       } else if (area === 'infra' && !target && /^(@nestjs\/|express$)/.test(spec)) {
         violations.push({ file: norm, specifier: spec, rule: 'libs/infra imports no web framework' });
       }
+    }
+    if (isRelative && tTop === 'libs' && !(top === 'libs' && tArea === area)) {
+      violations.push({ file: norm, specifier: spec, rule: `import libs/${tArea} through its path alias @recsys/${tArea}, not a relative path` });
     }
     if (top === 'apps' && area !== 'suite' && tTop === 'apps' && tArea !== area) {
       violations.push({ file: norm, specifier: spec, rule: 'an app never imports another app' });
@@ -77,12 +82,13 @@ function walk(dir: string, out: string[]): string[] {
 }
 
 export function checkRepo(root: string): Violation[] {
-  const files = ['libs', 'apps'].flatMap((d) => walk(join(root, d), []));
+  const files = ['libs', 'apps', 'test', 'bench', 'scripts'].flatMap((d) => walk(join(root, d), []));
   return files.flatMap((f) => {
     const rel = relative(root, f);
-    // Specs may use real adapters and test helpers; the rule is about shipped code.
-    if (/\.(int-)?spec\.ts$/.test(rel) || /\.contract\.ts$/.test(rel)) return [];
-    return checkFile(rel, readFileSync(f, 'utf8'));
+    const found = checkFile(rel, readFileSync(f, 'utf8'));
+    // Specs may use real adapters and test helpers; the layer rules are about shipped code. The alias rule holds everywhere.
+    if (/\.(int-)?spec\.ts$/.test(rel) || /\.contract\.ts$/.test(rel) || !/^(libs|apps)\//.test(rel)) return found.filter((v) => v.rule.startsWith('import libs/'));
+    return found;
   });
 }
 

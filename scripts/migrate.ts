@@ -3,10 +3,10 @@
  *   node dist/scripts/migrate.js [--down]
  * Target: DATABASE_URL when set, else the embedded PGlite directory PGLITE_DIR (default .data/pglite).
  */
-import { migrate, migrateDown, migrationsDir } from '../libs/infra/src/sql/migrate';
-import { PgSqlDatabase } from '../libs/infra/src/sql/sql.pg.adapter';
-import { PgliteSqlDatabase } from '../libs/infra/src/sql/sql.pglite.adapter';
-import type { SqlDatabase } from '../libs/infra/src/sql/sql.port';
+import { migrate, migrateDown, migrationsDir } from '@recsys/infra/sql/migrate';
+import { PgSqlDatabase } from '@recsys/infra/sql/sql.pg.adapter';
+import { PgliteSqlDatabase } from '@recsys/infra/sql/sql.pglite.adapter';
+import type { SqlDatabase } from '@recsys/infra/sql/sql.port';
 
 async function main(argv: string[]): Promise<void> {
   const unknown = argv.filter((a) => a !== '--down');

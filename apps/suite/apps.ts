@@ -1,4 +1,4 @@
-import type { AppDefinition } from '../../libs/platform/src';
+import type { AppDefinition } from '@recsys/platform';
 import { adloadApp } from '../adload/src/adload.app';
 import { behaviorApp } from '../behavior/src/behavior.app';
 import { experimentsApp } from '../experiments/src/experiments.app';

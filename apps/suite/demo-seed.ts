@@ -1,6 +1,6 @@
-import { Rng } from '../../libs/ann/src/synthetic';
-import { TOPICS } from '../../libs/contracts/src';
-import type { EventPublisher } from '../../libs/messaging/src';
+import { Rng } from '@recsys/ann/synthetic';
+import { TOPICS } from '@recsys/contracts';
+import type { EventPublisher } from '@recsys/messaging';
 
 export interface DemoSeedOptions {
   dim: number;

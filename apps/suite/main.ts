@@ -1,5 +1,5 @@
-import { EventPublisher } from '../../libs/messaging/src';
-import { runProcessOrExit } from '../../libs/platform/src';
+import { EventPublisher } from '@recsys/messaging';
+import { runProcessOrExit } from '@recsys/platform';
 import { ALL_APPS } from './apps';
 import { seedDemo } from './demo-seed';
 

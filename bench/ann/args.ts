@@ -1,4 +1,4 @@
-import type { HnswEngineName } from '../../libs/ann/src/hnsw.index';
+import type { HnswEngineName } from '@recsys/ann/hnsw.index';
 
 /** Command line of `npm run bench:ann -- ...` (see bench/ann/README.md). */
 export interface BenchArgs {

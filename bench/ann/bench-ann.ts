@@ -12,12 +12,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ExactIndex } from '../../libs/ann/src/exact.index';
-import { HnswIndex, type HnswEngineName } from '../../libs/ann/src/hnsw.index';
-import { readIvecs, readVectors, writeFvecs, writeIvecs, type FloatVectors } from '../../libs/ann/src/io/texmex';
-import { truthRows } from '../../libs/ann/src/recall';
-import { syntheticDataset } from '../../libs/ann/src/synthetic';
-import type { VectorIndex } from '../../libs/ann/src/vector-index.port';
+import { ExactIndex } from '@recsys/ann/exact.index';
+import { HnswIndex, type HnswEngineName } from '@recsys/ann/hnsw.index';
+import { readIvecs, readVectors, writeFvecs, writeIvecs, type FloatVectors } from '@recsys/ann/io/texmex';
+import { truthRows } from '@recsys/ann/recall';
+import { syntheticDataset } from '@recsys/ann/synthetic';
+import type { VectorIndex } from '@recsys/ann/vector-index.port';
 import { parseArgs, type BenchArgs } from './args';
 import { machineInfo, qpsAtRecall, queryLoop, rss, type BenchResult } from './measure';
 import { PeerServer, type PeersInfo } from './peers';

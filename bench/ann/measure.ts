@@ -1,8 +1,8 @@
 import { cpus, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { recallOne } from '../../libs/ann/src/recall';
-import type { SearchOptions, VectorIndex } from '../../libs/ann/src/vector-index.port';
+import { recallOne } from '@recsys/ann/recall';
+import type { SearchOptions, VectorIndex } from '@recsys/ann/vector-index.port';
 
 /** One row of the "results" array (the same shape peers.py prints). */
 export interface BenchResult {

@@ -1,4 +1,4 @@
-import type { VectorIndex } from '../../libs/ann/src/vector-index.port';
+import type { VectorIndex } from '@recsys/ann/vector-index.port';
 
 /**
  * Hook between the benchmark and the SPANN index (libs/ann/src/spann, written separately). The

@@ -13,10 +13,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
-import { InProcessEventBus } from '../../libs/infra/src/event-bus/event-bus.inprocess.adapter';
-import { KafkaEventBus } from '../../libs/infra/src/event-bus/event-bus.kafka.adapter';
-import type { EventBus, ProduceRecord, SubscribeOptions } from '../../libs/infra/src/event-bus/event-bus.port';
-import { mulberry32 } from '../../libs/ann/src/synthetic';
+import { InProcessEventBus } from '@recsys/infra/event-bus/event-bus.inprocess.adapter';
+import { KafkaEventBus } from '@recsys/infra/event-bus/event-bus.kafka.adapter';
+import type { EventBus, ProduceRecord, SubscribeOptions } from '@recsys/infra/event-bus/event-bus.port';
+import { mulberry32 } from '@recsys/ann/synthetic';
 
 interface Args {
   out: string;

@@ -13,8 +13,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { ALL_APPS } from '../../apps/suite/apps';
-import { EventPublisher } from '../../libs/messaging/src';
-import { createInfra, createLogger, loadConfig, startSuite } from '../../libs/platform/src';
+import { EventPublisher } from '@recsys/messaging';
+import { createInfra, createLogger, loadConfig, startSuite } from '@recsys/platform';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -11,9 +11,9 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
-import { BucketTables, DEFAULT_NORMALIZATION, NORMALIZATIONS, encodeDelta, interestFromEncodedSignatures, meanRowCosine, readTables, readUserTables, simhashKernelAttentionBatch, snapVector, SplitMix64, targetAttentionBatch, toFixedPoint, userTag, type Rows } from '../../libs/sdim/src';
-import { syntheticUser } from '../../libs/sdim/src/synthetic';
+import { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
+import { BucketTables, DEFAULT_NORMALIZATION, NORMALIZATIONS, encodeDelta, interestFromEncodedSignatures, meanRowCosine, readTables, readUserTables, simhashKernelAttentionBatch, snapVector, SplitMix64, targetAttentionBatch, toFixedPoint, userTag, type Rows } from '@recsys/sdim';
+import { syntheticUser } from '@recsys/sdim/synthetic';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import { behaviorKeys } from '../../apps/behavior/src/domain/behavior-keys';
 import { BehaviorInput } from '../../apps/behavior/src/domain/behavior.types';

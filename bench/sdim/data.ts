@@ -1,4 +1,4 @@
-import { GaussianStream, SplitMix64 } from '../../libs/sdim/src';
+import { GaussianStream, SplitMix64 } from '@recsys/sdim';
 
 /**
  * Seeded catalog and behaviour streams for the ingest benchmark. Items belong to topics (unit

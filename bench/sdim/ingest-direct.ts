@@ -1,4 +1,4 @@
-import type { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
+import type { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import type { Catalog, StreamEvent } from './data';
 

@@ -1,10 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { KafkaEventBus } from '../../libs/infra/src/event-bus/event-bus.kafka.adapter';
-import { PrefixedEventBus } from '../../libs/infra/src/event-bus/event-bus.prefixed';
-import type { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
-import { TOPICS } from '../../libs/contracts/src';
-import type { AppContext } from '../../libs/platform/src';
+import { KafkaEventBus } from '@recsys/infra/event-bus/event-bus.kafka.adapter';
+import { PrefixedEventBus } from '@recsys/infra/event-bus/event-bus.prefixed';
+import type { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
+import { TOPICS } from '@recsys/contracts';
+import type { AppContext } from '@recsys/platform';
 import { startBehaviorConsumer } from '../../apps/behavior/src/behavior.consumers';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
 import type { Catalog, StreamEvent } from './data';

@@ -15,9 +15,9 @@
  */
 import { execSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
+import { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
-import { partitionForKey } from '../../libs/infra/src/event-bus/event-bus.partitioner';
+import { partitionForKey } from '@recsys/infra/event-bus/event-bus.partitioner';
 import { behaviourStream, catalog, zipfStream, type StreamEvent } from './data';
 import { deleteAllKeys, ingestDirect } from './ingest-direct';
 import { deleteTopics, ingestThroughKafka } from './ingest-kafka';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisCpuSeconds } from './ingest-direct';
-import type { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
+import type { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
 
 /**
  * What one user touched by a batch costs in Redis I/O alone, for two layouts of the tables, with

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BucketTables, GaussianStream, NORMALIZATIONS, SdimHasher, SplitMix64, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, type Normalization, type Rows } from '../../libs/sdim/src';
+import { BucketTables, GaussianStream, NORMALIZATIONS, SdimHasher, SplitMix64, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, type Normalization, type Rows } from '@recsys/sdim';
 import { mapValues } from './quality';
 
 /**

@@ -1,5 +1,5 @@
-import { BucketTables, DEFAULT_NORMALIZATION, NORMALIZATIONS, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, toRows, type Normalization, type SdimHasher } from '../../libs/sdim/src';
-import { syntheticUser } from '../../libs/sdim/src/synthetic';
+import { BucketTables, DEFAULT_NORMALIZATION, NORMALIZATIONS, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, toRows, type Normalization, type SdimHasher } from '@recsys/sdim';
+import { syntheticUser } from '@recsys/sdim/synthetic';
 
 /**
  * Approximation quality on synthetic users (libs/sdim syntheticUser), in memory: the interest from

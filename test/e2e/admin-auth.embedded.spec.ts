@@ -1,6 +1,5 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminAuthWarning, ConfigError, loadConfig } from '../../libs/platform/src';
+import { adminAuthWarning, ConfigError, loadConfig } from '@recsys/platform';
 import { getJson, startTestSuite } from '../support/suite';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -10,10 +9,10 @@ describe('admin routes with ADMIN_TOKEN set (embedded adapters)', () => {
   const post = (url: string, headers: Record<string, string> = {}, body: unknown = {}) =>
     getJson(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-  before(async () => {
+  beforeAll(async () => {
     suite = await startTestSuite({ APPS: 'retrieval,ranking', ADMIN_TOKEN: TOKEN });
   });
-  after(async () => {
+  afterAll(async () => {
     await suite?.close();
   });
 

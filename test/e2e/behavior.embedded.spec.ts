@@ -1,14 +1,13 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { behaviorScenario, DIM } from './behavior.flow';
 import { getJson, startTestSuite } from '../support/suite';
 
 describe('behavior service with retrieval (embedded adapters)', () => {
   let suite: Awaited<ReturnType<typeof startTestSuite>>;
-  before(async () => {
+  beforeAll(async () => {
     suite = await startTestSuite({ APPS: 'retrieval,behavior', EMBEDDING_DIM: String(DIM), BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: '200' });
   });
-  after(async () => {
+  afterAll(async () => {
     await suite?.close();
   });
 

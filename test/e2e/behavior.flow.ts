@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { TOPICS } from '../../libs/contracts/src';
-import type { BusRecord, EventBus } from '../../libs/infra/src/event-bus/event-bus.port';
-import { DLQ_HEADERS, EventPublisher } from '../../libs/messaging/src';
+import { TOPICS } from '@recsys/contracts';
+import type { BusRecord, EventBus } from '@recsys/infra/event-bus/event-bus.port';
+import { DLQ_HEADERS, EventPublisher } from '@recsys/messaging';
 import { eventually, getJson, postJson } from '../support/suite';
 
 export const DIM = 16;

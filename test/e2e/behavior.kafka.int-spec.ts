@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { realInfra, uniqueName } from '../support/infra';
 import { startTestSuite } from '../support/suite';
@@ -11,7 +10,7 @@ describe('behavior service on real Kafka and Redis (integration)', () => {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   let suite: Awaited<ReturnType<typeof startTestSuite>>;
 
-  before(async () => {
+  beforeAll(async () => {
     suite = await startTestSuite({
       APPS: 'retrieval,behavior',
       EMBEDDING_DIM: String(DIM),
@@ -24,7 +23,7 @@ describe('behavior service on real Kafka and Redis (integration)', () => {
     });
     await producer.connect();
   });
-  after(async () => {
+  afterAll(async () => {
     await producer.disconnect();
     await suite?.close();
   });

@@ -1,13 +1,12 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { KafkaEventBus } from '../../libs/infra/src/event-bus/event-bus.kafka.adapter';
-import type { EventBus, Subscription } from '../../libs/infra/src/event-bus/event-bus.port';
-import { PrefixedEventBus } from '../../libs/infra/src/event-bus/event-bus.prefixed';
-import { migrate } from '../../libs/infra/src/sql/migrate';
-import { PgSqlDatabase } from '../../libs/infra/src/sql/sql.pg.adapter';
-import { RedisStateStore } from '../../libs/infra/src/state-store/state-store.redis.adapter';
-import { DLQ_HEADERS, SqlIdempotencyLedger, startEventConsumer, StateStoreIdempotencyLedger } from '../../libs/messaging/src';
+import { KafkaEventBus } from '@recsys/infra/event-bus/event-bus.kafka.adapter';
+import type { EventBus, Subscription } from '@recsys/infra/event-bus/event-bus.port';
+import { PrefixedEventBus } from '@recsys/infra/event-bus/event-bus.prefixed';
+import { migrate } from '@recsys/infra/sql/migrate';
+import { PgSqlDatabase } from '@recsys/infra/sql/sql.pg.adapter';
+import { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
+import { DLQ_HEADERS, SqlIdempotencyLedger, startEventConsumer, StateStoreIdempotencyLedger } from '@recsys/messaging';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually } from '../support/suite';
 
@@ -34,7 +33,7 @@ describe('platform on real Kafka, PostgreSQL and Redis (integration)', () => {
     return { key: userId, value: JSON.stringify({ eventId: `ev-${i}`, key: userId, timestamp: 1_700_000_000_000 + i, schemaVersion: 1, userId, itemId: `i${i}`, type: 'click' }) };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     bus = new PrefixedEventBus(new KafkaEventBus({ brokers: real.kafkaBrokers, clientId: 'platform-test' }), prefix);
     sql = new PgSqlDatabase(real.databaseUrl);
     state = new RedisStateStore(real.redisUrl, { keyPrefix: prefix });
@@ -43,7 +42,7 @@ describe('platform on real Kafka, PostgreSQL and Redis (integration)', () => {
     await producer.connect();
     await bus.ensureTopics([{ topic, partitions: 4 }, { topic: `${topic}.dlq`, partitions: 1 }]);
   });
-  after(async () => {
+  afterAll(async () => {
     await producer.disconnect();
     await sql.exec(`DROP TABLE IF EXISTS ${table}`);
     await bus.close();

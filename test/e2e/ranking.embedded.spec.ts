@@ -1,8 +1,7 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticCtrModel } from '../../apps/ranking/src/testing/synthetic-model';
-import { EventPublisher } from '../../libs/messaging/src';
-import { exampleFeatureSpec } from '../../libs/ranking/src';
+import { EventPublisher } from '@recsys/messaging';
+import { exampleFeatureSpec } from '@recsys/ranking';
 import { eventually, getJson, postJson, startTestSuite } from '../support/suite';
 import { makeItems, promote, ReferenceScorer, registerModel, seedCatalogAndHistory, syntheticVersions, waitServing } from './ranking.flow';
 
@@ -13,7 +12,7 @@ describe('ranking service (embedded adapters)', () => {
   const { v1, v2 } = syntheticVersions();
   const refs: ReferenceScorer[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     suite = await startTestSuite({ APPS: 'behavior,ranking', BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: '2000' });
     url = suite.url('ranking');
     const publisher = new EventPublisher(suite.infra.bus);
@@ -26,7 +25,7 @@ describe('ranking service (embedded adapters)', () => {
       tag: 'emb',
     });
   });
-  after(async () => {
+  afterAll(async () => {
     for (const r of refs) await r.release();
     await suite?.close();
   });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { syntheticCtrModel } from '../../apps/ranking/src/testing/synthetic-model';
-import { TOPICS } from '../../libs/contracts/src';
-import { OnnxModelRunner } from '../../libs/infra/src/model-runner/model-runner.onnx.adapter';
-import type { StateStore } from '../../libs/infra/src/state-store/state-store.port';
-import { FeatureAssembler, ItemFeatureTable, MOVIELENS_GENRES, type FeatureSpec } from '../../libs/ranking/src';
-import { hasherFor, readUserTables } from '../../libs/sdim/src';
+import { TOPICS } from '@recsys/contracts';
+import { OnnxModelRunner } from '@recsys/infra/model-runner/model-runner.onnx.adapter';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import { FeatureAssembler, ItemFeatureTable, MOVIELENS_GENRES, type FeatureSpec } from '@recsys/ranking';
+import { hasherFor, readUserTables } from '@recsys/sdim';
 import { eventually, getJson, postJson } from '../support/suite';
 
 export const DIM = 32;

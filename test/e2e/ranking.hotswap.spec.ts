@@ -1,8 +1,7 @@
-import { after, before, describe, it } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import assert from 'node:assert/strict';
-import { EventPublisher } from '../../libs/messaging/src';
-import { BucketTables, hasherFor, seedUserTables } from '../../libs/sdim/src';
+import { EventPublisher } from '@recsys/messaging';
+import { BucketTables, hasherFor, seedUserTables } from '@recsys/sdim';
 import { postJson, startTestSuite } from '../support/suite';
 import { catalogEvents, expectedScores, hammer, makeItems, promote, ReferenceScorer, registerModel, syntheticVersions, waitServing } from './ranking.flow';
 import { eventually, getJson } from '../support/suite';
@@ -19,7 +18,7 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
   const { v1, v2 } = syntheticVersions();
   const refs: Record<string, ReferenceScorer> = {};
 
-  before(async () => {
+  beforeAll(async () => {
     suite = await startTestSuite({ APPS: 'ranking' });
     url = suite.url('ranking');
     await new EventPublisher(suite.infra.bus).publish('catalog.items', catalogEvents(items, 'hs') as never);
@@ -37,7 +36,7 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
     }
     await promote(url, 'ctr', 'v1', 'live');
   });
-  after(async () => {
+  afterAll(async () => {
     for (const r of Object.values(refs)) await r.release();
     await suite?.close();
   });

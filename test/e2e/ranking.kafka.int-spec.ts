@@ -1,7 +1,6 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventPublisher } from '../../libs/messaging/src';
-import { BucketTables, hasherFor, seedUserTables } from '../../libs/sdim/src';
+import { EventPublisher } from '@recsys/messaging';
+import { BucketTables, hasherFor, seedUserTables } from '@recsys/sdim';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually, getJson, postJson, startTestSuite } from '../support/suite';
 import { catalogEvents, expectedScores, hammer, makeItems, promote, ReferenceScorer, registerModel, syntheticVersions, waitServing } from './ranking.flow';
@@ -37,10 +36,10 @@ describe('ranking replicas on real Kafka, Redis and PostgreSQL (integration)', (
     return s.url('ranking');
   };
 
-  before(async () => {
+  beforeAll(async () => {
     for (const [v, m] of Object.entries({ v1, v2 })) refs[v] = await ReferenceScorer.create(m.bytes, m.spec, items);
   });
-  after(async () => {
+  afterAll(async () => {
     for (const r of Object.values(refs)) await r.release();
     for (const s of replicas) await s.close();
   });

@@ -1,15 +1,14 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TOPICS } from '../../libs/contracts/src';
-import { OnnxModelRunner } from '../../libs/infra/src/model-runner/model-runner.onnx.adapter';
-import type { TensorData } from '../../libs/infra/src/model-runner/model-runner.port';
-import { EventPublisher } from '../../libs/messaging/src';
-import { FeatureAssembler, ItemFeatureTable, itemAttributes, parseFeatureSpec, type FeatureSpec } from '../../libs/ranking/src';
-import { hasherFor, readUserTables } from '../../libs/sdim/src';
+import { TOPICS } from '@recsys/contracts';
+import { OnnxModelRunner } from '@recsys/infra/model-runner/model-runner.onnx.adapter';
+import type { TensorData } from '@recsys/infra/model-runner/model-runner.port';
+import { EventPublisher } from '@recsys/messaging';
+import { FeatureAssembler, ItemFeatureTable, itemAttributes, parseFeatureSpec, type FeatureSpec } from '@recsys/ranking';
+import { hasherFor, readUserTables } from '@recsys/sdim';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually, getJson, postJson, startTestSuite } from '../support/suite';
 import { promote, registerModel } from './ranking.flow';
@@ -26,7 +25,7 @@ import { promote, registerModel } from './ranking.flow';
  *  - POST /v1/rank returns Python ONNX Runtime's pctr for those rows.
  * Fails (never skips) when the training Python environment is missing.
  */
-const root = resolve(__dirname, '../../..');
+const root = resolve(__dirname, '../..');
 const python = process.env.TRAINING_PYTHON ?? join(root, '.venv-training/bin/python');
 const TOL_OUTPUT = 1e-5;
 const TOL_FEATURE = 1e-6;
@@ -61,7 +60,7 @@ describe('ranking: a model trained in Python, exported to ONNX, served by Node (
   let catalog: { itemId: string; embedding: number[]; attributes?: Record<string, unknown> }[];
   let publisher: EventPublisher;
 
-  before(async () => {
+  beforeAll(async () => {
     train(work);
     const out = join(work, 'out');
     model = readFileSync(join(out, 'model.onnx'));
@@ -85,7 +84,7 @@ describe('ranking: a model trained in Python, exported to ONNX, served by Node (
     });
     publisher = new EventPublisher(suite.infra.bus);
   });
-  after(async () => {
+  afterAll(async () => {
     await suite?.close();
     rmSync(work, { recursive: true, force: true });
   });

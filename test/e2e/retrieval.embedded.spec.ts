@@ -1,13 +1,12 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_APPS } from '../../apps/suite/apps';
-import { encodeFloat32, stateKeys, TOPICS } from '../../libs/contracts/src';
-import type { BusRecord } from '../../libs/infra/src/event-bus/event-bus.port';
-import { DLQ_HEADERS, EventPublisher } from '../../libs/messaging/src';
-import { createInfra, createLogger, InfraContext, loadConfig, startSuite } from '../../libs/platform/src';
+import { encodeFloat32, stateKeys, TOPICS } from '@recsys/contracts';
+import type { BusRecord } from '@recsys/infra/event-bus/event-bus.port';
+import { DLQ_HEADERS, EventPublisher } from '@recsys/messaging';
+import { createInfra, createLogger, InfraContext, loadConfig, startSuite } from '@recsys/platform';
 import { eventually, getJson, postJson } from '../support/suite';
 
 const DIM = 8;
@@ -34,13 +33,13 @@ describe('retrieval service (embedded adapters)', () => {
   let url: string;
   let publisher: EventPublisher;
 
-  before(async () => {
+  beforeAll(async () => {
     infra = await createInfra(config, log);
     publisher = new EventPublisher(infra.bus);
     suite = await startSuite(config, ALL_APPS, log, infra);
     url = suite.apps[0].url;
   });
-  after(async () => {
+  afterAll(async () => {
     await suite?.close();
     await infra?.close();
   });

@@ -1,12 +1,11 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { ALL_APPS } from '../../apps/suite/apps';
-import { DLQ_HEADERS } from '../../libs/messaging/src';
-import { createInfra, createLogger, InfraContext, loadConfig, startSuite } from '../../libs/platform/src';
+import { DLQ_HEADERS } from '@recsys/messaging';
+import { createInfra, createLogger, InfraContext, loadConfig, startSuite } from '@recsys/platform';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually, getJson, postJson } from '../support/suite';
 
@@ -53,13 +52,13 @@ describe('retrieval on real Kafka (integration)', () => {
     }),
   });
 
-  before(async () => {
+  beforeAll(async () => {
     infra = await createInfra(config, log);
     suite = await startSuite(config, ALL_APPS, log, infra);
     url = suite.apps[0].url;
     await producer.connect();
   });
-  after(async () => {
+  afterAll(async () => {
     await producer.disconnect();
     await suite?.close();
     await infra?.close();

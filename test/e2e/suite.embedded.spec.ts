@@ -1,14 +1,13 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP_NAMES } from '../../libs/platform/src';
+import { APP_NAMES } from '@recsys/platform';
 import { getJson, postJson, startTestSuite } from '../support/suite';
 
 describe('suite on embedded adapters', () => {
   let suite: Awaited<ReturnType<typeof startTestSuite>>;
-  before(async () => {
+  beforeAll(async () => {
     suite = await startTestSuite();
   });
-  after(async () => {
+  afterAll(async () => {
     await suite?.close();
   });
 

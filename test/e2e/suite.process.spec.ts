@@ -1,16 +1,17 @@
-import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { APP_NAMES } from '../../libs/platform/src';
+import { APP_NAMES } from '@recsys/platform';
 
-const MAIN = resolve(__dirname, '../../apps/suite/main.js');
+// The built suite (npm test builds first): these specs start it as a user would, with plain node.
+const DIST = resolve(__dirname, '../../dist');
+const MAIN = resolve(DIST, 'apps/suite/main.js');
 
 const children = new Set<ReturnType<typeof spawn>>();
 // A failed assertion must not leave a suite process running (it would keep the test run alive).
-after(() => {
+afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
@@ -58,7 +59,7 @@ describe('the suite process (what npm start runs)', () => {
   });
 
   it("runs one app alone from its own entry file (the Nest CLI entryFile)", async () => {
-    const p = run({ BEHAVIOR_PORT: '0' }, resolve(__dirname, '../../apps/behavior/src/main.js'));
+    const p = run({ BEHAVIOR_PORT: '0' }, resolve(DIST, 'apps/behavior/src/main.js'));
     const started = Date.now();
     while (appLines(p.out()).length === 0) {
       if (Date.now() - started > 60_000) assert.fail(`not started in 60 s: ${p.err()}`);

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_APPS } from '../../apps/suite/apps';
-import { APP_NAMES, createLogger, loadConfig, RunningSuite, startSuite } from '../../libs/platform/src';
+import { APP_NAMES, createLogger, loadConfig, RunningSuite, startSuite } from '@recsys/platform';
 
 /** Starts the suite in this process on random ports; `env` adds configuration (e.g. real servers). */
 export async function startTestSuite(env: Record<string, string> = {}): Promise<RunningSuite & { url(app: string): string }> {

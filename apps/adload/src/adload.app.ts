@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { AppDefinition } from '../../../libs/platform/src';
+import type { AppDefinition } from '@recsys/platform';
 
 /** Ad-load decisions with logged propensities, off-policy evaluation, campaigns, auctions and budgets. */
 @Module({})

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '../../../libs/platform/src';
+import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
 import { BehaviorController } from './behavior.controller';
 import { BehaviorService } from './behavior.service';
 

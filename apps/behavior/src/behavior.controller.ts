@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { DomainError, ZodBody } from '../../../libs/platform/src';
+import { DomainError, ZodBody } from '@recsys/platform';
 import { interestRequest, InterestRequest, interestRequestJsonSchema } from './api/dto';
 import { BehaviorService } from './behavior.service';
 

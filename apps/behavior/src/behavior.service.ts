@@ -1,4 +1,4 @@
-import { DomainError, type AppContext } from '../../../libs/platform/src';
+import { DomainError, type AppContext } from '@recsys/platform';
 import type { InterestRequest } from './api/dto';
 import { BehaviorRepository } from './domain/behavior.repository';
 import { startBehaviorConsumer, startItemConsumer } from './behavior.consumers';

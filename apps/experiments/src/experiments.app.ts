@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { AppDefinition } from '../../../libs/platform/src';
+import type { AppDefinition } from '@recsys/platform';
 
 /** A/B experiments: assignment, metrics with confidence intervals, SRM checks and the dashboard. */
 @Module({})

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { AppDefinition } from '../../../libs/platform/src';
+import type { AppDefinition } from '@recsys/platform';
 
 /** Feed orchestration with deadlines and fallbacks; the HTTP event collector. */
 @Module({})

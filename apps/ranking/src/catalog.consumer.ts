@@ -1,7 +1,7 @@
-import { TOPICS } from '../../../libs/contracts/src';
-import { startEventBatchConsumer } from '../../../libs/messaging/src';
-import { consumerMetrics, type AppContext } from '../../../libs/platform/src';
-import { itemAttributes, type ItemFeatureTable } from '../../../libs/ranking/src';
+import { TOPICS } from '@recsys/contracts';
+import { startEventBatchConsumer } from '@recsys/messaging';
+import { consumerMetrics, type AppContext } from '@recsys/platform';
+import { itemAttributes, type ItemFeatureTable } from '@recsys/ranking';
 
 /**
  * catalog.items (namespace `items`) -> the in-memory item feature table. Every replica has its own

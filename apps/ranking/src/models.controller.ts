@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, PipeTransform, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminOnly, DomainError, ZodBody } from '../../../libs/platform/src';
+import { AdminOnly, DomainError, ZodBody } from '@recsys/platform';
 import { modelNamePattern, promoteRequest, promoteRequestJsonSchema, registerRequest, registerRequestJsonSchema, type PromoteRequest, type RegisterRequest } from './api/dto';
 import { RankingService } from './ranking.service';
 

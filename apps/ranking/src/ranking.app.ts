@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '../../../libs/platform/src';
+import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
 import { ModelsController } from './models.controller';
 import { RankingController } from './ranking.controller';
 import { RankingService } from './ranking.service';

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ZodBody } from '../../../libs/platform/src';
+import { ZodBody } from '@recsys/platform';
 import { rankRequest, rankRequestJsonSchema, type RankRequest } from './api/dto';
 import { RankingService } from './ranking.service';
 

@@ -1,6 +1,6 @@
-import { TOPICS } from '../../../libs/contracts/src';
-import { startEventBatchConsumer } from '../../../libs/messaging/src';
-import { consumerMetrics, type AppContext } from '../../../libs/platform/src';
+import { TOPICS } from '@recsys/contracts';
+import { startEventBatchConsumer } from '@recsys/messaging';
+import { consumerMetrics, type AppContext } from '@recsys/platform';
 import { CatalogChangeRejected, CatalogIndex } from './domain/catalog-index';
 
 /**

@@ -1,7 +1,7 @@
-import { decodeEvent, TOPICS } from '../../../libs/contracts/src';
-import type { JobContext } from '../../../libs/infra/src/job-queue/job-queue.port';
-import type { AppContext } from '../../../libs/platform/src';
-import type { VectorIndex } from '../../../libs/ann/src/vector-index.port';
+import { decodeEvent, TOPICS } from '@recsys/contracts';
+import type { JobContext } from '@recsys/infra/job-queue/job-queue.port';
+import type { AppContext } from '@recsys/platform';
+import type { VectorIndex } from '@recsys/ann/vector-index.port';
 import { CatalogIndex } from './domain/catalog-index';
 import type { IndexFactory, IndexKind } from './domain/index-factory';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, ZodBody } from '../../../libs/platform/src';
+import { AdminOnly, ZodBody } from '@recsys/platform';
 import { candidatesRequest, CandidatesRequest, candidatesRequestJsonSchema, rebuildRequest, RebuildRequest, rebuildRequestJsonSchema } from './api/dto';
 import { RetrievalService } from './retrieval.service';
 

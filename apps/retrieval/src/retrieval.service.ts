@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { decodeFloat32, stateKeys } from '../../../libs/contracts/src';
-import { DomainError, type AppContext } from '../../../libs/platform/src';
+import { decodeFloat32, stateKeys } from '@recsys/contracts';
+import { DomainError, type AppContext } from '@recsys/platform';
 import type { CandidatesRequest } from './api/dto';
 import { CatalogIndex } from './domain/catalog-index';
 import { DefaultIndexFactory, IndexKind } from './domain/index-factory';

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { AppDefinition } from '../../../libs/platform/src';
+import type { AppDefinition } from '@recsys/platform';
 
 /** Slate building with in-slate Thompson sampling over per-item and per-group posteriors. */
 @Module({})

@@ -1,4 +1,3 @@
-import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +39,7 @@ function knn(ix: HierarchicalNSW, q: Float32Array, k = K, filter?: Parameters<Hi
 
 describe('@recsys/hnsw-native addon', () => {
   const dirs: string[] = [];
-  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   const tmp = (): string => {
     const d = mkdtempSync(join(tmpdir(), 'hnsw-native-'));
     dirs.push(d);

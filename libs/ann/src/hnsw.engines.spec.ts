@@ -1,4 +1,3 @@
-import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,7 @@ describe('HnswIndex engines', () => {
   const data = mx.sample(1500, 1);
   const qs = mx.sample(20, 2);
   const dirs: string[] = [];
-  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   const filled = (engine: (typeof HNSW_ENGINES)[number]): HnswIndex => {
     const ix = new HnswIndex(16, 'cosine', { efConstruction: 80, ef: 48, engine });

@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GaussianMixture, mulberry32, Rng, syntheticDataset } from './synthetic';
 import { recallAtK } from './recall';

@@ -1,4 +1,3 @@
-import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,7 +94,7 @@ export function vectorIndexContract(
 
   describe(`VectorIndex contract: ${name}`, () => {
     const tmpDirs: string[] = [];
-    after(() => {
+    afterAll(() => {
       for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
     });
 

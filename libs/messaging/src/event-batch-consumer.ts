@@ -1,5 +1,5 @@
-import type { BusRecord, EventBus, StartOffsets, Subscription } from '../../infra/src/event-bus/event-bus.port';
-import { dlqTopic, EventOf, TopicName } from '../../contracts/src';
+import type { BusRecord, EventBus, StartOffsets, Subscription } from '@recsys/infra/event-bus/event-bus.port';
+import { dlqTopic, EventOf, TopicName } from '@recsys/contracts';
 import { ConsumerHooks, decodeOrDeadLetter, sendToDeadLetter } from './event-consumer';
 
 export interface DecodedRecord<T extends TopicName> {

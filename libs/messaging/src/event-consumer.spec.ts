@@ -1,8 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { InProcessEventBus } from '../../infra/src/event-bus/event-bus.inprocess.adapter';
-import type { BusRecord } from '../../infra/src/event-bus/event-bus.port';
-import { MemoryStateStore } from '../../infra/src/state-store/state-store.memory.adapter';
+import { InProcessEventBus } from '@recsys/infra/event-bus/event-bus.inprocess.adapter';
+import type { BusRecord } from '@recsys/infra/event-bus/event-bus.port';
+import { MemoryStateStore } from '@recsys/infra/state-store/state-store.memory.adapter';
 import { DLQ_HEADERS, EventPublisher, PermanentEventError, startEventBatchConsumer, startEventConsumer, StateStoreIdempotencyLedger } from './index';
 
 const behavior = (i: number, user = 'u1') => ({

@@ -1,5 +1,5 @@
-import type { BusRecord, EventBus, StartOffsets, Subscription } from '../../infra/src/event-bus/event-bus.port';
-import { decodeEvent, dlqTopic, EventOf, EventValidationError, TopicName } from '../../contracts/src';
+import type { BusRecord, EventBus, StartOffsets, Subscription } from '@recsys/infra/event-bus/event-bus.port';
+import { decodeEvent, dlqTopic, EventOf, EventValidationError, TopicName } from '@recsys/contracts';
 import type { IdempotencyLedger } from './idempotency';
 
 /**

@@ -1,5 +1,5 @@
-import type { EventBus } from '../../infra/src/event-bus/event-bus.port';
-import { EventInput, TopicName, validateEvent } from '../../contracts/src';
+import type { EventBus } from '@recsys/infra/event-bus/event-bus.port';
+import { EventInput, TopicName, validateEvent } from '@recsys/contracts';
 
 /** Validates on produce: an invalid event is rejected here (EventValidationError) and never reaches the log. */
 export class EventPublisher {

@@ -1,4 +1,4 @@
-import type { StateStore } from '../../infra/src/state-store/state-store.port';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
 
 /**
  * Remembers which event ids a consumer has applied, so a replayed topic changes nothing.

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from '../../infra/src/sql/sql.port';
+import type { SqlDatabase, SqlExecutor } from '@recsys/infra/sql/sql.port';
 import type { IdempotencyLedger } from './idempotency';
 
 /**

@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { EventBus, Subscription } from '../../infra/src/event-bus/event-bus.port';
-import type { JobQueue } from '../../infra/src/job-queue/job-queue.port';
-import type { SqlDatabase } from '../../infra/src/sql/sql.port';
-import type { StateStore } from '../../infra/src/state-store/state-store.port';
-import type { EventPublisher, IdempotencyLedger } from '../../messaging/src';
+import type { EventBus, Subscription } from '@recsys/infra/event-bus/event-bus.port';
+import type { JobQueue } from '@recsys/infra/job-queue/job-queue.port';
+import type { SqlDatabase } from '@recsys/infra/sql/sql.port';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import type { EventPublisher, IdempotencyLedger } from '@recsys/messaging';
 import type { AppName, SuiteConfig } from './config';
 
 export type Dependency = 'bus' | 'state' | 'sql' | 'jobs';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { EventPublisher, StateStoreIdempotencyLedger } from '../../messaging/src';
+import { EventPublisher, StateStoreIdempotencyLedger } from '@recsys/messaging';
 import type { AppContext, InfraContext } from './app-context';
 import type { AppDefinition, RunningApp } from './bootstrap';
 import { startApp } from './bootstrap';

@@ -1,6 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BucketTables, NORMALIZATIONS, encodeTables, hasherFor, interestFromEncodedSignatures, SdimHasher } from '../../sdim/src';
+import { BucketTables, NORMALIZATIONS, encodeTables, hasherFor, interestFromEncodedSignatures, SdimHasher } from '@recsys/sdim';
 import { FeatureAssembler, UnknownDomainError } from './feature-assembly';
 import { fnv1a32 } from './fnv1a';
 import { ItemFeatureTable, itemAttributes } from './item-features';

@@ -1,5 +1,5 @@
-import type { TensorData } from '../../infra/src/model-runner/model-runner.port';
-import { decodeTables, normalizedBuckets, type SdimHasher } from '../../sdim/src';
+import type { TensorData } from '@recsys/infra/model-runner/model-runner.port';
+import { decodeTables, normalizedBuckets, type SdimHasher } from '@recsys/sdim';
 import { fnv1a32 } from './fnv1a';
 import type { FeatureName, FeatureSpec } from './feature-spec';
 import type { ItemFeatures } from './item-features';

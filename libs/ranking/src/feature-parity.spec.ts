@@ -1,8 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BucketTables, encodeTables, hasherFor } from '../../sdim/src';
+import { BucketTables, encodeTables, hasherFor } from '@recsys/sdim';
 import { FeatureAssembler } from './feature-assembly';
 import { parseFeatureSpec } from './feature-spec';
 import { ItemFeatureTable } from './item-features';

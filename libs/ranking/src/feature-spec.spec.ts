@@ -1,8 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDeployment, checkModelIo, featureKey, FeatureSpecError, parseFeatureSpec } from './feature-spec';
 import { exampleFeatureSpec } from './spec-fixture';
-import type { TensorInfo } from '../../infra/src/model-runner/model-runner.port';
+import type { TensorInfo } from '@recsys/infra/model-runner/model-runner.port';
 
 const base = () => JSON.parse(JSON.stringify(exampleFeatureSpec()));
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TensorDtype, TensorInfo } from '../../infra/src/model-runner/model-runner.port';
+import type { TensorDtype, TensorInfo } from '@recsys/infra/model-runner/model-runner.port';
 
 /**
  * feature-spec.json, version 1 (ops/training/CONTRACT.md section 2): what the model expects and

@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fnv1a32, fnv1a32Bytes } from './fnv1a';
 

@@ -1,4 +1,4 @@
-import type { SdimHasher } from '../../sdim/src';
+import type { SdimHasher } from '@recsys/sdim';
 import { fnv1a32 } from './fnv1a';
 
 /**

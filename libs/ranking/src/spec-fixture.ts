@@ -1,5 +1,5 @@
 import { parseFeatureSpec, type FeatureSpec } from './feature-spec';
-import { DEFAULT_NORMALIZATION } from '../../sdim/src/bucket-tables';
+import { DEFAULT_NORMALIZATION } from '@recsys/sdim/bucket-tables';
 
 /** MovieLens genre names in u.genre order (the training side's itemDense.genres). */
 export const MOVIELENS_GENRES = [

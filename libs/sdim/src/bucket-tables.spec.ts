@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BucketTables, NORMALIZATIONS, snap } from './bucket-tables';
 import { SdimHasher } from './hasher';

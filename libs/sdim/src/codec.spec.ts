@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BucketTables, NORMALIZATIONS } from './bucket-tables';
 import { HEADER_BYTES, decodeTables, encodeTables, hasherFor, interestFromEncoded, readHeader } from './codec';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_NORMALIZATION, NORMALIZATIONS, type Normalization } from '../../../../libs/sdim/src';
+import { DEFAULT_NORMALIZATION, NORMALIZATIONS, type Normalization } from '@recsys/sdim';
 
 export const interestRequest = z
   .object({

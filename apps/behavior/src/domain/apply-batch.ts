@@ -1,5 +1,5 @@
-import type { StateBatch, StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { SdimHasher, TablesOp, applyOps, foldedSeq, pendingDeltas, withFoldedSeq } from '../../../../libs/sdim/src';
+import type { StateBatch, StateStore } from '@recsys/infra/state-store/state-store.port';
+import { SdimHasher, TablesOp, applyOps, foldedSeq, pendingDeltas, withFoldedSeq } from '@recsys/sdim';
 import { ItemOp, NewBehavior, UserBatch, keyedSegment, mergeAndEvict, planSegmentWrites, segmentsToLoad, tableOps, userBatch, versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';

@@ -1,4 +1,4 @@
-import type { SdimHasher, TablesOp } from '../../../../libs/sdim/src';
+import type { SdimHasher, TablesOp } from '@recsys/sdim';
 import { BehaviorRepositoryConfig } from './behavior.types';
 import { Entry, Head, SegmentMeta, appendToSegment, compareEntries, compareKey, decodeSegment, encodeSegment, locate, segmentFor } from './history';
 import { ItemRecord, itemFixed, itemSignatures } from './item-record';

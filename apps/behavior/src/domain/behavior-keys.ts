@@ -1,4 +1,4 @@
-import { stateKeys } from '../../../../libs/contracts/src/state-keys';
+import { stateKeys } from '@recsys/contracts/state-keys';
 
 /**
  * Keys of the behavior service. All of a user's keys carry the {u:<userId>} hash tag (one Redis

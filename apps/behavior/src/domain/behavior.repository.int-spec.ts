@@ -1,5 +1,5 @@
-import { RedisStateStore } from '../../../../libs/infra/src/state-store/state-store.redis.adapter';
-import { realInfra, uniqueName } from '../../../../test/support/infra';
+import { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
+import { realInfra, uniqueName } from '@recsys/testing/infra';
 import { behaviorRepositorySuite } from './behavior.repository.suite';
 import { behaviorStorageSuite } from './behavior.storage.suite';
 

@@ -1,4 +1,4 @@
-import { MemoryStateStore } from '../../../../libs/infra/src/state-store/state-store.memory.adapter';
+import { MemoryStateStore } from '@recsys/infra/state-store/state-store.memory.adapter';
 import { behaviorRepositorySuite } from './behavior.repository.suite';
 import { behaviorStorageSuite } from './behavior.storage.suite';
 

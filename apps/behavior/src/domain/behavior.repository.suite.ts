@@ -2,10 +2,9 @@
  * Behaviour of BehaviorRepository, run on every StateStore adapter (memory in the unit spec,
  * Redis in the integration spec).
  */
-import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, NORMALIZATIONS, SplitMix64, encodeTables, foldedSeq, readHeader, readUserTables, sdimTablesKey, sdimTailKey, withFoldedSeq } from '../../../../libs/sdim/src';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import { BucketTables, NORMALIZATIONS, SplitMix64, encodeTables, foldedSeq, readHeader, readUserTables, sdimTablesKey, sdimTailKey, withFoldedSeq } from '@recsys/sdim';
 import { BehaviorRepository } from './behavior.repository';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';
 import { behaviorKeys } from './behavior-keys';

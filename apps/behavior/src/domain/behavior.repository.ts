@@ -1,5 +1,5 @@
-import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded, readUserTables } from '../../../../libs/sdim/src';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded, readUserTables } from '@recsys/sdim';
 import { PendingEvent, Writes, applyBatch, writeUserState } from './apply-batch';
 import { behaviorKeys as K } from './behavior-keys';
 import {

@@ -2,10 +2,9 @@
  * Storage layout of BehaviorRepository (format-2 history heads, lazy eviction, the tables cache,
  * reading session-1 state), run on every StateStore adapter like behavior.repository.suite.ts.
  */
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { decodeDelta, decodeTables, foldedSeq, withFoldedSeq } from '../../../../libs/sdim/src';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import { decodeDelta, decodeTables, foldedSeq, withFoldedSeq } from '@recsys/sdim';
 import { BehaviorRepository } from './behavior.repository';
 import { embeddingOf, freshStoreEachTest, tablesFromHistory, unfolded } from './behavior.repository.suite';
 import { BehaviorInput, BehaviorRepositoryConfig } from './behavior.types';

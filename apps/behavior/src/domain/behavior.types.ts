@@ -1,4 +1,4 @@
-import { MAX_ABS_COMPONENT, MAX_BUCKET_COUNT, type SdimConfig } from '../../../../libs/sdim/src';
+import { MAX_ABS_COMPONENT, MAX_BUCKET_COUNT, type SdimConfig } from '@recsys/sdim';
 
 /**
  * A behaviour as the repository takes it. `ts` is the event time (epoch ms); events straight from

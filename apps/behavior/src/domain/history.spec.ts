@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Entry, appendToSegment, decodeHead, decodeSegment, emptyHead, encodeHead, encodeSegment } from './history';
 

@@ -1,5 +1,5 @@
-import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { SdimHasher } from '../../../../libs/sdim/src';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import { SdimHasher } from '@recsys/sdim';
 import { behaviorKeys as K } from './behavior-keys';
 import { BehaviorRepositoryConfig, ItemInput, UpsertItemResult } from './behavior.types';
 import { MAX_ID_BYTES } from './history';

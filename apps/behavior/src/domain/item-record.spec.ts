@@ -1,6 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SdimHasher, SplitMix64, encodeDelta, snapVector, toFixedPoint } from '../../../../libs/sdim/src';
+import { SdimHasher, SplitMix64, encodeDelta, snapVector, toFixedPoint } from '@recsys/sdim';
 import { ItemRecord, configFingerprint, decodeItem, encodeItem, itemDelta } from './item-record';
 
 const SDIM = { seed: 7, m: 12, tau: 3, d: 8 };

@@ -1,4 +1,4 @@
-import { SdimConfig, SdimHasher, encodeDelta, snapVector, toFixedPoint } from '../../../../libs/sdim/src';
+import { SdimConfig, SdimHasher, encodeDelta, snapVector, toFixedPoint } from '@recsys/sdim';
 
 /**
  * Binary item record, stored at stateKeys.item(id) (current version) and at itemVersionKey(id, v)

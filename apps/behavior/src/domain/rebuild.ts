@@ -1,5 +1,5 @@
-import type { StateStore } from '../../../../libs/infra/src/state-store/state-store.port';
-import { BucketTables, SdimHasher } from '../../../../libs/sdim/src';
+import type { StateStore } from '@recsys/infra/state-store/state-store.port';
+import { BucketTables, SdimHasher } from '@recsys/sdim';
 import { versionKey } from './apply-behaviors';
 import { behaviorKeys as K } from './behavior-keys';
 import { BehaviorRepositoryConfig } from './behavior.types';

@@ -1,4 +1,4 @@
-import type { TablesOp } from '../../../../libs/sdim/src';
+import type { TablesOp } from '@recsys/sdim';
 
 /**
  * What this writer last stored of a user's SDIM tables: the folded blob (null when the user has

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ModelRunner, ModelSession } from '../../../../libs/infra/src/model-runner/model-runner.port';
-import { DomainError } from '../../../../libs/platform/src/problem';
+import type { ModelRunner, ModelSession } from '@recsys/infra/model-runner/model-runner.port';
+import { DomainError } from '@recsys/platform/problem';
 import {
   checkDeployment,
   checkModelIo,
@@ -9,8 +9,8 @@ import {
   parseFeatureSpec,
   type DeploymentFeatures,
   type FeatureSpec,
-} from '../../../../libs/ranking/src';
-import { hasherFor } from '../../../../libs/sdim/src';
+} from '@recsys/ranking';
+import { hasherFor } from '@recsys/sdim';
 
 /**
  * A model version ready to serve: its session, spec and feature assembler, with a reference count.

@@ -1,8 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { OnnxModelRunner } from '../../../../libs/infra/src/model-runner/model-runner.onnx.adapter';
-import type { ModelLoadOptions, ModelRunner, ModelSession } from '../../../../libs/infra/src/model-runner/model-runner.port';
+import { OnnxModelRunner } from '@recsys/infra/model-runner/model-runner.onnx.adapter';
+import type { ModelLoadOptions, ModelRunner, ModelSession } from '@recsys/infra/model-runner/model-runner.port';
 import { syntheticCtrModel } from '../testing/synthetic-model';
 import { sha256 } from './loaded-model';
 import { ModelManager } from './model-manager';

@@ -1,12 +1,11 @@
-import { after } from 'node:test';
-import { PgSqlDatabase } from '../../../../libs/infra/src/sql/sql.pg.adapter';
-import { realInfra, uniqueName } from '../../../../test/support/infra';
+import { PgSqlDatabase } from '@recsys/infra/sql/sql.pg.adapter';
+import { realInfra, uniqueName } from '@recsys/testing/infra';
 import { modelRegistrySuite } from './model-registry.suite';
 
 const { databaseUrl } = realInfra();
 const admin = new PgSqlDatabase(databaseUrl, 1);
 const schema = uniqueName('reg').replace(/-/g, '_');
-after(async () => {
+afterAll(async () => {
   await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.close();
 });

@@ -1,4 +1,4 @@
-import { PgliteSqlDatabase } from '../../../../libs/infra/src/sql/sql.pglite.adapter';
+import { PgliteSqlDatabase } from '@recsys/infra/sql/sql.pglite.adapter';
 import { modelRegistrySuite } from './model-registry.suite';
 
 modelRegistrySuite('PGlite', () => PgliteSqlDatabase.create());

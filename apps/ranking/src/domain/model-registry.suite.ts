@@ -1,9 +1,8 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { SqlDatabase } from '../../../../libs/infra/src/sql/sql.port';
-import { migrate } from '../../../../libs/infra/src/sql/migrate';
-import { DomainError } from '../../../../libs/platform/src/problem';
+import type { SqlDatabase } from '@recsys/infra/sql/sql.port';
+import { migrate } from '@recsys/infra/sql/migrate';
+import { DomainError } from '@recsys/platform/problem';
 import { ModelRegistry } from './model-registry';
 
 const art = (s: string) => Buffer.from(`artefact ${s}`);
@@ -18,12 +17,12 @@ export function modelRegistrySuite(label: string, make: () => Promise<SqlDatabas
   describe(`ModelRegistry on ${label}`, () => {
     let db: SqlDatabase;
     let reg: ModelRegistry;
-    before(async () => {
+    beforeAll(async () => {
       db = await make();
       await migrate(db);
       reg = new ModelRegistry(db);
     });
-    after(async () => {
+    afterAll(async () => {
       await db.close();
     });
     const register = (name: string, version: string, body = art(version)) =>

@@ -1,5 +1,5 @@
-import type { SqlDatabase, SqlExecutor } from '../../../../libs/infra/src/sql/sql.port';
-import { DomainError } from '../../../../libs/platform/src/problem';
+import type { SqlDatabase, SqlExecutor } from '@recsys/infra/sql/sql.port';
+import { DomainError } from '@recsys/platform/problem';
 
 /**
  * The model registry in SQL (migrations/0002_models). Every status change runs in one transaction

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AssembledFeatures, ItemLookup } from '../../../../libs/ranking/src';
-import { featureKey } from '../../../../libs/ranking/src';
+import type { AssembledFeatures, ItemLookup } from '@recsys/ranking';
+import { featureKey } from '@recsys/ranking';
 import type { RankingMetrics } from '../ranking.metrics';
 import type { LoadedModel } from './loaded-model';
 

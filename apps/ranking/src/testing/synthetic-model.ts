@@ -1,6 +1,6 @@
-import { encodeOnnxModel, type OnnxInitializer, type OnnxNode } from '../../../../libs/infra/src/model-runner/onnx-writer';
-import { exampleFeatureSpec, type FeatureSpec } from '../../../../libs/ranking/src';
-import { mulberry32 } from '../../../../libs/ann/src/synthetic';
+import { encodeOnnxModel, type OnnxInitializer, type OnnxNode } from '@recsys/infra/model-runner/onnx-writer';
+import { exampleFeatureSpec, type FeatureSpec } from '@recsys/ranking';
+import { mulberry32 } from '@recsys/ann/synthetic';
 
 /**
  * A CTR model that honours the serving contract (CONTRACT.md section 1), built in TypeScript with

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { Metric, SearchFilter, SearchHit, VectorIndex } from '../../../../libs/ann/src/vector-index.port';
+import type { Metric, SearchFilter, SearchHit, VectorIndex } from '@recsys/ann/vector-index.port';
 import type { IndexKind, IndexFactory } from './index-factory';
 
 /** A catalog item event as the index applies it (already validated by the contracts). */

@@ -1,4 +1,3 @@
-import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { CatalogIndex } from './catalog-index';
 import { DefaultIndexFactory } from './index-factory';
 
 const roots: string[] = [];
-after(() => {
+afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 

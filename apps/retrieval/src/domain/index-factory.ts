@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ExactIndex } from '../../../../libs/ann/src/exact.index';
-import { HnswIndex, HnswParams } from '../../../../libs/ann/src/hnsw.index';
-import { SpannIndex } from '../../../../libs/ann/src/spann';
-import type { Metric, VectorIndex } from '../../../../libs/ann/src/vector-index.port';
+import { ExactIndex } from '@recsys/ann/exact.index';
+import { HnswIndex, HnswParams } from '@recsys/ann/hnsw.index';
+import { SpannIndex } from '@recsys/ann/spann';
+import type { Metric, VectorIndex } from '@recsys/ann/vector-index.port';
 
 export type IndexKind = VectorIndex['kind'];
 

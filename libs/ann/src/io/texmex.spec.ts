@@ -1,4 +1,3 @@
-import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { readBvecs, readFvecs, readIvecs, readVectors, writeFvecs, writeIvecs } 
 
 describe('TEXMEX readers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'texmex-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('fvecs and ivecs round-trip and honour limit', () => {
     const data = Float32Array.from({ length: 3 * 5 }, (_, i) => i * 0.5 - 2);

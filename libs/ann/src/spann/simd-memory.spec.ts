@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimdMemory } from './simd-memory';
 import { dot, l2sq, seededRandom } from './vector-math';

@@ -1,4 +1,3 @@
-import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +70,7 @@ describe('SpannIndex (batch build, 20k x 32 clustered, l2)', () => {
   let oracle: ExactIndex;
   let dir: string;
 
-  before(async () => {
+  beforeAll(async () => {
     dir = tempDir();
     const built = await buildIndex(dir, base, 'l2');
     ix = built.ix;

@@ -1,4 +1,3 @@
-import { after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import type { SpannIndex } from './spann.index';
 export function spannFixtures(prefix: string): { open: SpannIndex[]; tempDir(): string } {
   const dirs: string[] = [];
   const open: SpannIndex[] = [];
-  after(() => {
+  afterAll(() => {
     for (const ix of open) ix.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });

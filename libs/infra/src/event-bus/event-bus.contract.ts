@@ -4,9 +4,8 @@
  * event-bus.kafka.adapter.int-spec.ts). Every test uses its own topic and group names and its own
  * bus instance, so the tests run concurrently (Kafka group joins take seconds each).
  */
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { uniqueName } from '../../../../test/support/infra';
+import { uniqueName } from '@recsys/testing/infra';
 import { Collector, duplicates, range, sleep, tp, waitUntil } from './event-bus.contract.support';
 import { partitionForKey } from './event-bus.partitioner';
 import type { BusRecord, EventBus, StartOffsets, Subscription } from './event-bus.port';
@@ -18,7 +17,7 @@ const WAIT = 30_000;
 const KNOWN_PARTITIONS_OF_4: Record<string, number> = { '21': 0, alice: 1, foobar: 2, abc: 3 };
 
 export function eventBusContract(name: string, makeBus: () => Promise<EventBus>): void {
-  describe(`EventBus contract: ${name}`, { concurrency: true }, () => {
+  describe(`EventBus contract: ${name}`, () => {
     /** Runs a test body with a fresh bus and a fresh 4-partition topic; always closes the bus. */
     async function withBus(fn: (bus: EventBus, topic: string) => Promise<void>, partitions = 4): Promise<void> {
       const bus = await makeBus();
@@ -31,7 +30,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }
     }
 
-    it('keeps order per key, puts a key on one partition, the same one as Kafka', { timeout: T }, () =>
+    it('keeps order per key, puts a key on one partition, the same one as Kafka', () =>
       withBus(async (bus, topic) => {
         const keys = [...Object.keys(KNOWN_PARTITIONS_OF_4), 'user-1', 'item-42', 'carol'];
         // Interleaved keys over several produce calls.
@@ -57,7 +56,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('redelivers after a handler error and commits nothing past the failing record', { timeout: T }, () =>
+    it('redelivers after a handler error and commits nothing past the failing record', () =>
       withBus(async (bus, topic) => {
         const groupId = uniqueName('g');
         await bus.produce(topic, range(10).map((i) => ({ key: 'one-key', value: String(i) })));
@@ -108,7 +107,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('commits after handling: a new subscriber of the group continues where a stopped one left off', { timeout: T }, () =>
+    it('commits after handling: a new subscriber of the group continues where a stopped one left off', () =>
       withBus(async (bus, topic) => {
         const groupId = uniqueName('g');
         const all = range(120, 'v');
@@ -131,7 +130,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('gives every group every record', { timeout: T }, () =>
+    it('gives every group every record', () =>
       withBus(async (bus, topic) => {
         const all = range(60, 'e');
         await bus.produce(topic, all.map((v, i) => ({ key: `k${i}`, value: v })));
@@ -146,7 +145,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('splits the partitions of a group between its subscribers, each record handled once', { timeout: T }, () =>
+    it('splits the partitions of a group between its subscribers, each record handled once', () =>
       withBus(async (bus, topic) => {
         const groupId = uniqueName('g');
         const [a, b] = [new Collector(), new Collector()];
@@ -168,7 +167,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('applies fromBeginning only without a committed offset; startOffsets override both', { timeout: T }, () =>
+    it('applies fromBeginning only without a committed offset; startOffsets override both', () =>
       withBus(async (bus, topic) => {
         const groupId = uniqueName('g');
         const first = range(20, 'a');
@@ -214,7 +213,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('starts a new group without fromBeginning at the end of the log', { timeout: T }, () =>
+    it('starts a new group without fromBeginning at the end of the log', () =>
       withBus(async (bus, topic) => {
         await bus.produce(topic, range(10, 'old').map((v, i) => ({ key: `k${i}`, value: v })));
         const c = new Collector();
@@ -231,7 +230,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('reports end offsets per partition; ensureTopics is idempotent', { timeout: T }, () =>
+    it('reports end offsets per partition; ensureTopics is idempotent', () =>
       withBus(async (bus, topic) => {
         assert.deepEqual(await bus.endOffsets(topic), { 0: '0', 1: '0', 2: '0' });
         await bus.ensureTopics([{ topic, partitions: 3 }]);
@@ -248,7 +247,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }, 3),
     );
 
-    it('round-trips binary values, headers, null and unicode keys', { timeout: T }, () =>
+    it('round-trips binary values, headers, null and unicode keys', () =>
       withBus(async (bus, topic) => {
         const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
         const before = Date.now();
@@ -276,7 +275,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
       }),
     );
 
-    it('batch handler: one partition per call, in order, at most maxBatchSize, whole batch redelivered on error', { timeout: T }, () =>
+    it('batch handler: one partition per call, in order, at most maxBatchSize, whole batch redelivered on error', () =>
       withBus(async (bus, topic) => {
         await bus.produce(topic, range(50).map((i) => ({ key: 'batch-key', value: String(i) })));
         const calls: BusRecord[][] = [];

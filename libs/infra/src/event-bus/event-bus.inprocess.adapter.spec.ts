@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventBusContract } from './event-bus.contract';
 import { Collector, sleep } from './event-bus.contract.support';

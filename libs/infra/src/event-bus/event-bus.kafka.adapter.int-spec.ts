@@ -1,6 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { realInfra, uniqueName } from '../../../../test/support/infra';
+import { realInfra, uniqueName } from '@recsys/testing/infra';
 import { eventBusContract } from './event-bus.contract';
 import { KafkaEventBus } from './event-bus.kafka.adapter';
 

@@ -1,7 +1,6 @@
-import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { realInfra, uniqueName } from '../../../../test/support/infra';
+import { realInfra, uniqueName } from '@recsys/testing/infra';
 import { jobQueueContract } from './job-queue.contract';
 import { BullMqJobQueue } from './job-queue.bullmq.adapter';
 
@@ -9,7 +8,7 @@ const { redisUrl } = realInfra();
 // One BullMQ prefix for this run; every key under it is deleted at the end.
 const prefix = uniqueName('bq');
 
-after(async () => {
+afterAll(async () => {
   const raw = new Redis(redisUrl);
   let cursor = '0';
   do {

@@ -3,9 +3,8 @@
  * job-queue.bullmq.adapter.int-spec.ts. `make()` must return a fresh queue whose retry backoff is
  * short (tens of ms) so the retry tests stay fast; every test uses its own queue names.
  */
-import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { uniqueName } from '../../../../test/support/infra';
+import { uniqueName } from '@recsys/testing/infra';
 import type { JobContext, JobQueue, JobStatus } from './job-queue.port';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

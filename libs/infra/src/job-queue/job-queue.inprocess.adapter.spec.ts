@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jobQueueContract } from './job-queue.contract';
 import { InProcessJobQueue } from './job-queue.inprocess.adapter';

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModelInputError, ModelLoadError, ModelReleasedError, type ModelRunner, type ModelSession } from './model-runner.port';
 import { encodeOnnxModel } from './onnx-writer';
@@ -62,10 +61,10 @@ export function modelRunnerContract(name: string, make: () => ModelRunner): void
   describe(`ModelRunner contract: ${name}`, () => {
     const runner = make();
     let session: ModelSession;
-    before(async () => {
+    beforeAll(async () => {
       session = await runner.load(tinyModel());
     });
-    after(async () => {
+    afterAll(async () => {
       await session.release();
     });
 

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OnnxRunnerOptions } from './model-runner.onnx.adapter';
 import type { WorkerRequest, WorkerResponse } from './model-runner.onnx.worker';
@@ -101,6 +102,20 @@ class WorkerSession implements ModelSession {
   }
 }
 
+/**
+ * The worker's compiled script. Worker threads run plain JavaScript, so when this module itself is
+ * loaded from its TypeScript source (jest transpiles in memory) the worker comes from the build
+ * output (`npm run build`, which `npm test` runs first) at the same relative path under dist/.
+ */
+function workerScript(): string {
+  if (!__filename.endsWith('.ts')) return join(__dirname, 'model-runner.onnx.worker.js');
+  let root = __dirname;
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
+  const compiled = join(root, 'dist', relative(root, __dirname), 'model-runner.onnx.worker.js');
+  if (!existsSync(compiled)) throw new Error(`model worker script ${compiled} is missing: run 'npm run build' first`);
+  return compiled;
+}
+
 export class OnnxWorkerModelRunner implements ModelRunner {
   readonly kind = 'onnxruntime-node (worker threads)';
 
@@ -108,7 +123,7 @@ export class OnnxWorkerModelRunner implements ModelRunner {
 
   async load(bytes: Uint8Array, options: ModelLoadOptions = {}): Promise<ModelSession> {
     const threads = checkIntraOpThreads(options.intraOpThreads);
-    const worker = new Worker(join(__dirname, 'model-runner.onnx.worker.js'));
+    const worker = new Worker(workerScript());
     try {
       const loaded = await new Promise<Extract<WorkerResponse, { op: 'loaded' }>>((resolve, reject) => {
         worker.once('message', (m: WorkerResponse) => (m.op === 'loaded' ? resolve(m) : m.op === 'error' ? reject(rebuild(m.name, m.message)) : reject(new Error(`unexpected ${m.op}`))));

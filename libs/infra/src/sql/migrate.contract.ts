@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +19,10 @@ export function migrationContract(fresh: () => Promise<SqlDatabase>): void {
       return dir;
     };
     let db: SqlDatabase;
-    before(async () => {
+    beforeAll(async () => {
       db = await fresh();
     });
-    after(() => {
+    afterAll(() => {
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     });
 

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SqlDatabase } from './sql.port';
 import { migrationContract } from './migrate.contract';
@@ -16,10 +15,10 @@ export function sqlContract(name: string, make: () => Promise<SqlDatabase>): voi
       return db;
     };
     let db: SqlDatabase;
-    before(async () => {
+    beforeAll(async () => {
       db = await fresh();
     });
-    after(async () => {
+    afterAll(async () => {
       for (const d of opened) await d.close();
     });
 

@@ -1,9 +1,8 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { realInfra } from '../../../../test/support/infra';
+import { realInfra } from '@recsys/testing/infra';
 import { sqlContract } from './sql.contract';
 import { PgSqlDatabase } from './sql.pg.adapter';
 import { appliedMigrations, migrate } from './migrate';
@@ -23,7 +22,7 @@ async function isolated(poolSize = 10): Promise<{ db: PgSqlDatabase; schema: str
   return { db: new PgSqlDatabase(url.toString(), poolSize), schema, url: url.toString() };
 }
 
-after(async () => {
+afterAll(async () => {
   for (const s of schemas) await admin.exec(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await admin.close();
 });
@@ -32,12 +31,12 @@ sqlContract('pg (real PostgreSQL, one schema per database)', async () => (await 
 
 describe('PgSqlDatabase specifics', () => {
   let dir: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pg-replicas-'));
     writeFileSync(join(dir, '0001_replica.up.sql'), 'CREATE TABLE replica_runs (n int); SELECT pg_sleep(0.3);');
     writeFileSync(join(dir, '0002_replica_mark.up.sql'), 'INSERT INTO replica_runs VALUES (1);');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('replicas starting at once (separate pools) apply each migration exactly once', async () => {
     const first = await isolated(2);

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +10,10 @@ sqlContract('pglite (in memory)', () => PgliteSqlDatabase.create());
 
 describe('PgliteSqlDatabase specifics', () => {
   let db: PgliteSqlDatabase;
-  before(async () => {
+  beforeAll(async () => {
     db = await PgliteSqlDatabase.create();
   });
-  after(async () => {
+  afterAll(async () => {
     await db.close();
   });
 

@@ -2,7 +2,6 @@
  * Part of the StateStore contract (state-store.contract.ts): pipelines and transactions, and
  * scanKeys. `store()` is the fresh store of the running test.
  */
-import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from './state-store.port';
 

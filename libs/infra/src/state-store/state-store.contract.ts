@@ -8,7 +8,6 @@
  * roll back a MULTI whose command fails at run time, so transaction() promises isolation (nothing
  * interleaves) but not rollback, and both adapters keep the effects of the other commands.
  */
-import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StateStore } from './state-store.port';
 import { ALL_BYTES, batchAndScanContract, sorted } from './state-store.contract.batches';

@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stateStoreContract } from './state-store.contract';
 import { globToRegExp } from './state-store.glob';

@@ -1,7 +1,6 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { realInfra, uniqueName } from '../../../../test/support/infra';
+import { realInfra, uniqueName } from '@recsys/testing/infra';
 import { stateStoreContract } from './state-store.contract';
 import { RedisStateStore } from './state-store.redis.adapter';
 
@@ -12,10 +11,10 @@ stateStoreContract('redis', async () => new RedisStateStore(redisUrl, { keyPrefi
 
 describe('RedisStateStore specifics', () => {
   let raw: Redis;
-  before(() => {
+  beforeAll(() => {
     raw = new Redis(redisUrl);
   });
-  after(async () => {
+  afterAll(async () => {
     await raw.quit();
   });
 

@@ -1,0 +1,52 @@
+// One jest config, two projects: `unit` (*.spec.ts: unit, contract and app specs on the embedded
+// adapters) and `integration` (*.int-spec.ts: real Kafka, PostgreSQL and Redis, started by the
+// global setup through ops/infra-up.sh, which fails the run loudly when they cannot start).
+// TypeScript runs through @swc/jest (see README "Tests" for the ts-jest comparison).
+const { readdirSync } = require('node:fs');
+
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const libs = readdirSync(`${__dirname}/libs`);
+const moduleNameMapper = { '^@recsys/testing/(.*)$': '<rootDir>/test/support/$1' };
+for (const lib of libs) {
+  moduleNameMapper[`^@recsys/${lib}$`] = `<rootDir>/libs/${lib}/src`;
+  moduleNameMapper[`^@recsys/${lib}/(.*)$`] = `<rootDir>/libs/${lib}/src/$1`;
+}
+
+const common = {
+  rootDir: __dirname,
+  testEnvironment: '<rootDir>/test/support/jest-node.environment.js',
+  transform: { '^.+\\.ts$': swc },
+  moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+  moduleNameMapper,
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.venv-training/', '<rootDir>/.data/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test,bench,scripts}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,test,bench,scripts}/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/support/jest-infra.setup.js',
+    },
+  ],
+  testTimeout: 180000,
+  maxWorkers: Number(process.env.TEST_CONCURRENCY ?? 2),
+  forceExit: false,
+};
