@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const APP_NAMES = ['gateway', 'retrieval', 'behavior', 'ranking', 'slates', 'adload', 'experiments'] as const;
+export const APP_NAMES = ['gateway', 'retrieval', 'behavior', 'ranking', 'slates', 'adload', 'experiments', 'ads'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
 export const DEFAULT_PORTS: Record<AppName, number> = {
@@ -11,6 +11,7 @@ export const DEFAULT_PORTS: Record<AppName, number> = {
   slates: 3004,
   adload: 3005,
   experiments: 3006,
+  ads: 3007,
 };
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -60,6 +61,7 @@ export const configSchema = z.object({
   SLATES_PORT: port.default(DEFAULT_PORTS.slates),
   ADLOAD_PORT: port.default(DEFAULT_PORTS.adload),
   EXPERIMENTS_PORT: port.default(DEFAULT_PORTS.experiments),
+  ADS_PORT: port.default(DEFAULT_PORTS.ads),
   /** Apps to run in this process (comma-separated); all by default. */
   APPS: z
     .string()
