@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import type { StateStore } from './state-store.port';
 import { ALL_BYTES, batchAndScanContract, sorted } from './state-store.contract.batches';
+import { scriptContract } from './state-store.contract.scripts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -310,6 +311,7 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
     });
 
     batchAndScanContract(() => s);
+    scriptContract(() => s);
 
     it('ping resolves', async () => {
       await s.ping();

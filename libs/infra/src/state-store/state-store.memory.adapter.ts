@@ -6,7 +6,7 @@
  * Every operation is synchronous underneath, which makes batches atomic: exec() applies all
  * commands in one tick, so no other caller can observe or interleave with a half-applied batch.
  */
-import type { SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
+import type { AtomicScript, ScriptOps, ScriptReply, SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
 import { MemoryBatch, copy } from './state-store.memory.batch';
 import {
   checkCap,
@@ -298,6 +298,36 @@ export class MemoryStateStore implements StateStore {
   transaction(): StateBatch {
     return new MemoryBatch('transaction', this);
   }
+
+  /** The script's `local` twin, run synchronously: no other caller interleaves with it. */
+  async runScript(script: AtomicScript, keys: string[], args: ReadonlyArray<string | number>): Promise<ScriptReply> {
+    return script.local(this.scriptOps, [...keys], args.map(String));
+  }
+
+  private readonly scriptOps: ScriptOps = {
+    get: (key) => this.getSync(key)?.toString('utf8') ?? null,
+    set: (key, value, ttlMs) => {
+      if (ttlMs !== undefined) checkTtl(ttlMs);
+      this.setSync(key, Buffer.from(value, 'utf8'), ttlMs === undefined ? {} : { ttlMs });
+    },
+    del: (key) => this.delSync([key]),
+    incrBy: (key, by) => this.incrBySync(key, checkIncrement(by)),
+    hget: (key, field) => this.typed(key, 'hash')?.value.get(field)?.toString('utf8') ?? null,
+    hgetall: (key) => {
+      const out: Record<string, string> = {};
+      const e = this.typed(key, 'hash');
+      if (e) for (const [f, v] of e.value) out[f] = v.toString('utf8');
+      return out;
+    },
+    hset: (key, field, value) => this.hsetSync(key, [[field, Buffer.from(value, 'utf8')]]),
+    hincrBy: (key, field, by) => this.hincrBySync(key, field, checkIncrement(by)),
+    expire: (key, ttlMs) => this.expireSync(key, checkExpire(ttlMs)),
+    ttlMs: (key) => {
+      const e = this.entry(key);
+      if (!e) return -2;
+      return e.expiresAt === undefined ? -1 : Math.max(0, e.expiresAt - Date.now());
+    },
+  };
 
   async scanKeys(pattern: string): Promise<string[]> {
     const re = globToRegExp(pattern);

@@ -38,6 +38,41 @@ export interface StateBatch {
   exec(): Promise<unknown[]>;
 }
 
+/**
+ * The synchronous commands an AtomicScript's in-process twin may call (the memory adapter runs it
+ * in one tick, so it is as atomic there as the Lua is on Redis). Values are UTF-8 strings.
+ */
+export interface ScriptOps {
+  get(key: string): string | null;
+  /** SET, with PX when ttlMs is given. */
+  set(key: string, value: string, ttlMs?: number): void;
+  del(key: string): number;
+  incrBy(key: string, by: number): number;
+  hget(key: string, field: string): string | null;
+  hgetall(key: string): Record<string, string>;
+  hset(key: string, field: string, value: string): void;
+  hincrBy(key: string, field: string, by: number): number;
+  /** PEXPIRE. */
+  expire(key: string, ttlMs: number): boolean;
+  /** PTTL: -1 without a TTL, -2 when missing. */
+  ttlMs(key: string): number;
+}
+
+/** What a script returns: Lua integers (numbers), strings, nil (null) and arrays of them (no nil inside). */
+export type ScriptReply = number | string | null | ScriptReply[];
+
+/**
+ * A script that runs atomically: `lua` on Redis (EVALSHA, EVAL after a NOSCRIPT; KEYS are
+ * prefixed like every key, ARGV as given), `local` on the in-process store, which must return
+ * exactly what the Lua returns (Lua numbers are truncated to integers by Redis: return integers).
+ * Both get the keys unprefixed in `local` and prefixed in `lua`: a script must only touch KEYS.
+ */
+export interface AtomicScript {
+  readonly name: string;
+  readonly lua: string;
+  local(ops: ScriptOps, keys: string[], args: string[]): ScriptReply;
+}
+
 export interface StateStore {
   readonly kind: string;
   get(key: string): Promise<Buffer | null>;
@@ -71,6 +106,8 @@ export interface StateStore {
    * then rejects naming it. Argument errors are thrown when the command is added, before anything runs.
    */
   transaction(): StateBatch;
+  /** Runs the script atomically: nothing else touches the store between its first and last command. */
+  runScript(script: AtomicScript, keys: string[], args: ReadonlyArray<string | number>): Promise<ScriptReply>;
   /** Keys matching a glob-style prefix pattern such as `user:*` (SCAN, for admin and tests). */
   scanKeys(pattern: string): Promise<string[]>;
   ping(): Promise<void>;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { realInfra, uniqueName } from '@recsys/testing/infra';
 import { stateStoreContract } from './state-store.contract';
+import { CAPPED_RESERVE } from './state-store.contract.scripts';
 import { RedisStateStore } from './state-store.redis.adapter';
 
 const { redisUrl } = realInfra();
@@ -62,6 +63,20 @@ describe('RedisStateStore specifics', () => {
       assert.deepEqual(Object.keys(await s.hgetall('h')).sort(), ['a', 'b', 'c']);
     } finally {
       await s.del('h', 'k');
+      await s.close();
+    }
+  });
+
+  it('runScript keeps working after SCRIPT FLUSH (EVAL after a NOSCRIPT)', async () => {
+    const s = new RedisStateStore(redisUrl, { keyPrefix: `${uniqueName('scr')}:` });
+    try {
+      assert.equal(await s.runScript(CAPPED_RESERVE, ['c'], [2, 3]), 1);
+      await raw.script('FLUSH');
+      assert.equal(await s.runScript(CAPPED_RESERVE, ['c'], [2, 3]), 0);
+      assert.equal(await s.runScript(CAPPED_RESERVE, ['c'], [1, 3]), 1);
+      assert.equal((await s.get('c'))!.toString(), '3');
+    } finally {
+      await s.del('c');
       await s.close();
     }
   });

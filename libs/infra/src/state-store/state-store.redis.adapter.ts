@@ -5,9 +5,10 @@
  * client passed in by the caller and to SCAN MATCH patterns, which ioredis never prefixes.
  * Every read uses the *Buffer variants of the commands so values round-trip byte for byte.
  */
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ChainableCommander, RedisOptions } from 'ioredis';
-import type { SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
+import type { AtomicScript, ScriptReply, SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
 import {
   batchCommandError,
   checkCap,
@@ -345,6 +346,25 @@ export class RedisStateStore implements StateStore {
 
   transaction(): StateBatch {
     return new RedisBatch('transaction', this.client.multi(), this.k);
+  }
+
+  private readonly shas = new Map<string, string>();
+
+  /** EVALSHA (the script cached by Redis), EVAL once after a NOSCRIPT (a restart or SCRIPT FLUSH). */
+  async runScript(script: AtomicScript, keys: string[], args: ReadonlyArray<string | number>): Promise<ScriptReply> {
+    let sha = this.shas.get(script.lua);
+    if (!sha) {
+      sha = createHash('sha1').update(script.lua).digest('hex');
+      this.shas.set(script.lua, sha);
+    }
+    const k = keys.map(this.k);
+    const a = args.map(String);
+    try {
+      return (await this.client.evalsha(sha, k.length, ...k, ...a)) as ScriptReply;
+    } catch (err) {
+      if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+      return (await this.client.eval(script.lua, k.length, ...k, ...a)) as ScriptReply;
+    }
   }
 
   /** SCAN MATCH <prefix><pattern> COUNT 1000; SCAN may repeat keys, so results are deduplicated. */
