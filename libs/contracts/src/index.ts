@@ -2,3 +2,4 @@ export * from './envelope';
 export * from './topics';
 export * from './validation';
 export * from './state-keys';
+export * from './embedding';
