@@ -40,13 +40,15 @@ local t = redis.call('PTTL', KEYS[2])
 local tm = redis.call('PTTL', KEYS[4])
 local tn = redis.call('PTTL', KEYS[3])
 local d = redis.call('DEL', KEYS[4])
+redis.call('HSET', KEYS[3], 'gone', '1')
+local hd = redis.call('HDEL', KEYS[3], 'gone') + redis.call('HDEL', KEYS[3], 'gone')
 local big = 0
 if t > 50000 then big = 1 end
 local hmiss = 0
 if hm == false then hmiss = 1 end
 local miss = 0
 if missing == false then miss = 1 end
-return {got, miss, n, h, hv, hmiss, #all, e, e2, big, tm, tn, d}`,
+return {got, miss, n, h, hv, hmiss, #all, e, e2, big, tm, tn, d, hd}`,
   local(ops, keys, args) {
     ops.set(keys[0], args[0], Number(args[1]));
     const got = ops.get(keys[0]);
@@ -63,7 +65,9 @@ return {got, miss, n, h, hv, hmiss, #all, e, e2, big, tm, tn, d}`,
     const tm = ops.ttlMs(keys[3]);
     const tn = ops.ttlMs(keys[2]);
     const d = ops.del(keys[3]);
-    return [got, missing === null ? 1 : 0, n, h, hv, hm === null ? 1 : 0, 2 * Object.keys(all).length, e, e2, t > 50_000 ? 1 : 0, tm, tn, d];
+    ops.hset(keys[2], 'gone', '1');
+    const hd = ops.hdel(keys[2], 'gone') + ops.hdel(keys[2], 'gone');
+    return [got, missing === null ? 1 : 0, n, h, hv, hm === null ? 1 : 0, 2 * Object.keys(all).length, e, e2, t > 50_000 ? 1 : 0, tm, tn, d, hd];
   },
 };
 
@@ -84,7 +88,7 @@ export function scriptContract(store: () => StateStore): void {
 
     it('every script command answers as Redis does, on the store keys', async () => {
       const r = await s.runScript(EVERY_OP, ['str', 'ctr', 'hash', 'none'], ['héllo', 30_000]);
-      assert.deepEqual(r, ['héllo', 1, 5, 3, 'x', 1, 4, 1, 0, 1, -2, -1, 0]);
+      assert.deepEqual(r, ['héllo', 1, 5, 3, 'x', 1, 4, 1, 0, 1, -2, -1, 0, 1]);
       assert.equal((await s.get('str'))!.toString(), 'héllo');
       const ttl = await s.ttlMs('str');
       assert.ok(ttl > 20_000 && ttl <= 30_000, `ttl ${ttl}`);

@@ -320,6 +320,7 @@ export class MemoryStateStore implements StateStore {
       return out;
     },
     hset: (key, field, value) => this.hsetSync(key, [[field, Buffer.from(value, 'utf8')]]),
+    hdel: (key, field) => this.hdelSync(key, [field]),
     hincrBy: (key, field, by) => this.hincrBySync(key, field, checkIncrement(by)),
     expire: (key, ttlMs) => this.expireSync(key, checkExpire(ttlMs)),
     ttlMs: (key) => {

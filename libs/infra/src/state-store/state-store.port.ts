@@ -51,6 +51,7 @@ export interface ScriptOps {
   hget(key: string, field: string): string | null;
   hgetall(key: string): Record<string, string>;
   hset(key: string, field: string, value: string): void;
+  hdel(key: string, field: string): number;
   hincrBy(key: string, field: string, by: number): number;
   /** PEXPIRE. */
   expire(key: string, ttlMs: number): boolean;
