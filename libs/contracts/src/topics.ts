@@ -152,10 +152,12 @@ export const adEvent = z
     ...envelope,
     adId: entityId,
     campaignId: entityId,
-    type: z.enum(['impression', 'click', 'conversion', 'spend', 'campaign_upsert', 'campaign_pause']),
+    type: z.enum(['impression', 'click', 'conversion', 'spend', 'campaign_upsert', 'campaign_pause', 'campaign_archive']),
     userId: entityId.optional(),
     requestId: z.string().optional(),
     amountMicros: z.number().int().nonnegative().optional(),
+    /** The fill's tracking token (apps/ads): names the reservation a billing event settles. */
+    token: z.string().min(1).max(1000).optional(),
   })
   .superRefine(keyMustEqual('adId'));
 
