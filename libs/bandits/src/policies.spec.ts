@@ -1,0 +1,131 @@
+import {
+  chooseSlate,
+  ChoiceContext,
+  createPolicy,
+  EpsilonGreedyPolicy,
+  GaussianBeliefs,
+  GreedyPolicy,
+  InSlateThompsonPolicy,
+  Rng,
+  slatePropensities,
+  SlateThompsonPolicy,
+} from '@recsys/bandits';
+
+function beliefs(n: number, seed: number, sd: number) {
+  const r = new Rng(seed);
+  const mean = Array.from({ length: n }, () => r.normal());
+  return GaussianBeliefs.independent(mean, new Array(n).fill(sd));
+}
+
+describe('slate policies', () => {
+  it('in-slate TS with point-mass posteriors equals greedy', () => {
+    for (const seed of [1, 2, 3]) {
+      const b = beliefs(50, seed, 0);
+      const opts = { size: 8 };
+      const greedy = new GreedyPolicy().choose(b, opts, new Rng(0), new ChoiceContext(b, opts));
+      const ts = new InSlateThompsonPolicy().choose(b, opts, new Rng(seed), new ChoiceContext(b, opts));
+      expect(ts.items).toEqual(greedy.items);
+      const means = new Float64Array(50);
+      b.mean(means);
+      const sorted = Array.from(means.keys()).sort((x, y) => means[y] - means[x]);
+      expect(greedy.items).toEqual(sorted.slice(0, 8));
+    }
+  });
+
+  it('with equal flat posteriors every item is at slot 1 with probability tending to 1/n', () => {
+    const n = 10;
+    const b = GaussianBeliefs.independent(new Array(n).fill(0), new Array(n).fill(1));
+    const opts = { size: 3 };
+    const ctx = new ChoiceContext(b, opts);
+    const policy = new InSlateThompsonPolicy();
+    const rng = new Rng(7);
+    const draws = 20_000;
+    const first = new Array(n).fill(0);
+    for (let t = 0; t < draws; t++) first[policy.choose(b, opts, rng, ctx).items[0]]++;
+    // binomial sd at p = 0.1: sqrt(0.09 / 20000) = 0.0021; allow ~4 sd
+    for (const c of first) expect(Math.abs(c / draws - 1 / n)).toBeLessThan(0.008);
+  });
+
+  it('slates hold distinct items, respect the group cap, and are deterministic under a seed', () => {
+    const n = 60;
+    const r = new Rng(3);
+    const groups = Int32Array.from({ length: n }, (_, i) => i % 4);
+    // group 0 has all the best items
+    const mean = Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 3 : 0) + 0.1 * r.normal());
+    const b = GaussianBeliefs.independent(mean, new Array(n).fill(0.3), groups);
+    for (const id of ['greedy', 'epsilon-greedy', 'bayes-ucb', 'slate-ts', 'in-slate-ts'] as const) {
+      const opts = { size: 10, groupCap: 3 };
+      const a = chooseSlate(createPolicy(id, { epsilon: 0.5 }), b, opts, { seed: 11, draws: 50 });
+      const again = chooseSlate(createPolicy(id, { epsilon: 0.5 }), b, opts, { seed: 11, draws: 50 });
+      expect(a).toEqual(again);
+      expect(new Set(a.choice.items).size).toBe(10);
+      const perGroup = [0, 0, 0, 0];
+      for (const i of a.choice.items) perGroup[groups[i]]++;
+      expect(Math.max(...perGroup)).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('pruning by bounds does not change the slates (same draws with and without)', () => {
+    const n = 500;
+    const r = new Rng(5);
+    const mean = Array.from({ length: n }, () => 2 * r.normal());
+    const sd = Array.from({ length: n }, () => 0.2 + 0.3 * r.nextDouble());
+    const b = GaussianBeliefs.independent(mean, sd);
+    const opts = { size: 10 };
+    const pruned = new ChoiceContext(b, opts, 5);
+    const full = new ChoiceContext(b, opts, 0);
+    expect(pruned.active.length).toBeLessThan(n / 2);
+    const p = new InSlateThompsonPolicy();
+    const r1 = new Rng(9);
+    const r2 = new Rng(9);
+    // the draws consume the stream per active candidate, so compare distributions, not streams:
+    const count = (ctx: ChoiceContext, rng: Rng) => {
+      const m = new Map<number, number>();
+      for (let t = 0; t < 800; t++) for (const i of p.choose(b, opts, rng, ctx).items) m.set(i, (m.get(i) ?? 0) + 1);
+      return m;
+    };
+    const a = count(pruned, r1);
+    const c = count(full, r2);
+    for (const [i, k] of c) expect(Math.abs((a.get(i) ?? 0) - k)  / 800).toBeLessThan(0.08);
+    for (const i of a.keys()) expect(pruned.active.includes(i)).toBe(true);
+  });
+});
+
+describe('propensities', () => {
+  it('Monte Carlo matches the epsilon-greedy closed form', () => {
+    const b = beliefs(12, 4, 0.5);
+    const opts = { size: 4 };
+    const policy = new EpsilonGreedyPolicy(0.3);
+    // a random slate, so some shown items are off the greedy slots
+    const ctx = new ChoiceContext(b, opts);
+    const rng = new Rng(1);
+    let shown = policy.choose(b, opts, rng, ctx);
+    while (shown.items.join() === ctx.greedy().items.join()) shown = policy.choose(b, opts, rng, ctx);
+    shown = { items: [...shown.items], scores: [...shown.scores] };
+    const exact = slatePropensities(policy, b, opts, shown, { seed: 5 }, ctx);
+    const mc = slatePropensities(policy, b, opts, shown, { seed: 5, draws: 20_000, exact: false, floor: 0 }, ctx);
+    expect(exact.method).toBe('exact');
+    expect(mc.method).toBe('monte-carlo');
+    for (let s = 0; s < 4; s++) {
+      expect(Math.abs(mc.slot[s] - exact.slot[s])).toBeLessThan(0.015);
+      expect(Math.abs(mc.inclusion[s] - exact.inclusion[s])).toBeLessThan(0.015);
+    }
+  });
+
+  it('Monte Carlo of a deterministic policy gives 1; TS propensities are floored, sum to <= 1 per slot, and seed-deterministic', () => {
+    const b = beliefs(30, 8, 0.6);
+    const opts = { size: 5 };
+    const g = chooseSlate(new GreedyPolicy(), b, opts, { seed: 1, exact: false, draws: 20 });
+    expect(g.propensities.slot).toEqual([1, 1, 1, 1, 1]);
+    const t1 = chooseSlate(new SlateThompsonPolicy(), b, opts, { seed: 3, draws: 200 });
+    const t2 = chooseSlate(new SlateThompsonPolicy(), b, opts, { seed: 3, draws: 200 });
+    expect(t1).toEqual(t2);
+    for (let s = 0; s < 5; s++) {
+      expect(t1.propensities.slot[s]).toBeGreaterThanOrEqual(1 / 400);
+      expect(t1.propensities.inclusion[s]).toBeGreaterThanOrEqual(t1.propensities.slot[s]);
+      expect(t1.propensities.inclusion[s]).toBeLessThanOrEqual(1);
+    }
+    const t3 = chooseSlate(new SlateThompsonPolicy(), b, opts, { seed: 4, draws: 200 });
+    expect(t3.propensities).not.toEqual(t1.propensities);
+  });
+});
