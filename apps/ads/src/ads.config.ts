@@ -1,0 +1,44 @@
+/**
+ * The ads app's own settings (ADS_*), validated at boot like the suite's (a bad value stops the
+ * process with every bad key listed). Retrieval and ranking are reached over HTTP: by default the
+ * suite's own retrieval and ranking apps on HOST and their configured ports.
+ */
+import { z } from 'zod';
+import { ConfigError, type SuiteConfig } from '@recsys/platform';
+
+const url = z.url({ protocol: /^https?$/ });
+
+export const adsConfigSchema = z.object({
+  /** Base URL of the retrieval app (POST /v1/candidates); default http://HOST:RETRIEVAL_PORT. */
+  ADS_RETRIEVAL_URL: url.optional(),
+  /** Base URL of the ranking app (POST /v1/rank); default http://HOST:RANKING_PORT. */
+  ADS_RANKING_URL: url.optional(),
+  /** Ranking domain of ad pCTRs. */
+  ADS_RANKING_DOMAIN: z.string().min(1).default('ads'),
+  /** Deadline of each retrieval / ranking call; past it the fill degrades (all eligible ads / campaign priors). */
+  ADS_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(40),
+  /** Eligible ads asked from retrieval per fill. */
+  ADS_CANDIDATES: z.coerce.number().int().min(1).max(1000).default(200),
+  ADS_AUCTION: z.enum(['gsp', 'vcg']).default('gsp'),
+  /** Reserve price, eCPM in currency units. */
+  ADS_RESERVE_ECPM: z.coerce.number().min(0).default(0.1),
+  /** How long a win's reservation waits for its billing event (impression for CPM, click for CPC). */
+  ADS_RESERVATION_TTL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  /** Pacing control step. */
+  ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+});
+
+export type AdsConfig = z.output<typeof adsConfigSchema> & { retrievalUrl: string; rankingUrl: string };
+
+export function loadAdsConfig(suite: SuiteConfig, env: Record<string, string | undefined> = process.env): AdsConfig {
+  const input: Record<string, string> = {};
+  for (const k of Object.keys(adsConfigSchema.shape)) if (env[k] !== undefined && env[k] !== '') input[k] = env[k]!;
+  const r = adsConfigSchema.safeParse(input);
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => ({ key: String(i.path[0] ?? '(config)'), message: i.message })));
+  const host = suite.HOST === '0.0.0.0' ? '127.0.0.1' : suite.HOST;
+  return {
+    ...r.data,
+    retrievalUrl: (r.data.ADS_RETRIEVAL_URL ?? `http://${host}:${suite.RETRIEVAL_PORT}`).replace(/\/$/, ''),
+    rankingUrl: (r.data.ADS_RANKING_URL ?? `http://${host}:${suite.RANKING_PORT}`).replace(/\/$/, ''),
+  };
+}

@@ -1,0 +1,509 @@
+import { randomUUID } from 'node:crypto';
+import { PacingController, runAuction, tieHash, TrafficProfile, zonedTime, type AuctionBid, type AuctionWinner } from '@recsys/ads';
+import { TOPICS, type AdEvent } from '@recsys/contracts';
+import { DomainError, type AppContext } from '@recsys/platform';
+import type { CreateCampaignRequest, CreativeRequest, FillRequest, FillResponse, TrackRequest, UpdateCampaignRequest } from './api/dto';
+import type { AdsConfig } from './ads.config';
+import { BudgetLedger, type SettleResult } from './domain/budget';
+import { Campaign, CampaignConflict, CampaignRepository, campaignView, Creative, creativeView, FillRecord, fromMicros } from './domain/campaigns';
+import { decodeToken, encodeToken, newReservationId, type TrackingToken } from './domain/token';
+import type { CandidateSource, CtrScorer } from './domain/upstream';
+
+const FILL_KEY = (requestId: string, adId: string) => `ads:fill:${requestId}:${adId}`;
+const USER_FREQ_KEY = (userId: string) => `ads:{u:${userId}}:fq`;
+const TRAFFIC_KEY = 'ads:traffic';
+
+interface Usage {
+  day: string;
+  used: number;
+  totalUsed: number;
+}
+
+export interface AdsServiceDeps {
+  candidates: CandidateSource;
+  scorer: CtrScorer;
+  /** Clock (ms); the benchmark drives a simulated one. */
+  now?: () => number;
+  random?: () => number;
+}
+
+/** The ads use cases: campaign admin, fills (eligibility, auction, reservations), billing and delivery. */
+export class AdsService {
+  readonly repo: CampaignRepository;
+  readonly ledger: BudgetLedger;
+  private readonly campaigns = new Map<string, Campaign>();
+  private readonly creativesByCampaign = new Map<string, Creative[]>();
+  private readonly campaignOfAd = new Map<string, string>();
+  private readonly usage = new Map<string, Usage>();
+  private readonly pacing = new Map<string, { day: string; controller: PacingController }>();
+  /** Ad impressions served, by UTC hour: the traffic profile the target curves follow. */
+  readonly profile = new TrafficProfile({ buckets: 24, minObservations: 500 });
+  private pendingFills: FillRecord[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly ctx: AppContext,
+    readonly config: AdsConfig,
+    private readonly deps: AdsServiceDeps,
+  ) {
+    this.repo = new CampaignRepository(ctx.infra.sql);
+    this.ledger = new BudgetLedger(ctx.infra.state);
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  async start(): Promise<void> {
+    await this.ctx.infra.bus.ensureTopics([{ topic: TOPICS.adsEvents }, { topic: TOPICS.catalogItems }]);
+    await this.reloadAll();
+    await this.loadTraffic();
+    await this.controlStep();
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => void fn().catch((e) => this.ctx.log.error({ err: e }, 'ads background step failed')), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.config.ADS_PACING_INTERVAL_MS, () => this.controlStep());
+    every(250, () => this.flushFills());
+    every(60_000, () => this.sweepExpired());
+    every(30_000, () => this.reloadAll());
+    this.ctx.shutdownHooks.push(async () => {
+      for (const t of this.timers) clearInterval(t);
+      await this.flushFills();
+    });
+  }
+
+  // ---------- campaign cache ----------
+
+  async reloadAll(): Promise<void> {
+    const [cs, crs] = await Promise.all([this.repo.list(), this.repo.creatives()]);
+    this.campaigns.clear();
+    for (const c of cs) this.campaigns.set(c.id, c);
+    this.creativesByCampaign.clear();
+    for (const cr of crs) this.indexCreative(cr);
+  }
+
+  async reloadCampaign(id: string): Promise<void> {
+    const c = await this.repo.get(id);
+    if (!c) {
+      this.campaigns.delete(id);
+      return;
+    }
+    this.campaigns.set(id, c);
+    const crs = await this.repo.creatives(id);
+    this.creativesByCampaign.set(id, []);
+    for (const cr of crs) this.indexCreative(cr);
+  }
+
+  private indexCreative(cr: Creative) {
+    if (cr.status !== 'active') return;
+    const list = this.creativesByCampaign.get(cr.campaignId) ?? [];
+    const i = list.findIndex((x) => x.id === cr.id);
+    if (i >= 0) list[i] = cr;
+    else list.push(cr);
+    this.creativesByCampaign.set(cr.campaignId, list);
+    this.campaignOfAd.set(cr.id, cr.campaignId);
+  }
+
+  // ---------- admin ----------
+
+  async createCampaign(req: CreateCampaignRequest) {
+    try {
+      const c = await this.repo.create(req);
+      this.campaigns.set(c.id, c);
+      await this.publishCampaign(c, 'campaign_upsert');
+      return campaignView(c);
+    } catch (e) {
+      if (e instanceof CampaignConflict) throw new DomainError('campaign_exists', 409, e.message, { id: req.id });
+      throw e;
+    }
+  }
+
+  listCampaigns() {
+    return [...this.campaigns.values()].map(campaignView);
+  }
+
+  async getCampaign(id: string) {
+    const c = await this.repo.get(id);
+    if (!c) throw notFound(id);
+    return { ...campaignView(c), creatives: (await this.repo.creatives(id)).map(creativeView) };
+  }
+
+  async updateCampaign(id: string, u: UpdateCampaignRequest & { status?: 'active' | 'paused' | 'archived' }, event: AdEvent['type'] = 'campaign_upsert') {
+    const cur = await this.repo.get(id);
+    if (!cur) throw notFound(id);
+    if (cur.status === 'archived') throw new DomainError('campaign_archived', 409, `campaign '${id}' is archived and cannot change`, { id });
+    const start = u.startAt === undefined ? cur.startAt : u.startAt === null ? null : Date.parse(u.startAt);
+    const end = u.endAt === undefined ? cur.endAt : u.endAt === null ? null : Date.parse(u.endAt);
+    if (start !== null && end !== null && end <= start) {
+      throw new DomainError('validation_failed', 422, 'endAt must be after startAt', { errors: [{ path: 'endAt', message: 'endAt must be after startAt' }] });
+    }
+    const c = (await this.repo.update(id, u))!;
+    this.campaigns.set(id, c);
+    if (c.status === 'archived') {
+      const creatives = await this.repo.creatives(id);
+      await this.repo.archiveCreatives(id);
+      this.creativesByCampaign.delete(id);
+      if (creatives.length) {
+        await this.ctx.publisher.publish(
+          TOPICS.catalogItems,
+          creatives.map((cr) => ({ eventId: randomUUID(), key: cr.id, timestamp: Date.now(), schemaVersion: 1 as const, op: 'delete' as const, namespace: 'ads', itemId: cr.id })),
+        );
+      }
+    }
+    await this.publishCampaign(c, event);
+    return campaignView(c);
+  }
+
+  async upsertCreative(campaignId: string, creativeId: string, req: CreativeRequest) {
+    const c = await this.repo.get(campaignId);
+    if (!c) throw notFound(campaignId);
+    if (c.status === 'archived') throw new DomainError('campaign_archived', 409, `campaign '${campaignId}' is archived`, { id: campaignId });
+    let r;
+    try {
+      r = await this.repo.upsertCreative(campaignId, creativeId, req);
+    } catch (e) {
+      if (e instanceof CampaignConflict) throw new DomainError('creative_conflict', 409, e.message, { creativeId });
+      throw e;
+    }
+    this.indexCreative(r.creative);
+    // Retrieval indexes it in namespace `ads`; its group is the campaign, which the fill filters on.
+    await this.ctx.publisher.publish(TOPICS.catalogItems, [
+      {
+        eventId: randomUUID(),
+        key: creativeId,
+        timestamp: Date.now(),
+        schemaVersion: 1,
+        op: 'upsert',
+        namespace: 'ads',
+        itemId: creativeId,
+        group: campaignId,
+        embedding: req.embedding,
+        attributes: { campaignId, bidType: c.bidType },
+      },
+    ]);
+    await this.publishCampaign(c, 'campaign_upsert', creativeId);
+    return { created: r.created, creative: creativeView(r.creative) };
+  }
+
+  private async publishCampaign(c: Campaign, type: AdEvent['type'], adId = c.id) {
+    await this.ctx.publisher.publish(TOPICS.adsEvents, [{ eventId: randomUUID(), key: adId, adId, campaignId: c.id, type, timestamp: Date.now(), schemaVersion: 1 }]);
+  }
+
+  // ---------- serving ----------
+
+  /** Active, in flight, targeted at this request, budget left, not capped for the user, past the pacing throttle. */
+  private async eligible(req: FillRequest, now: number): Promise<Campaign[]> {
+    const segs = req.context?.segments;
+    const groups = req.context?.itemGroups;
+    const out: Campaign[] = [];
+    let capped = false;
+    for (const c of this.campaigns.values()) {
+      if (c.status !== 'active') continue;
+      if ((c.startAt !== null && now < c.startAt) || (c.endAt !== null && now >= c.endAt)) continue;
+      const t = c.targeting;
+      if (t.surfaces?.length && !t.surfaces.includes(req.surface)) continue;
+      if (t.segments?.length && !(segs ?? []).some((s) => t.segments!.includes(s))) continue;
+      if (t.itemGroups?.length && !(groups ?? []).some((g) => t.itemGroups!.includes(g))) continue;
+      if (!this.creativesByCampaign.get(c.id)?.length) continue;
+      const u = this.usage.get(c.id);
+      if (u && (u.used >= c.dailyBudgetMicros || (c.totalBudgetMicros !== null && u.totalUsed >= c.totalBudgetMicros))) continue;
+      const rate = this.pacing.get(c.id)?.controller.rate ?? 1;
+      if (rate < 1 && this.random() >= rate) continue;
+      if (c.frequencyCap !== null) capped = true;
+      out.push(c);
+    }
+    if (!capped) return out;
+    // The user's own mirror of the caps (one read); the atomic check is in the reservation script.
+    const seen = await this.ctx.infra.state.hgetall(USER_FREQ_KEY(req.userId));
+    return out.filter((c) => {
+      if (c.frequencyCap === null) return true;
+      const n = seen[`${c.id}|${zonedTime(now, c.timeZone).day}`];
+      return !n || Number(n.toString()) < c.frequencyCap;
+    });
+  }
+
+  async fill(req: FillRequest): Promise<FillResponse> {
+    const now = this.now();
+    const requestId = req.context?.requestId ?? randomUUID();
+    const degraded: ('retrieval' | 'ranking')[] = [];
+    const eligible = await this.eligible(req, now);
+    if (eligible.length === 0) return { requestId, ads: [], degraded };
+    const byId = new Map(eligible.map((c) => [c.id, c]));
+    const k = this.config.ADS_CANDIDATES;
+
+    let adIds: string[];
+    try {
+      const cands = await this.deps.candidates.candidates(req.userId, k, [...byId.keys()]);
+      adIds = cands.map((x) => x.adId).filter((id) => byId.has(this.campaignOfAd.get(id) ?? ''));
+    } catch (e) {
+      degraded.push('retrieval');
+      this.ctx.log.debug({ err: e }, 'ads: retrieval unavailable, all eligible ads compete');
+      adIds = [];
+      for (const c of eligible) for (const cr of this.creativesByCampaign.get(c.id) ?? []) adIds.push(cr.id);
+      if (adIds.length > k) adIds = adIds.sort((a, b) => tieHash(a, tieHash(requestId)) - tieHash(b, tieHash(requestId))).slice(0, k);
+    }
+    if (adIds.length === 0) return { requestId, ads: [], degraded };
+
+    let pctrs: Map<string, number> | null = null;
+    try {
+      pctrs = await this.deps.scorer.score(req.userId, adIds, req.context);
+    } catch (e) {
+      degraded.push('ranking');
+      this.ctx.log.debug({ err: e }, 'ads: ranking unavailable, campaign priors used');
+    }
+    let bids: AuctionBid[] = adIds.map((adId) => {
+      const c = byId.get(this.campaignOfAd.get(adId)!)!;
+      const p = pctrs?.get(adId);
+      return { adId, campaignId: c.id, bidType: c.bidType, bid: fromMicros(c.bidMicros), pctr: p !== undefined && Number.isFinite(p) ? p : c.priorCtr };
+    });
+
+    const seed = tieHash(requestId);
+    const auction = { slots: req.positions.length, reserveEcpm: this.config.ADS_RESERVE_ECPM, mechanism: this.config.ADS_AUCTION, tieSeed: seed };
+    const held = new Map<string, { token: TrackingToken; amount: number }>();
+    let winners: AuctionWinner[] = [];
+    for (let round = 0; round < 4; round++) {
+      winners = runAuction(bids, auction);
+      const refused = new Set<string>();
+      await Promise.all(
+        winners.map(async (w) => {
+          const amount = amountMicros(w);
+          const h = held.get(w.adId);
+          if (h && h.amount === amount) return;
+          if (h) await this.ledger.release(w.campaignId, h.token.d, h.token.r);
+          const c = byId.get(w.campaignId)!;
+          const day = zonedTime(now, c.timeZone).day;
+          const token: TrackingToken = { c: c.id, a: w.adId, d: day, b: c.bidType, r: newReservationId() };
+          const r = await this.ledger.reserve({
+            campaignId: c.id,
+            day,
+            token: token.r,
+            amountMicros: amount,
+            dailyBudgetMicros: c.dailyBudgetMicros,
+            totalBudgetMicros: c.totalBudgetMicros,
+            userId: req.userId,
+            frequencyCap: c.frequencyCap,
+            expiresAt: now + this.config.ADS_RESERVATION_TTL_MS,
+            now,
+          });
+          if (r === 'reserved') held.set(w.adId, { token, amount });
+          else {
+            held.delete(w.adId);
+            refused.add(w.campaignId);
+            if (r === 'budget') this.usage.set(c.id, { day, used: c.dailyBudgetMicros, totalUsed: this.usage.get(c.id)?.totalUsed ?? 0 });
+          }
+        }),
+      );
+      if (refused.size === 0) break;
+      bids = bids.filter((b) => !refused.has(b.campaignId));
+      if (round === 3) winners = winners.filter((w) => held.has(w.adId));
+    }
+    // Wins that dropped out of the final auction (cannot happen with GSP; a safety net) give their money back.
+    const final = new Set(winners.map((w) => w.adId));
+    await Promise.all([...held].filter(([adId]) => !final.has(adId)).map(([, h]) => this.ledger.release(h.token.c, h.token.d, h.token.r)));
+
+    const ads = winners
+      .filter((w) => held.has(w.adId))
+      .map((w) => {
+        const h = held.get(w.adId)!;
+        return {
+          adId: w.adId,
+          campaignId: w.campaignId,
+          position: req.positions[w.slot],
+          slot: w.slot,
+          bidType: w.bidType,
+          price: w.price,
+          ecpm: w.ecpm,
+          priceEcpm: w.priceEcpm,
+          pctr: w.pctr,
+          token: encodeToken(h.token),
+        };
+      });
+    if (ads.length) this.afterFill(req, requestId, ads, now);
+    return { requestId, ads, degraded };
+  }
+
+  /** Off the response path: fill records (SQL, batched), the feedback look-up keys, user caps, traffic. */
+  private afterFill(req: FillRequest, requestId: string, ads: FillResponse['ads'], now: number) {
+    const p = this.ctx.infra.state.pipeline();
+    for (const a of ads) {
+      p.set(FILL_KEY(requestId, a.adId), a.token, { ttlMs: this.config.ADS_RESERVATION_TTL_MS });
+      const c = this.campaigns.get(a.campaignId);
+      if (c?.frequencyCap) p.hincrBy(USER_FREQ_KEY(req.userId), `${c.id}|${zonedTime(now, c.timeZone).day}`, 1);
+      this.pendingFills.push({
+        requestId,
+        adId: a.adId,
+        campaignId: a.campaignId,
+        userId: req.userId,
+        surface: req.surface,
+        position: a.position,
+        slot: a.slot,
+        bidType: a.bidType,
+        priceMicros: Math.round(a.price * 1e6),
+        ecpm: a.ecpm,
+        pctr: a.pctr,
+        token: a.token,
+        at: now,
+      });
+    }
+    p.expire(USER_FREQ_KEY(req.userId), 2 * 24 * 3600 * 1000);
+    const utc = zonedTime(now, 'UTC');
+    p.hincrBy(TRAFFIC_KEY, `${utc.day}:${String(utc.hour).padStart(2, '0')}`, ads.length);
+    this.profile.observe(utc.day, utc.dayFraction, ads.length);
+    void p.exec().catch((e) => this.ctx.log.warn({ err: e }, 'ads: after-fill writes failed'));
+    if (this.pendingFills.length >= 500) void this.flushFills();
+  }
+
+  async flushFills(): Promise<void> {
+    while (this.pendingFills.length) {
+      const batch = this.pendingFills.splice(0, 500);
+      try {
+        await this.repo.recordFills(batch);
+      } catch (e) {
+        this.ctx.log.error({ err: e, dropped: batch.length }, 'ads: fill records not written');
+      }
+    }
+  }
+
+  // ---------- billing ----------
+
+  /** The tracking endpoint: the event goes to ads.events, whose consumer bills it. */
+  async track(req: TrackRequest) {
+    const t = decodeToken(req.token);
+    if (!t) throw new DomainError('invalid_token', 422, 'the tracking token is not one this service issued');
+    const eventId = req.eventId ?? `${req.type}:${t.r}`;
+    await this.ctx.publisher.publish(TOPICS.adsEvents, [
+      { eventId, key: t.a, adId: t.a, campaignId: t.c, type: req.type, token: req.token, timestamp: this.now(), schemaVersion: 1 },
+    ]);
+    return { eventId, accepted: true };
+  }
+
+  /** Applies a delivery event once (by event id, atomically with its effect). */
+  async applyDelivery(token: TrackingToken, type: 'impression' | 'click' | 'conversion', eventId: string, at: number): Promise<SettleResult> {
+    const c = this.campaigns.get(token.c);
+    const hour = zonedTime(at, c?.timeZone ?? 'UTC').hour;
+    const bill = (token.b === 'cpm' && type === 'impression') || (token.b === 'cpc' && type === 'click');
+    return this.ledger.settle({ campaignId: token.c, day: token.d, token: token.r, eventId, bill, impression: type === 'impression', click: type === 'click', hour });
+  }
+
+  /** feed.feedback click on an ad of a fill -> the fill's token. */
+  async tokenOfFill(requestId: string, adId: string): Promise<string | null> {
+    return (await this.ctx.infra.state.get(FILL_KEY(requestId, adId)))?.toString() ?? null;
+  }
+
+  // ---------- pacing ----------
+
+  /** Shares of the campaign's local day: the UTC-hour profile rotated by the zone's offset. */
+  private localShares(c: Campaign, now: number, shares = this.profile.shares()): number[] {
+    const offset = (zonedTime(now, c.timeZone).hour - zonedTime(now, 'UTC').hour + 24) % 24;
+    return Array.from({ length: 24 }, (_, h) => shares[(h - offset + 24) % 24]);
+  }
+
+  private targetFraction(c: Campaign, now: number, shares: number[]): number {
+    const local = this.localShares(c, now, shares);
+    const t = zonedTime(now, c.timeZone).dayFraction;
+    const x = t * 24;
+    const h = Math.floor(x);
+    let F = 0;
+    for (let i = 0; i < h; i++) F += local[i];
+    return Math.min(1, F + local[h] * (x - h));
+  }
+
+  /** One control step: usage of every active campaign, then its controller. */
+  async controlStep(): Promise<void> {
+    const now = this.now();
+    const active = [...this.campaigns.values()].filter((c) => c.status === 'active');
+    const days = active.map((c) => ({ campaignId: c.id, day: zonedTime(now, c.timeZone).day }));
+    const usage = await this.ledger.usage(days);
+    const shares = this.profile.shares();
+    active.forEach((c, i) => {
+      const u = usage[i];
+      const day = days[i].day;
+      this.usage.set(c.id, { day, used: u.spent + u.reserved, totalUsed: u.totalSpent + u.totalReserved });
+      let p = this.pacing.get(c.id);
+      if (!p) {
+        p = { day, controller: new PacingController() };
+        this.pacing.set(c.id, p);
+      } else if (p.day !== day) {
+        p.controller.resetDay();
+        p.day = day;
+      }
+      const budget = c.totalBudgetMicros === null ? c.dailyBudgetMicros : Math.min(c.dailyBudgetMicros, u.spent + u.reserved + Math.max(0, c.totalBudgetMicros - u.totalSpent - u.totalReserved));
+      p.controller.update({ targetFraction: this.targetFraction(c, now, shares), spent: u.spent + u.reserved, budget });
+    });
+  }
+
+  async sweepExpired(): Promise<void> {
+    const now = this.now();
+    for (const c of this.campaigns.values()) {
+      if (c.status === 'archived') continue;
+      await this.ledger.sweep(c.id, zonedTime(now, c.timeZone).day, now);
+    }
+  }
+
+  private async loadTraffic(): Promise<void> {
+    const h = await this.ctx.infra.state.hgetall(TRAFFIC_KEY);
+    const rows = Object.entries(h)
+      .map(([k, v]) => ({ day: k.slice(0, 10), hour: Number(k.slice(11)), n: Number(v.toString()) }))
+      .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.hour - b.hour));
+    const days = [...new Set(rows.map((r) => r.day))].slice(-8);
+    for (const r of rows) if (days.includes(r.day)) this.profile.observe(r.day, (r.hour + 0.5) / 24, r.n);
+  }
+
+  // ---------- delivery ----------
+
+  async delivery(id: string, day?: string) {
+    const c = this.campaigns.get(id) ?? (await this.repo.get(id));
+    if (!c) throw notFound(id);
+    const now = this.now();
+    const d = day ?? zonedTime(now, c.timeZone).day;
+    const s = await this.ledger.day(id, d);
+    const local = this.localShares(c, now);
+    const budget = fromMicros(c.dailyBudgetMicros);
+    let cumS = 0;
+    let cumT = 0;
+    const hours = local.map((share, h) => {
+      const spend = fromMicros(s.hourly.spend[h]);
+      const imps = s.hourly.imps[h];
+      const clicks = s.hourly.clicks[h];
+      cumS += spend;
+      cumT += budget * share;
+      return {
+        hour: h,
+        spend,
+        targetSpend: budget * share,
+        cumulativeSpend: cumS,
+        cumulativeTarget: cumT,
+        impressions: imps,
+        clicks,
+        ctr: imps ? clicks / imps : null,
+        effectiveCpm: imps ? (spend / imps) * 1000 : null,
+      };
+    });
+    return {
+      campaignId: id,
+      day: d,
+      timeZone: c.timeZone,
+      dailyBudget: budget,
+      spent: fromMicros(s.spent),
+      reserved: fromMicros(s.reserved),
+      impressions: s.imps,
+      clicks: s.clicks,
+      ctr: s.imps ? s.clicks / s.imps : null,
+      effectiveCpm: s.imps ? (fromMicros(s.spent) / s.imps) * 1000 : null,
+      lateBillingEvents: s.late,
+      pacingRate: this.pacing.get(id)?.controller.rate ?? null,
+      hours,
+    };
+  }
+}
+
+/** Micros reserved and billed for a win: per click for CPC, per impression (CPM / 1000) for CPM; at least 1. */
+export function amountMicros(w: Pick<AuctionWinner, 'bidType' | 'price'>): number {
+  return Math.max(1, Math.round(w.bidType === 'cpm' ? (w.price * 1e6) / 1000 : w.price * 1e6));
+}
+
+function notFound(id: string) {
+  return new DomainError('campaign_not_found', 404, `no campaign '${id}'`, { id });
+}

@@ -1,0 +1,4 @@
+export * from './auction';
+export * from './pacing';
+export * from './traffic-profile';
+export * from './spend-curve';

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS ad_fills;
+DROP TABLE IF EXISTS ad_creatives;
+DROP TABLE IF EXISTS ad_campaigns;
