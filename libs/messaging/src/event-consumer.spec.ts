@@ -38,7 +38,10 @@ describe('validated event consumer', () => {
     const ledger = new StateStoreIdempotencyLedger(new MemoryStateStore());
     const publisher = new EventPublisher(bus);
     await publisher.publish('user.behaviors', [behavior(1)]);
-    await bus.produce('user.behaviors', [{ key: 'u1', value: '{"eventId":"bad","key":"u1"}' }, { key: 'u1', value: 'not json at all' }]);
+    await bus.produce('user.behaviors', [
+      { key: 'u1', value: '{"eventId":"bad","key":"u1"}' },
+      { key: 'u1', value: 'not json at all' },
+    ]);
     await publisher.publish('user.behaviors', [behavior(2)]);
     const applied: string[] = [];
     const sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle: async (e) => void applied.push(e.eventId) });
@@ -59,7 +62,10 @@ describe('validated event consumer', () => {
   it('replaying the topic into the same consumer changes nothing (event-id ledger)', async () => {
     const bus = await makeBus(2);
     const ledger = new StateStoreIdempotencyLedger(new MemoryStateStore());
-    await new EventPublisher(bus).publish('user.behaviors', [1, 2, 3, 4].map((i) => behavior(i, `u${i}`)));
+    await new EventPublisher(bus).publish(
+      'user.behaviors',
+      [1, 2, 3, 4].map((i) => behavior(i, `u${i}`)),
+    );
     const applied: string[] = [];
     const handle = async (e: { eventId: string }) => void applied.push(e.eventId);
     let sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle });
