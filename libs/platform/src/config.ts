@@ -116,6 +116,25 @@ export const configSchema = z.object({
   RANKING_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Shadow scorings allowed to wait at once; beyond that a shadow scoring is skipped (counted), never queued. */
   RANKING_SHADOW_MAX_PENDING: z.coerce.number().int().min(0).max(1000).default(4),
+  /**
+   * Declared embedding dimension per catalog namespace (`items:32,ads:32`); unset = `items` and
+   * `ads` at EMBEDDING_DIM. An upsert into an undeclared namespace is dead-lettered (unknown_namespace).
+   */
+  NAMESPACE_DIMS: z
+    .string()
+    .optional()
+    .superRefine((s, ctx) => {
+      if (s === undefined) return;
+      for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+        if (!/^[a-z][a-z0-9_-]{0,63}:\d{1,4}$/.test(part)) ctx.addIssue({ code: 'custom', message: `'${part}': expected <namespace>:<dimension>` });
+      }
+    }),
+  /** Readiness fails while a consumer partition has been stuck (failing, or behind without progress) this long. */
+  CONSUMER_STUCK_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Reads of Redis-held state answer 503 (state_unavailable) after this long instead of hanging. */
+  STATE_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** How often a service checks its state generation marker (a store that lost its state is rebuilt from Kafka). */
+  STATE_GENERATION_CHECK_MS: z.coerce.number().int().min(100).default(2000),
 });
 
 export type SuiteConfig = z.output<typeof configSchema>;
