@@ -1,4 +1,5 @@
 import type { HnswEngineName } from '@recsys/ann/hnsw.index';
+import { cli, int, list, names, UsageError } from '../common/cli';
 
 /** Command line of `npm run bench:ann -- ...` (see bench/ann/README.md). */
 export interface BenchArgs {
@@ -42,88 +43,70 @@ const USAGE = `usage: npm run bench:ann -- (--base FILE --query FILE [--gt FILE]
   [--skip-peers] [--peers hnswlib,faiss] [--skip-exact] [--no-spann] [--python bench/.venv/bin/python] [--seed 42] [--name LABEL]
   [--runs 3] [--min-queries 1000]`;
 
-function list(v: string, flag: string): number[] {
-  const out = v.split(',').map((s) => Number(s.trim()));
-  if (out.length === 0 || out.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`${flag}: expected a comma-separated list of positive numbers, got "${v}"`);
-  return out;
-}
-
-function int(v: string | undefined, flag: string): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got "${v}"`);
-  return n;
-}
+const OPTIONS = {
+  base: { type: 'string' },
+  query: { type: 'string' },
+  gt: { type: 'string' },
+  synthetic: { type: 'string' },
+  queries: { type: 'string' },
+  clusters: { type: 'string' },
+  k: { type: 'string' },
+  out: { type: 'string' },
+  m: { type: 'string' },
+  'ef-construction': { type: 'string' },
+  efs: { type: 'string' },
+  'hnsw-engines': { type: 'string' },
+  probes: { type: 'string' },
+  nprobes: { type: 'string' },
+  nlist: { type: 'string' },
+  'skip-peers': { type: 'boolean' },
+  peers: { type: 'string' },
+  'skip-exact': { type: 'boolean' },
+  spann: { type: 'boolean' },
+  'no-spann': { type: 'boolean' },
+  python: { type: 'string' },
+  seed: { type: 'string' },
+  name: { type: 'string' },
+  runs: { type: 'string' },
+  'min-queries': { type: 'string' },
+} as const;
 
 export function parseArgs(argv: string[]): BenchArgs {
-  const a: BenchArgs = {
-    queries: 1000,
-    k: 10,
-    out: '',
-    m: 16,
-    efConstruction: 200,
-    efs: [10, 20, 40, 80, 160],
-    hnswEngines: ['native', 'hnswlib-node'],
-    probes: [1, 2, 4, 8, 16, 32, 64],
-    nprobes: [1, 2, 4, 8, 16, 32, 64, 128],
-    skipPeers: false,
-    peers: ['hnswlib', 'faiss'],
-    skipExact: false,
-    spann: true,
-    python: process.env.BENCH_PYTHON ?? 'bench/.venv/bin/python',
-    seed: 42,
-    runs: 3,
-    minQueries: 1000,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    switch (flag) {
-      case '--base': a.base = val(); break;
-      case '--query': a.query = val(); break;
-      case '--gt': a.gt = val(); break;
-      case '--synthetic': {
-        const [n, dim] = val().split(',');
-        a.synthetic = { n: int(n, '--synthetic N'), dim: int(dim, '--synthetic DIM') };
-        break;
-      }
-      case '--queries': a.queries = int(val(), flag); break;
-      case '--clusters': a.clusters = int(val(), flag); break;
-      case '--k': a.k = int(val(), flag); break;
-      case '--out': a.out = val(); break;
-      case '--m': a.m = int(val(), flag); break;
-      case '--ef-construction': a.efConstruction = int(val(), flag); break;
-      case '--efs': a.efs = list(val(), flag); break;
-      case '--hnsw-engines': {
-        const names = val().split(',').map((x) => x.trim());
-        const bad = names.filter((x) => x !== 'native' && x !== 'hnswlib-node');
-        if (bad.length > 0 || names.length === 0) throw new Error(`--hnsw-engines: expected native and/or hnswlib-node, got "${names.join(',')}"`);
-        a.hnswEngines = names as HnswEngineName[];
-        break;
-      }
-      case '--probes': a.probes = list(val(), flag); break;
-      case '--nprobes': a.nprobes = list(val(), flag); break;
-      case '--nlist': a.nlist = int(val(), flag); break;
-      case '--skip-peers': a.skipPeers = true; break;
-      case '--peers': a.peers = val().split(',').filter((x) => x === 'hnswlib' || x === 'faiss'); break;
-      case '--skip-exact': a.skipExact = true; break;
-      case '--spann': a.spann = true; break;
-      case '--no-spann': a.spann = false; break;
-      case '--python': a.python = val(); break;
-      case '--seed': a.seed = int(val(), flag); break;
-      case '--name': a.name = val(); break;
-      case '--runs': a.runs = int(val(), flag); break;
-      case '--min-queries': a.minQueries = int(val(), flag); break;
-      case '--help': case '-h': throw new Error(USAGE);
-      default: throw new Error(`unknown argument ${flag}\n${USAGE}`);
-    }
+  const v = cli(argv, OPTIONS, USAGE);
+  let synthetic: BenchArgs['synthetic'];
+  if (v.synthetic !== undefined) {
+    const [n, dim] = v.synthetic.split(',');
+    synthetic = { n: int(n, '--synthetic N'), dim: int(dim, '--synthetic DIM') };
   }
-  if (!a.out) throw new Error(`--out is required\n${USAGE}`);
-  if ((a.base === undefined) === (a.synthetic === undefined)) throw new Error(`give either --base/--query or --synthetic\n${USAGE}`);
-  if (a.base !== undefined && a.query === undefined) throw new Error(`--base needs --query\n${USAGE}`);
-  if (a.skipExact && a.gt === undefined) throw new Error('--skip-exact needs --gt (the exact index computes the ground truth otherwise)');
+  const a: BenchArgs = {
+    base: v.base,
+    query: v.query,
+    gt: v.gt,
+    synthetic,
+    queries: int(v.queries, '--queries', 1000),
+    clusters: v.clusters === undefined ? undefined : int(v.clusters, '--clusters'),
+    k: int(v.k, '--k', 10),
+    out: v.out ?? '',
+    m: int(v.m, '--m', 16),
+    efConstruction: int(v['ef-construction'], '--ef-construction', 200),
+    efs: list(v.efs, '--efs', [10, 20, 40, 80, 160]),
+    hnswEngines: names(v['hnsw-engines'], '--hnsw-engines', ['native', 'hnswlib-node'] as const, ['native', 'hnswlib-node']),
+    probes: list(v.probes, '--probes', [1, 2, 4, 8, 16, 32, 64]),
+    nprobes: list(v.nprobes, '--nprobes', [1, 2, 4, 8, 16, 32, 64, 128]),
+    nlist: v.nlist === undefined ? undefined : int(v.nlist, '--nlist'),
+    skipPeers: v['skip-peers'] ?? false,
+    peers: v.peers === undefined ? ['hnswlib', 'faiss'] : v.peers.split(',').filter((x) => x === 'hnswlib' || x === 'faiss'),
+    skipExact: v['skip-exact'] ?? false,
+    spann: !(v['no-spann'] ?? false),
+    python: v.python ?? process.env.BENCH_PYTHON ?? 'bench/.venv/bin/python',
+    seed: int(v.seed, '--seed', 42),
+    name: v.name,
+    runs: int(v.runs, '--runs', 3),
+    minQueries: int(v['min-queries'], '--min-queries', 1000),
+  };
+  if (!a.out) throw new UsageError(`--out is required\n${USAGE}`);
+  if ((a.base === undefined) === (a.synthetic === undefined)) throw new UsageError(`give either --base/--query or --synthetic\n${USAGE}`);
+  if (a.base !== undefined && a.query === undefined) throw new UsageError(`--base needs --query\n${USAGE}`);
+  if (a.skipExact && a.gt === undefined) throw new UsageError('--skip-exact needs --gt (the exact index computes the ground truth otherwise)');
   return a;
 }

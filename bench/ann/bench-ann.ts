@@ -19,9 +19,12 @@ import { truthRows } from '@recsys/ann/recall';
 import { syntheticDataset } from '@recsys/ann/synthetic';
 import type { VectorIndex } from '@recsys/ann/vector-index.port';
 import { parseArgs, type BenchArgs } from './args';
+import { UsageError } from '../common/cli';
 import { machineInfo, qpsAtRecall, queryLoop, rss, type BenchResult } from './measure';
 import { PeerServer, type PeersInfo } from './peers';
-import { recallQpsSvg } from './plot-svg';
+import { writeSvg } from '../common/plot';
+import { machine } from '../common/machine';
+import { recallQpsChart } from './plot';
 import { buildSpann, loadSpann, type SpannRun } from './spann-runner';
 
 /** Result name of each HNSW engine: the default (native) engine keeps the plain "hnsw" name. */
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const work = mkdtempSync(join(tmpdir(), 'bench-ann-'));
   const started = Date.now();
+  const startMachine = machine();
   try {
     const ds = loadDataset(a, work);
     const { dim, count: n } = ds.base;
@@ -227,7 +231,7 @@ async function main(): Promise<void> {
     const report = {
       command: `npm run bench:ann -- ${process.argv.slice(2).join(' ')}`,
       date: new Date().toISOString(),
-      machine: machineInfo(peers?.info.python ?? null),
+      machine: machineInfo(peers?.info.python ?? null, startMachine),
       versions: { 'hnswlib-node': require('hnswlib-node/package.json').version, ...(peers?.info.versions ?? {}) },
       hnswEngines: Object.fromEntries(hnswRuns.map((h) => [h.name, h.index.engineInfo()])),
       dataset: { name: ds.name, n, dim, queries: nq, k, metric: 'l2', groundTruth: a.gt ? 'file' : 'exact index', ...(ds.generator ? { generator: ds.generator } : {}) },
@@ -260,7 +264,7 @@ async function main(): Promise<void> {
     mkdirSync(dirname(a.out), { recursive: true });
     writeFileSync(a.out, JSON.stringify(report, null, 2) + '\n');
     const svgPath = a.out.replace(/\.json$/, '') + '.svg';
-    writeFileSync(svgPath, recallQpsSvg(`${ds.name}: ${n} x ${dim}, ${nq} queries, recall@10 vs QPS (1 thread)`, results));
+    writeSvg(svgPath, recallQpsChart(`${ds.name}: ${n} x ${dim}, ${nq} queries, recall@10 vs QPS (1 thread)`, results));
     log(`wrote ${a.out} and ${svgPath}`);
     log(`ratios ${JSON.stringify(report.ratios)}`);
   } finally {
@@ -269,6 +273,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  process.stderr.write(`bench:ann failed: ${e.message}\n`);
-  process.exit(1);
+  process.stderr.write(e instanceof UsageError ? `${e.message}\n` : `bench:ann failed: ${e.message}\n`);
+  process.exit(e instanceof UsageError ? 2 : 1);
 });

@@ -1,8 +1,9 @@
-import { cpus, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { recallOne } from '@recsys/ann/recall';
 import type { SearchOptions, VectorIndex } from '@recsys/ann/vector-index.port';
+import { machine, type Machine } from '../common/machine';
+import { quantileSorted } from '../common/stats';
 
 /** One row of the "results" array (the same shape peers.py prints). */
 export interface BenchResult {
@@ -32,11 +33,6 @@ export function rss(): number {
   return process.memoryUsage().rss;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[i];
-}
 
 export interface QueryLoopOutput {
   recall: number;
@@ -103,7 +99,7 @@ export function queryLoop(
     for (let i = 0; i < count; i++) sum += recallOne(found[i], truth[i], Math.min(10, k));
     recall = sum / count;
   }
-  return { recall, qps: best!.qps, p50Ms: percentile(lat, 0.5), p99Ms: percentile(lat, 0.99), found };
+  return { recall, qps: best!.qps, p50Ms: quantileSorted(lat, 0.5), p99Ms: quantileSorted(lat, 0.99), found };
 }
 
 export interface Point {
@@ -136,13 +132,7 @@ export function qpsAtRecall(points: Point[], recall: number): number | null {
   return null;
 }
 
-export function machineInfo(python: string | null): Record<string, unknown> {
-  const c = cpus();
-  return {
-    cpus: c.length,
-    cpuModel: c[0]?.model ?? 'unknown',
-    memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    python,
-  };
+/** The machine block (bench/common/machine.ts) plus the Python peers' interpreter. */
+export function machineInfo(python: string | null, start?: Machine): Machine {
+  return machine({ python }, start);
 }

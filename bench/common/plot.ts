@@ -91,7 +91,7 @@ function categoriesOf(axis: Axis, panel: Panel, key: 'x'): string[] | undefined 
 function fmtTick(unit: string | undefined) {
   return (v: number | string): string => {
     if (typeof v === 'string') return v;
-    const s = Math.abs(v) >= 1e6 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(0) : String(+v.toPrecision(6));
+    const s = v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(0) : Math.abs(v) >= 1e4 ? (+v.toPrecision(6)).toLocaleString('en-US') : String(+v.toPrecision(6));
     return unit ? `${s}${unit}` : s;
   };
 }
@@ -101,7 +101,7 @@ export function chartOption(chart: Chart): echarts.EChartsOption {
   const n = chart.panels.length;
   const top = chart.subtitle ? 78 : 62;
   const left = 8;
-  const gap = 4;
+  const gap = n > 1 ? 9 : 0;
   const w = (100 - left - 3 - gap * (n - 1)) / n;
   const names = [...new Set(chart.panels.flatMap((p) => p.series.map((s) => s.name)))];
   const colorOf = (s: Series): string => s.color ?? PALETTE[names.indexOf(s.name) % PALETTE.length];
