@@ -1,0 +1,5 @@
+export * from './estimators';
+export * from './slate';
+export * from './confidence-sequence';
+export * from './stats';
+export * from './rng';
