@@ -24,6 +24,8 @@ export const adsConfigSchema = z.object({
   ADS_RESERVE_ECPM: z.coerce.number().min(0).default(0.1),
   /** How long a win's reservation waits for its billing event (impression for CPM, click for CPC). */
   ADS_RESERVATION_TTL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  /** `off`: campaigns spend as fast as they win (budgets are still enforced); for tests and comparisons. */
+  ADS_PACING: z.enum(['on', 'off']).default('on'),
   /** Pacing control step. */
   ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
 });

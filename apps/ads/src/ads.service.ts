@@ -209,7 +209,7 @@ export class AdsService {
       if (!this.creativesByCampaign.get(c.id)?.length) continue;
       const u = this.usage.get(c.id);
       if (u && (u.used >= c.dailyBudgetMicros || (c.totalBudgetMicros !== null && u.totalUsed >= c.totalBudgetMicros))) continue;
-      const rate = this.pacing.get(c.id)?.controller.rate ?? 1;
+      const rate = this.config.ADS_PACING === 'on' ? (this.pacing.get(c.id)?.controller.rate ?? 1) : 1;
       if (rate < 1 && this.random() >= rate) continue;
       if (c.frequencyCap !== null) capped = true;
       out.push(c);
