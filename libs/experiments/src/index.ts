@@ -1,0 +1,4 @@
+export * from './hashing';
+export * from './assignment';
+export * from './metrics';
+export * from './stats';
