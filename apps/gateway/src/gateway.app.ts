@@ -1,14 +1,91 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import type { AppDefinition } from '@recsys/platform';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONTEXT, AdminGuard, type AppContext, type AppDefinition } from '@recsys/platform';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { ApiKeyGuard, GATEWAY_AUTH, KeyAdminGuard, type GatewayAuth } from './auth/api-key.guard';
+import { ApiKeyService } from './auth/api-keys';
+import { RateLimiter } from './auth/rate-limit';
+import { DemoController } from './demo/demo.controller';
+import { EventCollector } from './events/collector';
+import { EventsController } from './events/events.controller';
+import { CatalogView, startCatalogView } from './feed/catalog-view';
+import { FeedController } from './feed/feed.controller';
+import { FeedMetrics } from './feed/feed.metrics';
+import { FeedService } from './feed/feed.service';
+import { PopularItems } from './feed/popular';
+import { TrackingTokens } from './feed/tracking-token';
+import { loadGatewayConfig, type GatewayConfig } from './gateway.config';
+import { HttpStageClients, type StageClients } from './stages/stage-clients';
 
-/** Feed orchestration with deadlines and fallbacks; the HTTP event collector. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+export const STAGE_CLIENTS = Symbol('STAGE_CLIENTS');
+
 @Module({})
-class GatewayModule {}
+class GatewayModule implements OnApplicationBootstrap {
+  constructor(
+    @Inject(APP_CONTEXT) private readonly ctx: AppContext,
+    @Inject(CatalogView) private readonly catalog: CatalogView,
+    @Inject(STAGE_CLIENTS) private readonly stages: StageClients,
+    @Inject(FeedService) private readonly feed: FeedService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
+  async onApplicationBootstrap() {
+    await startCatalogView(this.ctx, this.catalog);
+    this.ctx.shutdownHooks.push(async () => {
+      await this.feed.drain();
+      await this.stages.close();
+    });
+    if (this.config.apiKeys === 'off') {
+      this.ctx.log.warn('GATEWAY_API_KEYS=off: /v1/feed and /v1/events accept requests without an API key (set ADMIN_TOKEN or GATEWAY_API_KEYS=required)');
+    }
+    this.ctx.log.info({ stages: this.config.urls, deadlines: this.config.deadlines }, 'gateway: stage URLs (HTTP keep-alive pools, also when the apps share this process)');
+  }
+}
+
+export interface GatewayOverrides {
+  /** Replaces the HTTP stage clients (specs). */
+  stages?: StageClients;
+  env?: Record<string, string | undefined>;
+}
+
+/** The gateway module; `overrides` let specs swap the stage clients or the GATEWAY_* environment. */
+export function gatewayModule(ctx: AppContext, overrides: GatewayOverrides = {}): DynamicModule {
+  const config = loadGatewayConfig(ctx.config, overrides.env ?? process.env);
+  const metrics = new FeedMetrics(ctx.metrics);
+  const stages = overrides.stages ?? new HttpStageClients(config, (s, st) => metrics.breakerChanged(s, st));
+  const catalog = new CatalogView();
+  const auth: GatewayAuth = {
+    keys: new ApiKeyService(ctx.infra.sql, config.keyCacheMs),
+    limiter: new RateLimiter(ctx.infra.state),
+    mode: config.apiKeys,
+    defaults: config.rateLimit,
+  };
+  const feed = new FeedService(ctx, config, stages, catalog, new PopularItems(), new TrackingTokens(config.trackingSecret), metrics);
+  return {
+    module: GatewayModule,
+    controllers: [FeedController, EventsController, ApiKeysController, DemoController],
+    providers: [
+      { provide: GATEWAY_CONFIG, useValue: config },
+      { provide: STAGE_CLIENTS, useValue: stages },
+      { provide: CatalogView, useValue: catalog },
+      { provide: FeedService, useValue: feed },
+      { provide: EventCollector, useValue: new EventCollector(ctx) },
+      { provide: GATEWAY_AUTH, useValue: auth },
+      { provide: 'GATEWAY_DEFAULT_DOMAIN', useValue: config.defaultDomain },
+      AdminGuard,
+      ApiKeyGuard,
+      KeyAdminGuard,
+    ],
+  };
+}
+
+/** Feed orchestration with deadlines and fallbacks; the HTTP event collector with API keys; the demo page. */
 export const gatewayApp: AppDefinition = {
   name: 'gateway',
   title: 'Gateway service',
-  description: 'Feed orchestration with deadlines and fallbacks; the HTTP event collector.',
-  dependencies: ['bus'],
-  module: (): DynamicModule => ({ module: GatewayModule }),
+  description:
+    'GET /v1/feed (assignment -> retrieval -> ranking -> slates, ad-load and ads, with per-stage deadlines, fallbacks and circuit breakers), ' +
+    'POST /v1/events (the event collector, API keys with scopes and rate limits), the AsyncAPI document at /docs/events, and the demo page at /.',
+  dependencies: ['bus', 'state', 'sql'],
+  module: (ctx: AppContext): DynamicModule => gatewayModule(ctx),
 };
