@@ -3,3 +3,4 @@ export * from './slate';
 export * from './confidence-sequence';
 export * from './stats';
 export * from './rng';
+export * from './synthetic';

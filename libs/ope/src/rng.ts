@@ -9,7 +9,8 @@ export class NumpyRandomState {
   private readonly next: () => number;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError('seed must be an integer in [0, 2^32)');
+    // stdlib's MT19937 refuses seed 0 (numpy accepts it): seeds are integers in [1, 2^32).
+    if (!Number.isInteger(seed) || seed < 1 || seed > 0xffffffff) throw new RangeError('seed must be an integer in [1, 2^32)');
     this.next = mt19937.factory({ seed });
   }
 
