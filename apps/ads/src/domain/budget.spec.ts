@@ -56,7 +56,7 @@ describe('BudgetLedger (memory store: the same scripts as on Redis, run in one t
     const day2 = zonedTime(late, 'Europe/Berlin').day;
     assert.equal(day2, '2030-01-02');
     won = 0;
-    for (let i = 0; i < 20; i++) if ((await ledger.reserve({ ...base, day: day2, now: late, token: `b${i}` })) === 'reserved') won++;
+    for (let i = 0; i < 20; i++) if ((await ledger.reserve({ ...base, day: day2, now: late, expiresAt: late + 60_000, token: `b${i}` })) === 'reserved') won++;
     assert.equal(won, 5);
   });
 
