@@ -112,7 +112,7 @@ export function chartOption(chart: Chart): echarts.EChartsOption {
   const titles: echarts.TitleComponentOption[] = [{ text: chart.title, subtext: chart.subtitle, left: 'center', top: 4, textStyle: { fontSize: 15 }, subtextStyle: { fontSize: 11 } }];
   chart.panels.forEach((panel, pi) => {
     const gl = left + pi * (w + gap);
-    grid.push({ left: `${gl}%`, width: `${w}%`, top, bottom: 64, containLabel: false });
+    grid.push({ left: `${gl}%`, width: `${w}%`, top, bottom: panel.x.type === 'category' ? 84 : 64, containLabel: false });
     if (panel.title) titles.push({ text: panel.title, left: `${gl + w / 2}%`, top: top - 22, textAlign: 'center', textStyle: { fontSize: 12, fontWeight: 'normal' } });
     const cats = categoriesOf(panel.x, panel, 'x');
     const xi = (x: number | string): number | string => (cats ? cats.indexOf(String(x)) : x);
@@ -121,12 +121,12 @@ export function chartOption(chart: Chart): echarts.EChartsOption {
       type: axisType(panel.x),
       name: panel.x.name,
       nameLocation: 'middle',
-      nameGap: 28,
+      nameGap: panel.x.type === 'category' ? 40 : 28,
       min: panel.x.min,
       max: panel.x.max,
       data: cats,
       scale: panel.x.type !== 'category',
-      axisLabel: { formatter: fmtTick(panel.x.unit) },
+      axisLabel: { formatter: fmtTick(panel.x.unit), ...(panel.x.type === 'category' ? { interval: 0 } : {}) },
       splitLine: { show: panel.x.type !== 'category' },
     } as echarts.XAXisComponentOption);
     yAxis.push({

@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ALL_APPS } from '../../apps/suite/apps';
@@ -30,21 +30,38 @@ import { EventPublisher } from '@recsys/messaging';
 import { createLogger, loadConfig, startSuite } from '@recsys/platform';
 import { FeatureAssembler, ItemFeatureTable, parseFeatureSpec, type FeatureSpec, type ItemInput } from '@recsys/ranking';
 import { BucketTables, encodeTables, hasherFor } from '@recsys/sdim';
-import { rankSvg } from './plot-svg';
+import { cli, int, runMain } from '../common/cli';
+import { machine } from '../common/machine';
+import { writeSvg } from '../common/plot';
+import { quantile } from '../common/stats';
+import { rankChart } from './plot';
 
+const USAGE = `usage: npm run bench:rank -- [--out bench/results/rank.json] [--model DIR | --train | --synthetic]
+  [--data DIR] [--iterations 500] [--items 10000] [--users 200] [--history 200] [--no-http]`;
 const argv = process.argv.slice(2);
-const has = (name: string) => argv.includes(`--${name}`);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
-};
+const opts = cli(
+  argv,
+  {
+    out: { type: 'string', default: 'bench/results/rank.json' },
+    model: { type: 'string' },
+    train: { type: 'boolean', default: false },
+    synthetic: { type: 'boolean', default: false },
+    data: { type: 'string', default: '' },
+    iterations: { type: 'string' },
+    items: { type: 'string' },
+    users: { type: 'string' },
+    history: { type: 'string' },
+    'no-http': { type: 'boolean', default: false },
+  },
+  USAGE,
+);
 const root = resolve(__dirname, '../../..');
-const out = arg('out', 'bench/results/rank.json');
-const iterations = Number(arg('iterations', '500'));
+const out = opts.out;
+const iterations = int(opts.iterations, '--iterations', 500);
 const warmup = Math.max(20, Math.floor(iterations / 10));
-const catalogSize = Number(arg('items', '10000'));
-const userCount = Number(arg('users', '200'));
-const historyLength = Number(arg('history', '200'));
+const catalogSize = int(opts.items, '--items', 10000);
+const userCount = int(opts.users, '--users', 200);
+const historyLength = int(opts.history, '--history', 200);
 const CANDIDATES = [100, 500, 1000];
 const THREADS = [1, 2];
 const TARGET_MS = 15;
@@ -86,7 +103,7 @@ function readModelDir(dir: string, source: ModelSource['source'], note: string):
 function trainModel(): ModelSource {
   const python = process.env.TRAINING_PYTHON ?? join(root, '.venv-training/bin/python');
   const work = mkdtempSync(join(tmpdir(), 'bench-rank-'));
-  let data = arg('data', '');
+  let data = opts.data;
   const run = (args: string[]) => execFileSync('nice', ['-n', '10', python, ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (!data) {
     data = join(work, 'data');
@@ -94,15 +111,15 @@ function trainModel(): ModelSource {
   }
   const model = join(work, 'model');
   run(['-m', 'ops.training.train', '--data', data, '--model', 'adaptdhm', '--epochs', '1', '--seed', '0', '--out', model]);
-  const src = readModelDir(model, 'training-cli', `AdaptDHM trained by the training CLI (1 epoch, seed 0) on ${arg('data', '') || 'its seeded synthetic MovieLens-format set'}`);
+  const src = readModelDir(model, 'training-cli', `AdaptDHM trained by the training CLI (1 epoch, seed 0) on ${opts.data || 'its seeded synthetic MovieLens-format set'}`);
   rmSync(work, { recursive: true, force: true });
   return { ...src, path: undefined };
 }
 
 function chooseModel(): ModelSource {
-  if (has('model')) return readModelDir(resolve(arg('model', '')), 'dir', `model directory ${arg('model', '')}`);
+  if (opts.model !== undefined) return readModelDir(resolve(opts.model), 'dir', `model directory ${opts.model}`);
   const canTrain = existsSync(join(root, 'ops/training/train.py')) && existsSync(process.env.TRAINING_PYTHON ?? join(root, '.venv-training/bin/python'));
-  if (has('train') || (!has('synthetic') && canTrain)) return trainModel();
+  if (opts.train || (!opts.synthetic && canTrain)) return trainModel();
   const { bytes, spec } = syntheticCtrModel();
   return { source: 'synthetic', bytes, spec, catalog: [], note: 'TypeScript-built model with the contract inputs/outputs and random weights (id tables 2048+4096 x 16, MLP 164-128-64, 4 routed towers of width 32); the training CLI was not available' };
 }
@@ -144,10 +161,8 @@ function candidateLists(items: ItemInput[], n: number, count: number, seed: numb
   return Array.from({ length: count }, (_, q) => Array.from({ length: n }, (_, i) => (r() < 0.01 ? `unknown-${q}-${i}` : items[Math.floor(r() * items.length)].itemId)));
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+/** Percentile p (0..100), the benchmarks' one definition (bench/common/stats.ts). */
+const pct = (xs: number[], p: number) => quantile(xs, p / 100);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 type Isolation = 'worker' | 'inline';
@@ -314,14 +329,14 @@ async function main() {
   const src = chooseModel();
   const items = buildCatalog(src);
   process.stderr.write(`model: ${src.source} (${src.bytes.length} bytes, ${src.spec.model.kind}); ${items.length} items, ${userCount} users x ${historyLength} clicks\n`);
-  const loadBefore = loadavg();
+  const start = machine();
   const ip = await inProcess(src, items, 'worker');
   const inline = await inProcess(src, items, 'inline');
-  const http = has('no-http') ? [] : await overHttp(src, items);
+  const http = opts['no-http'] ? [] : await overHttp(src, items);
   const at500 = ip.results.find((r) => r.candidates === 500 && r.threads === 1)!;
   const report = {
     command: `npm run bench:rank -- ${argv.join(' ')}`.trim(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgBefore: loadBefore, loadavgAfter: loadavg() },
+    machine: machine({}, start),
     model: {
       source: src.source,
       note: src.note,
@@ -355,11 +370,8 @@ async function main() {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   const svg = out.replace(/\.json$/, '') + '.svg';
-  writeFileSync(svg, rankSvg(ip.results, 'bench:rank: serving latency per request (in process, model in a worker thread)', `${src.source} model (${src.spec.model.kind}, ${(src.bytes.length / 1024).toFixed(0)} KiB), ${cpus().length} cpus, bars: 1 and 2 intra-op threads`, TARGET_MS));
+  writeSvg(svg, rankChart(ip.results, 'bench:rank: serving latency per request (in process, model in a worker thread)', `${src.source} model (${src.spec.model.kind}, ${(src.bytes.length / 1024).toFixed(0)} KiB), ${cpus().length} cpus, bars: 1 and 2 intra-op threads`, TARGET_MS));
   process.stderr.write(`wrote ${out} and ${svg}\n`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);
