@@ -42,7 +42,11 @@ export interface LogisticPrior {
   itemPrecision: number;
 }
 
-export const DEFAULT_PRIOR: LogisticPrior = { aMean: 1, aPrecision: 4, groupPrecision: 1, itemPrecision: 4 };
+/**
+ * Default prior: the ranker is taken as roughly calibrated (slope sd 0.25 around 1), groups and
+ * items deviate from it by sd 0.5 each on the logit scale (a factor ~1.6 on the odds).
+ */
+export const DEFAULT_PRIOR: LogisticPrior = { aMean: 1, aPrecision: 16, groupPrecision: 4, itemPrecision: 4 };
 
 export const newEffect = (m: number, q: number): Effect => ({ m, q, clicks: 0, exposures: 0 });
 
