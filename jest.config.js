@@ -4,6 +4,13 @@
 // TypeScript runs through @swc/jest (see README "Tests" for the ts-jest comparison).
 const { readdirSync } = require('node:fs');
 
+// PGlite's CommonJS build loads its WASM and data files with dynamic import(), which jest's module
+// sandbox only serves with Node's --experimental-vm-modules: set for the workers jest spawns (npm test
+// and npm run test:unit pass it to the main process too, for in-band runs).
+if (!/--experimental-vm-modules/.test(process.env.NODE_OPTIONS ?? '')) {
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
+}
+
 const swc = [
   '@swc/jest',
   {
@@ -28,7 +35,8 @@ for (const lib of libs) {
 const common = {
   rootDir: __dirname,
   testEnvironment: '<rootDir>/test/support/jest-node.environment.js',
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '/node_modules/@nestjs/.+\\.js$': '<rootDir>/test/support/jest-esm-transform.js' },
+  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
   moduleNameMapper,
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.venv-training/', '<rootDir>/.data/'],

@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * The layer rule of the house style:
  * - libs never import apps;
  * - algorithm libs (every lib but infra and platform) import no framework or driver: only node
- *   builtins, zod, other algorithm libs and infrastructure *ports* (never adapters); libs/ann may
+ *   builtins, zod, @stdlib math/distribution packages, other algorithm libs and infrastructure *ports* (never adapters); libs/ann may
  *   also use the hnswlib addons (hnswlib-node and the in-repo native/hnsw, @recsys/hnsw-native);
  * - libs/infra (ports and adapters) imports no web framework;
  * - an app never imports another app (apps/suite, which assembles them, excepted).
@@ -18,7 +18,9 @@ export interface Violation {
 
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const INFRA_LIBS = new Set(['infra', 'platform']);
+// Pure computation packages an algorithm lib may use: schemas, and stdlib's math and distributions.
 const PURE_PACKAGES = new Set(['zod']);
+const PURE_SCOPES = ['@stdlib/'];
 const LIB_EXTRA_PACKAGES: Record<string, Set<string>> = { ann: new Set(['hnswlib-node', '@recsys/hnsw-native']) };
 
 export function importsOf(source: string): string[] {
@@ -53,7 +55,7 @@ export function checkFile(relPath: string, source: string): Violation[] {
           }
         } else if (!spec.startsWith('node:')) {
           const pkg = packageName(spec);
-          if (!PURE_PACKAGES.has(pkg) && !LIB_EXTRA_PACKAGES[area]?.has(pkg)) {
+          if (!PURE_PACKAGES.has(pkg) && !PURE_SCOPES.some((s) => pkg.startsWith(s)) && !LIB_EXTRA_PACKAGES[area]?.has(pkg)) {
             violations.push({ file: norm, specifier: spec, rule: `algorithm lib '${area}' imports no framework or driver ('${pkg}')` });
           }
         }

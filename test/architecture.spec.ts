@@ -16,12 +16,23 @@ describe('dependency rule', () => {
   it('rejects drivers and frameworks in algorithm libs, allows ports and the hnswlib addon in ann', () => {
     assert.equal(checkFile('libs/sdim/src/a.ts', `import Redis from 'ioredis';`).length, 1);
     assert.equal(checkFile('libs/ann/src/a.ts', `import { Injectable } from '@nestjs/common';`).length, 1);
-    assert.equal(checkFile('libs/messaging/src/a.ts', `import { KafkaEventBus } from '../../infra/src/event-bus/event-bus.kafka.adapter';`).length, 1);
-    assert.deepEqual(checkFile('libs/messaging/src/a.ts', `import type { EventBus } from '../../infra/src/event-bus/event-bus.port';`), []);
+    assert.equal(checkFile('libs/messaging/src/a.ts', `import { KafkaEventBus } from '@recsys/infra/event-bus/event-bus.kafka.adapter';`).length, 1);
+    assert.deepEqual(checkFile('libs/messaging/src/a.ts', `import type { EventBus } from '@recsys/infra/event-bus/event-bus.port';`), []);
     assert.deepEqual(checkFile('libs/ann/src/a.ts', `import { HierarchicalNSW } from 'hnswlib-node'; import { z } from 'zod'; import { readFileSync } from 'node:fs';`), []);
     assert.deepEqual(checkFile('libs/ann/src/b.ts', `import { NativeHnswIndex } from '@recsys/hnsw-native';`), [], 'ann may use the in-repo addon');
     assert.equal(checkFile('libs/sdim/src/b.ts', `import { NativeHnswIndex } from '@recsys/hnsw-native';`).length, 1, 'no other algorithm lib may');
     assert.equal(checkFile('libs/sdim/src/a.ts', `import { HierarchicalNSW } from 'hnswlib-node';`).length, 1);
+    assert.deepEqual(checkFile('libs/ope/src/a.ts', `import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';`), [], 'stdlib math is pure');
+  });
+
+  it('requires the @recsys/<lib> alias for a lib imported from outside it; relative imports stay inside a lib', () => {
+    const v = checkFile('apps/gateway/src/a.ts', `import { loadConfig } from '../../../libs/platform/src';`);
+    assert.equal(v.length, 1);
+    assert.match(v[0].rule, /@recsys\/platform/);
+    assert.equal(checkFile('libs/messaging/src/a.ts', `import type { EventBus } from '../../infra/src/event-bus/event-bus.port';`).length, 1);
+    assert.equal(checkFile('test/e2e/x.spec.ts', `import { TOPICS } from '../../libs/contracts/src';`).length, 1);
+    assert.deepEqual(checkFile('libs/ann/src/spann/a.ts', `import { topK } from '../topk';`), []);
+    assert.deepEqual(checkFile('apps/gateway/src/a.ts', `import { loadConfig } from '@recsys/platform';`), []);
   });
 
   it('rejects an app importing another app, but not the suite assembling them', () => {

@@ -53,7 +53,7 @@ describe('retrieval: garbage collection of superseded SPANN working dirs and sna
     const removed = await f2.collectGarbage();
     assert.deepEqual(removed, [join(data, 'spann-live', liveOfP1[0])]);
     assert.deepEqual(await c2.pruneSnapshots(snapshots), ['items-orphan']);
-    assert.deepEqual(readdirSync(snapshots).sort(), ['manifest.json', snapDirs[0]].sort());
+    assert.deepEqual(Array.from(readdirSync(snapshots)).sort(), ['manifest.json', snapDirs[0]].sort());
     const live = readdirSync(join(data, 'spann-live'));
     assert.equal(live.length, 1, 'the restored index has its own working dir');
     assert.equal(c2.get('items')?.size(), 350);

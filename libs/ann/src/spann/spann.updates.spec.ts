@@ -158,5 +158,6 @@ describe('SpannIndex: posting file generations and garbage collection', () => {
 });
 
 function postingFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.startsWith('spann.postings')).sort();
+  // Array.from: fs returns arrays of the host realm; the strict deepEqual below compares prototypes.
+  return Array.from(readdirSync(dir)).filter((n) => n.startsWith('spann.postings')).sort();
 }

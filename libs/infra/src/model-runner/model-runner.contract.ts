@@ -71,7 +71,7 @@ export function modelRunnerContract(name: string, make: () => ModelRunner): void
     it('exposes input and output names, dtypes and shapes (symbolic dims as -1)', () => {
       assert.deepEqual([...session.inputNames], ['x', 'k']);
       assert.deepEqual([...session.outputNames].sort(), ['logit', 'y']);
-      assert.deepEqual(session.inputs.map((i) => [i.name, i.dtype, [...i.shape]]), [
+      assert.deepEqual(Array.from(session.inputs, (i) => [i.name, i.dtype, [...i.shape]]), [
         ['x', 'float32', [-1, 3]],
         ['k', 'int64', [-1]],
       ]);
