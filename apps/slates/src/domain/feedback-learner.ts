@@ -230,16 +230,18 @@ export class FeedbackLearner {
       const now = this.now();
       for (const o of obs) {
         const g = o.group || NO_GROUP;
-        let item = items.get(o.itemId) ?? snap.items.get(o.itemId) ?? this.posteriors.newItem(g);
+        const known = items.get(o.itemId) ?? snap.items.get(o.itemId);
+        let item = known ?? this.posteriors.newItem(g);
         if (item.group !== g) item = { ...item, group: g };
-        items.set(o.itemId, item);
         const group = snap.groups.get(g)!;
         const w = observeLogistic({ slope: snap.slope, group, item }, { pctr: o.pctr, clicked: o.clicked, examination: o.examination });
         if (w > 0) {
           snap.slope.exposures += w;
           if (o.clicked) snap.slope.clicks += 1;
+          item.updatedAt = now;
         }
-        item.updatedAt = now;
+        // an unexamined skip (weight 0) of an item never seen leaves no record
+        if (w > 0 || known) items.set(o.itemId, item);
         this.stats.observations++;
         if (o.clicked) this.stats.clicks++;
         else this.stats.skips++;
@@ -284,11 +286,17 @@ export class FeedbackLearner {
       perPosImps[pos] += n;
       perPosClicks[pos] += c;
     }
-    const enough = perPosClicks.every((c) => c > 0);
+    // EM once position 0 and every position shown so far have clicks; positions never shown keep
+    // the default decay from the last estimated one.
+    const shown = perPosImps.map((n) => n > 0);
+    const enough = shown[0] && perPosClicks.every((c, k) => !shown[k] || c > 0);
     const est = enough ? estimatePbm(rows, { positions: P }) : null;
+    const dflt = defaultExamination(P);
+    const examination = est ? est.examination.map((e, k) => (shown[k] ? e : NaN)) : dflt;
+    for (let k = 1; k < P; k++) if (Number.isNaN(examination[k])) examination[k] = Math.min(examination[k - 1], (examination[k - 1] * dflt[k]) / dflt[k - 1]);
     const out: PositionBias = {
       model: this.opts.examination,
-      examination: est ? est.examination : defaultExamination(P),
+      examination,
       source: est ? 'em' : 'default',
       impressions: perPosImps,
       clicks: perPosClicks,
