@@ -8,7 +8,8 @@ describe('config', () => {
     assert.equal(c.DATABASE_URL, undefined);
     assert.equal(portOf(c, 'gateway'), 3000);
     assert.equal(portOf(c, 'experiments'), 3006);
-    assert.equal(c.APPS.length, 7);
+    assert.equal(portOf(c, 'ads'), 3007);
+    assert.equal(c.APPS.length, 8);
   });
 
   it('lists every bad key at once', () => {
