@@ -1,18 +1,26 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, PipeTransform, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminOnly, DomainError, ZodBody } from '@recsys/platform';
-import { modelNamePattern, promoteRequest, promoteRequestJsonSchema, registerRequest, registerRequestJsonSchema, type PromoteRequest, type RegisterRequest } from './api/dto';
+import { AdminOnly, ApiRoute } from '@recsys/platform';
+import {
+  changeResponse,
+  describeResponse,
+  listResponse,
+  modelParams,
+  promoteRequest,
+  registerRequest,
+  registerResponse,
+  rollbackResponse,
+  versionParams,
+  versionSummary,
+  type PromoteRequest,
+  type RegisterRequest,
+} from './api/dto';
 import { RankingService } from './ranking.service';
 
-/** Model names and versions appear in URLs, events and metrics labels: a conservative alphabet. */
-class NamePart implements PipeTransform<string, string> {
-  constructor(private readonly what: 'name' | 'version') {}
-  transform(v: string): string {
-    if (!modelNamePattern.test(v)) throw new DomainError('validation_failed', 422, `model ${this.what} '${v}' must match ${modelNamePattern.source}`, { errors: [{ path: this.what, message: 'invalid' }] });
-    return v;
-  }
-}
+type ModelParams = { name: string };
+type VersionParams = { name: string; version: string };
+const MODEL_REJECTED = ['feature_spec_invalid', 'feature_spec_mismatch', 'model_invalid', 'model_spec_mismatch'];
 
 @ApiTags('models')
 @Controller('v1/models')
@@ -20,40 +28,48 @@ export class ModelsController {
   constructor(@Inject(RankingService) private readonly ranking: RankingService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every model name with its live and shadow versions' })
+  @ApiRoute({ summary: 'Every model name with its live and shadow versions', responses: { 200: listResponse } })
   list() {
     return this.ranking.list();
   }
 
   @Get(':name')
-  @ApiOperation({ summary: "A model's versions (status, checksum, spec, metrics), its last lifecycle events and what this replica serves" })
-  describe(@Param('name', new NamePart('name')) name: string) {
-    return this.ranking.describe(name);
+  @ApiRoute({
+    summary: "A model's versions (status, checksum, spec, metrics), its last lifecycle events and what this replica serves",
+    params: modelParams,
+    responses: { 200: describeResponse },
+    errors: { 404: ['model_not_found'] },
+  })
+  describe(@Param() p: ModelParams) {
+    return this.ranking.describe(p.name);
   }
 
   @Get(':name/versions/:version')
-  @ApiOperation({ summary: 'One version: status, checksum, size, feature spec, offline metrics' })
-  version(@Param('name', new NamePart('name')) name: string, @Param('version', new NamePart('version')) version: string) {
-    return this.ranking.version(name, version);
+  @ApiRoute({
+    summary: 'One version: status, checksum, size, feature spec, offline metrics',
+    params: versionParams,
+    responses: { 200: versionSummary },
+    errors: { 404: ['model_not_found', 'model_version_not_found'] },
+  })
+  version(@Param() p: VersionParams) {
+    return this.ranking.version(p.name, p.version);
   }
 
   @Post(':name/versions/:version')
   @AdminOnly()
-  @ApiOperation({
+  @ApiRoute({
     summary: 'Register (upload) a version as staged',
     description:
       'The artefact is checked before it is stored: the feature spec must be valid and fit this deployment (SDIM hash functions, embedding size), ' +
       'the ONNX model must load, take exactly the spec inputs, produce pctr and routing and score a warm-up batch; otherwise 422. ' +
       '201 when created, 200 when the same artefact was registered before, 409 version_exists for another artefact under the same version.',
+    params: versionParams,
+    body: registerRequest,
+    responses: { 201: { description: 'registered', schema: registerResponse }, 200: { description: 'the same artefact was registered before', schema: registerResponse } },
+    errors: { 409: ['version_exists'], 422: MODEL_REJECTED },
   })
-  @ApiBody({ schema: registerRequestJsonSchema })
-  async register(
-    @Param('name', new NamePart('name')) name: string,
-    @Param('version', new NamePart('version')) version: string,
-    @Body(new ZodBody(registerRequest)) body: RegisterRequest,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const r = await this.ranking.register(name, version, body);
+  async register(@Param() p: VersionParams, @Body() body: RegisterRequest, @Res({ passthrough: true }) res: Response) {
+    const r = await this.ranking.register(p.name, p.version, body);
     res.status(r.created ? 201 : 200);
     return r;
   }
@@ -61,25 +77,40 @@ export class ModelsController {
   @Post(':name/versions/:version/promote')
   @AdminOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Make a version the shadow or the live one (the one it replaces is retired); every replica swaps it in' })
-  @ApiBody({ schema: promoteRequestJsonSchema })
-  promote(@Param('name', new NamePart('name')) name: string, @Param('version', new NamePart('version')) version: string, @Body(new ZodBody(promoteRequest)) body: PromoteRequest) {
-    return this.ranking.promote(name, version, body);
+  @ApiRoute({
+    summary: 'Make a version the shadow or the live one (the one it replaces is retired); every replica swaps it in',
+    params: versionParams,
+    body: promoteRequest,
+    responses: { 200: changeResponse },
+    errors: { 404: ['model_not_found', 'model_version_not_found'], 409: ['model_is_live'] },
+  })
+  promote(@Param() p: VersionParams, @Body() body: PromoteRequest) {
+    return this.ranking.promote(p.name, p.version, body);
   }
 
   @Post(':name/versions/:version/retire')
   @AdminOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Retire a staged or shadow version (ends a shadow run); the live version cannot be retired' })
-  retire(@Param('name', new NamePart('name')) name: string, @Param('version', new NamePart('version')) version: string) {
-    return this.ranking.retire(name, version);
+  @ApiRoute({
+    summary: 'Retire a staged or shadow version (ends a shadow run); the live version cannot be retired',
+    params: versionParams,
+    responses: { 200: changeResponse },
+    errors: { 404: ['model_not_found', 'model_version_not_found'], 409: ['model_is_live'] },
+  })
+  retire(@Param() p: VersionParams) {
+    return this.ranking.retire(p.name, p.version);
   }
 
   @Post(':name/rollback')
   @AdminOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Retire the live version and make the version it replaced live again' })
-  rollback(@Param('name', new NamePart('name')) name: string) {
-    return this.ranking.rollback(name);
+  @ApiRoute({
+    summary: 'Retire the live version and make the version it replaced live again',
+    params: modelParams,
+    responses: { 200: rollbackResponse },
+    errors: { 404: ['model_not_found'], 409: ['no_live_model', 'no_previous_version'] },
+  })
+  rollback(@Param() p: ModelParams) {
+    return this.ranking.rollback(p.name);
   }
 }

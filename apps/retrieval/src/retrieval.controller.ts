@@ -1,7 +1,18 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, ZodBody } from '@recsys/platform';
-import { candidatesRequest, CandidatesRequest, candidatesRequestJsonSchema, rebuildRequest, RebuildRequest, rebuildRequestJsonSchema } from './api/dto';
+import { ApiTags } from '@nestjs/swagger';
+import { embeddingProblem } from '@recsys/contracts';
+import { AdminOnly, ApiRoute, DomainError } from '@recsys/platform';
+import {
+  candidatesRequest,
+  candidatesResponse,
+  indexesResponse,
+  jobParams,
+  jobResponse,
+  namespaceParams,
+  rebuildRequest,
+  type CandidatesRequest,
+  type RebuildRequest,
+} from './api/dto';
 import { RetrievalService } from './retrieval.service';
 
 @ApiTags('retrieval')
@@ -11,14 +22,27 @@ export class RetrievalController {
 
   @Post('candidates')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Nearest items to a vector or to a user embedding, with group / exclusion filters' })
-  @ApiBody({ schema: candidatesRequestJsonSchema as object })
-  async candidates(@Body(new ZodBody(candidatesRequest)) body: CandidatesRequest) {
+  @ApiRoute({
+    summary: 'Nearest items to a vector or to a user embedding, with group / exclusion filters',
+    description: 'Exactly one of `vector` or `userId`. The vector must have the namespace dimension and an L2 norm of at most 1024.',
+    body: candidatesRequest,
+    responses: { 200: candidatesResponse },
+    errors: {
+      404: ['namespace_not_found', 'user_embedding_not_found'],
+      422: ['dimension_mismatch', 'vector_norm_too_large', 'vector_out_of_range', 'vector_not_finite', 'vector_empty'],
+      503: ['state_unavailable'],
+    },
+  })
+  async candidates(@Body() body: CandidatesRequest) {
+    if (body.vector) {
+      const p = embeddingProblem(body.vector);
+      if (p) throw new DomainError(p.code, 422, p.message);
+    }
     return this.retrieval.candidates(body);
   }
 
   @Get('indexes')
-  @ApiOperation({ summary: 'Kind, size, memory, parameters and last applied offsets of every namespace index' })
+  @ApiRoute({ summary: 'Kind, size, memory, parameters and last applied offsets of every namespace index', responses: { 200: indexesResponse } })
   indexes() {
     return this.retrieval.indexes();
   }
@@ -26,15 +50,20 @@ export class RetrievalController {
   @Post('indexes/:namespace/rebuild')
   @AdminOnly()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Queue a rebuild of a namespace from the catalog log (optionally switching kind)' })
-  @ApiBody({ schema: rebuildRequestJsonSchema as object, required: false })
-  async rebuild(@Param('namespace') namespace: string, @Body(new ZodBody(rebuildRequest)) body: RebuildRequest) {
-    return this.retrieval.rebuild(namespace, body.kind);
+  @ApiRoute({
+    summary: 'Queue a rebuild of a namespace from the catalog log (optionally switching kind)',
+    params: namespaceParams,
+    body: rebuildRequest,
+    responses: { 202: { description: 'the queued job', schema: jobResponse } },
+    errors: { 404: ['namespace_not_found'] },
+  })
+  async rebuild(@Param() p: { namespace: string }, @Body() body: RebuildRequest) {
+    return this.retrieval.rebuild(p.namespace, body.kind);
   }
 
   @Get('jobs/:id')
-  @ApiOperation({ summary: 'State and progress of a rebuild job' })
-  async job(@Param('id') id: string) {
-    return this.retrieval.job(id);
+  @ApiRoute({ summary: 'State and progress of a rebuild job', params: jobParams, responses: { 200: jobResponse }, errors: { 404: ['job_not_found'] } })
+  async job(@Param() p: { id: string }) {
+    return this.retrieval.job(p.id);
   }
 }

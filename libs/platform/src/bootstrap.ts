@@ -10,6 +10,9 @@ import { httpMetricsMiddleware } from './metrics';
 import { PinoNestLogger } from './logger';
 import { ProblemFilter } from './problem';
 import { ADMIN_AUTH_SCHEME } from './admin-auth';
+import { apiRouteSpecs } from './api-route';
+import { installClientErrorHandler, methodNotAllowedMiddleware, unsupportedMediaTypeMiddleware } from './http-edges';
+import { completeDocument, type OpenApiDocument } from './openapi';
 
 /** One service of the suite: a Nest module plus the infrastructure it needs to be healthy. */
 export interface AppDefinition {
@@ -27,6 +30,9 @@ export interface RunningApp {
   /** Stops taking requests, drains consumers (committing offsets), runs shutdown hooks. */
   close(): Promise<void>;
 }
+
+/** Largest JSON request body (413 payload_too_large above it). */
+export const BODY_LIMIT = '10mb';
 
 function platformModule(def: AppDefinition, ctx: AppContext): DynamicModule {
   @Global()
@@ -50,16 +56,25 @@ export async function startApp(def: AppDefinition, ctx: AppContext, port: number
     bodyParser: false,
     abortOnError: false,
   });
-  nest.useBodyParser('json', { limit: '10mb' });
-  nest.useGlobalFilters(new ProblemFilter(ctx.log));
   nest.use(httpMetricsMiddleware(ctx.metrics));
-  const doc = SwaggerModule.createDocument(
-    nest,
-    new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').addBearerAuth(undefined, ADMIN_AUTH_SCHEME).build(),
+  // HTTP edges before the body is read: 405 + Allow for a wrong method on a known path, 415 for a
+  // body that is not JSON (see http-edges.ts); unknown paths fall through to the 404 problem.
+  const expressApp = () => nest.getHttpAdapter().getInstance();
+  nest.use(methodNotAllowedMiddleware(expressApp));
+  nest.use(unsupportedMediaTypeMiddleware(expressApp));
+  nest.useBodyParser('json', { limit: BODY_LIMIT });
+  nest.useGlobalFilters(new ProblemFilter(ctx.log));
+  const doc = completeDocument(
+    SwaggerModule.createDocument(
+      nest,
+      new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').setOpenAPIVersion('3.1.0').addBearerAuth(undefined, ADMIN_AUTH_SCHEME).build(),
+    ) as unknown as OpenApiDocument,
+    apiRouteSpecs(),
   );
-  SwaggerModule.setup('docs', nest, doc, { jsonDocumentUrl: 'docs-json' });
-  await nest.listen(port, host);
+  SwaggerModule.setup('docs', nest, doc as never, { jsonDocumentUrl: 'docs-json' });
   const server = nest.getHttpServer() as Server;
+  installClientErrorHandler(server);
+  await nest.listen(port, host);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   let closing: Promise<void> | undefined;

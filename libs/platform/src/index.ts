@@ -9,3 +9,6 @@ export * from './suite';
 export * from './infra-factory';
 export * from './process';
 export * from './admin-auth';
+export * from './api-route';
+export * from './openapi';
+export * from './http-edges';

@@ -32,10 +32,14 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -59,6 +63,22 @@ function isJsonParseError(e: unknown): boolean {
   return e instanceof HttpException && e.getStatus() === 400 && e.cause instanceof SyntaxError;
 }
 
+/** body-parser's errors (http-errors with a `type`), raw or wrapped by Nest: status and stable code. */
+const BODY_ERRORS: Record<string, [number, string, string]> = {
+  'entity.too.large': [413, 'payload_too_large', 'request body larger than the limit'],
+  'parameters.too.many': [413, 'payload_too_large', 'too many parameters'],
+  'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset of the request body'],
+  'encoding.unsupported': [415, 'unsupported_media_type', 'unsupported content encoding of the request body'],
+  'request.aborted': [400, 'bad_request', 'request aborted'],
+  'request.size.invalid': [400, 'bad_request', 'request body size did not match Content-Length'],
+};
+
+function bodyError(e: unknown): [number, string, string] | undefined {
+  const any = e as { type?: string; cause?: { type?: string } };
+  const type = any?.type ?? any?.cause?.type;
+  return type ? BODY_ERRORS[type] : undefined;
+}
+
 /** Every error leaves the API as application/problem+json with a stable `code`. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -73,11 +93,14 @@ export class ProblemFilter implements ExceptionFilter {
       problem = problemOf(exception.code, exception.status, exception.message, exception.extra, req.originalUrl);
     } else if (isJsonParseError(exception)) {
       problem = problemOf('malformed_json', 400, 'request body is not valid JSON', {}, req.originalUrl);
+    } else if (bodyError(exception)) {
+      const [status, code, detail] = bodyError(exception)!;
+      problem = problemOf(code, status, detail, {}, req.originalUrl);
     } else if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
-      const code = status === 404 ? 'route_not_found' : status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : `http_${status}`;
+      const code = status === 404 ? 'route_not_found' : status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : `http_${status}`;
       problem = problemOf(code, status, Array.isArray(detail) ? detail.join('; ') : String(detail), {}, req.originalUrl);
     } else {
       this.log.error({ err: exception, url: req.originalUrl }, 'unhandled error');
