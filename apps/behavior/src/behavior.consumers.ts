@@ -1,19 +1,55 @@
-import { TOPICS } from '@recsys/contracts';
-import { startEventBatchConsumer } from '@recsys/messaging';
-import { consumerMetrics, type AppContext } from '@recsys/platform';
+import { embeddingProblem, TOPICS } from '@recsys/contracts';
+import type { Subscription } from '@recsys/infra/event-bus/event-bus.port';
+import { startEventBatchConsumer, type StateGeneration } from '@recsys/messaging';
+import { consumerKit, type AppContext } from '@recsys/platform';
 import type { BehaviorRepository } from './domain/behavior.repository';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** catalog.items (namespace `items`) -> item embeddings the behaviour side hashes. */
-export async function startItemConsumer(ctx: AppContext, repo: BehaviorRepository) {
-  const sub = await startEventBatchConsumer({
+/** DLQ scopes: stable across state generations, so a replay after a state loss dead-letters nothing twice. */
+export const ITEM_DLQ_SCOPE = 'behavior-catalog';
+export const BEHAVIOR_DLQ_SCOPE = 'behavior';
+
+export interface StateConsumerOptions {
+  /** The state generation the consumer writes into: each batch first checks it is still current. */
+  generation: StateGeneration;
+  /** Consumer group (named after the generation: a new generation replays from the earliest offset). */
+  groupId: string;
+  /** Told the last offset done per partition (for catch-up waits). */
+  onProgress?: (partition: number, lastOffset: string) => void;
+}
+
+function kitWithProgress(ctx: AppContext, onProgress?: (partition: number, lastOffset: string) => void) {
+  const kit = consumerKit(ctx);
+  if (!onProgress) return kit;
+  return {
+    ...kit,
+    hooks: {
+      ...kit.hooks,
+      onProgress: (g: string, t: string, p: number, o: string) => {
+        kit.hooks.onProgress(g, t, p, o);
+        onProgress(p, o);
+      },
+    },
+  };
+}
+
+/**
+ * catalog.items (namespace `items`) -> item embeddings the behaviour side hashes. An upsert whose
+ * embedding is not valid for the namespace's declared dimension (libs/contracts embeddingProblem)
+ * is dead-lettered with that problem's code.
+ */
+export async function startItemConsumer(ctx: AppContext, repo: BehaviorRepository, itemsDim: number, opts: StateConsumerOptions): Promise<Subscription> {
+  return startEventBatchConsumer({
+    ...kitWithProgress(ctx, opts.onProgress),
     bus: ctx.infra.bus,
     topic: TOPICS.catalogItems,
-    groupId: 'behavior-catalog',
+    groupId: opts.groupId,
+    dlqScope: ITEM_DLQ_SCOPE,
+    fromBeginning: true,
     maxBatchSize: 500,
-    hooks: consumerMetrics(ctx.metrics),
     handleBatch: async (events) => {
+      await opts.generation.assertCurrent();
       const rejected: { index: number; code: string; reason: string }[] = [];
       const upserts: { i: number; item: { itemId: string; embedding: number[]; group?: string; updatedAt: number } }[] = [];
       for (let i = 0; i < events.length; i++) {
@@ -23,7 +59,11 @@ export async function startItemConsumer(ctx: AppContext, repo: BehaviorRepositor
           // Flush pending upserts first so the order per item is kept.
           await flush();
           await repo.deleteItem(e.itemId, e.timestamp);
-        } else upserts.push({ i, item: { itemId: e.itemId, embedding: e.embedding!, group: e.group, updatedAt: e.timestamp } });
+          continue;
+        }
+        const problem = embeddingProblem(e.embedding!, itemsDim);
+        if (problem) rejected.push({ index: i, code: problem.code, reason: problem.message });
+        else upserts.push({ i, item: { itemId: e.itemId, embedding: e.embedding!, group: e.group, updatedAt: e.timestamp } });
       }
       await flush();
       return { rejected };
@@ -38,7 +78,6 @@ export async function startItemConsumer(ctx: AppContext, repo: BehaviorRepositor
       }
     },
   });
-  ctx.subscriptions.push(sub);
 }
 
 /**
@@ -47,18 +86,21 @@ export async function startItemConsumer(ctx: AppContext, repo: BehaviorRepositor
  * item the catalog has not delivered yet waits (the catalog consumer runs concurrently) for up
  * to `unknownItemWaitMs`, then goes to the DLQ with code `unknown_item`; the partition moves on.
  */
-export async function startBehaviorConsumer(ctx: AppContext, repo: BehaviorRepository, unknownItemWaitMs: number) {
-  const sub = await startEventBatchConsumer({
+export async function startBehaviorConsumer(ctx: AppContext, repo: BehaviorRepository, unknownItemWaitMs: number, opts: StateConsumerOptions): Promise<Subscription> {
+  return startEventBatchConsumer({
+    ...kitWithProgress(ctx, opts.onProgress),
     bus: ctx.infra.bus,
     topic: TOPICS.userBehaviors,
-    groupId: 'behavior',
+    groupId: opts.groupId,
+    dlqScope: BEHAVIOR_DLQ_SCOPE,
+    fromBeginning: true,
     // Up to what one fetch of a partition returned: a user's events of a batch cost one read and
     // one write of its state, so larger batches coalesce more (bench/results/sdim.json: a Zipf
     // stream takes ~30% less CPU per event than with batches of 1,000), at the price of a longer
     // time between a behaviour and its effect (a batch of 5,000 is applied in under a second).
     maxBatchSize: 5000,
-    hooks: consumerMetrics(ctx.metrics),
     handleBatch: async (events) => {
+      await opts.generation.assertCurrent();
       const inputs = events.map((x) => x.event);
       let result = await repo.applyBehaviors(inputs);
       const rejected: { index: number; code: string; reason: string }[] = result.rejected.map((r) => ({ index: r.index, code: r.code, reason: r.reason }));
@@ -78,5 +120,4 @@ export async function startBehaviorConsumer(ctx: AppContext, repo: BehaviorRepos
       return { rejected };
     },
   });
-  ctx.subscriptions.push(sub);
 }

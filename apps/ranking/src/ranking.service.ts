@@ -4,7 +4,8 @@ import { OnnxModelRunner } from '@recsys/infra/model-runner/model-runner.onnx.ad
 import { OnnxWorkerModelRunner } from '@recsys/infra/model-runner/model-runner.onnx-worker.adapter';
 import type { ModelRunner } from '@recsys/infra/model-runner/model-runner.port';
 import { startEventConsumer } from '@recsys/messaging';
-import { consumerMetrics, DomainError, type AppContext } from '@recsys/platform';
+import { consumerKit, DomainError, type AppContext } from '@recsys/platform';
+import { readState } from '@recsys/platform/state-read';
 import { ItemFeatureTable, UnknownDomainError, type AssembledFeatures } from '@recsys/ranking';
 import { hasherFor, readUserTables } from '@recsys/sdim';
 import type { PromoteRequest, RankRequest, RegisterRequest } from './api/dto';
@@ -84,7 +85,9 @@ export class RankingService {
       groupId: `ranking-models-${this.replicaId}`,
       fromBeginning: false,
       startOffsets: { [TOPICS.modelsLifecycle]: lifecycleFrom },
-      hooks: consumerMetrics(ctx.metrics),
+      ...consumerKit(ctx),
+      // One DLQ record per bad lifecycle event for all replicas (their groups are per replica).
+      dlqScope: 'ranking-models',
       // Idempotent without a ledger: an event only triggers a comparison with the registry.
       handle: async (event) => {
         if (event.modelName === this.manager.name) await this.manager.reconcile();
@@ -126,7 +129,7 @@ export class RankingService {
       const t0 = performance.now();
       const needsTables = live.assembler.spec.inputs.some((i) => i.name === 'sdim_interest') || !!shadow?.spec.inputs.some((i) => i.name === 'sdim_interest');
       // Blob and delta tail in one round trip, the pending deltas applied (libs/sdim tail.ts).
-      const tables = needsTables ? await readUserTables(this.ctx.infra.state, req.userId) : null;
+      const tables = needsTables ? await readState(this.ctx, () => readUserTables(this.ctx.infra.state, req.userId)) : null;
       const t1 = performance.now();
       const features = live.assembler.assemble({ userId: req.userId, domain: req.domain, itemIds, tables }, (id) => this.items.get(id));
       const t2 = performance.now();

@@ -1,13 +1,16 @@
 import { TOPICS } from '@recsys/contracts';
 import { startEventBatchConsumer } from '@recsys/messaging';
-import { consumerMetrics, type AppContext } from '@recsys/platform';
+import { consumerKit, type AppContext } from '@recsys/platform';
 import { CatalogChangeRejected, CatalogIndex } from './domain/catalog-index';
 
 /**
  * catalog.items -> the namespace indexes, a fetched batch at a time. Idempotent by offsets
  * (recorded with each snapshot, resumed from on restart) and by construction (an upsert is
  * last-write-wins per item, a delete of a missing id is a no-op), so no event-id ledger round
- * trip sits on this hot path. A wrong dimension or a non-finite vector is dead-lettered.
+ * trip sits on this hot path. An upsert that is not a valid embedding of its namespace's declared
+ * dimension (or into an undeclared namespace) is dead-lettered with its code; an unforeseen error
+ * from the index engine is isolated to its record by the consumer's bisection, retried a few
+ * times, then dead-lettered (`handler_error`): it never holds the partition back.
  */
 export async function startCatalogConsumer(ctx: AppContext, index: CatalogIndex, groupId: string) {
   const sub = await startEventBatchConsumer({
@@ -17,7 +20,7 @@ export async function startCatalogConsumer(ctx: AppContext, index: CatalogIndex,
     fromBeginning: true,
     startOffsets: index.resumeOffsets(),
     maxBatchSize: 500,
-    hooks: consumerMetrics(ctx.metrics),
+    ...consumerKit(ctx),
     handleBatch: async (events) => {
       const rejected: { index: number; code: string; reason: string }[] = [];
       await index.applyBatch(events.length, (i) => {

@@ -24,7 +24,7 @@ export async function runRebuild(ctx: AppContext, live: CatalogIndex, factory: I
   if (!current) throw new Error(`namespace '${namespace}' does not exist`);
   const topic = TOPICS.catalogItems;
   const fresh = factory.create(kind, namespace, current.dim, current.metric);
-  const shadow = new CatalogIndex({ create: () => fresh, load: factory.load.bind(factory) }, { kind, metric: current.metric });
+  const shadow = new CatalogIndex({ create: () => fresh, load: factory.load.bind(factory) }, { kind, metric: current.metric, dims: { [namespace]: current.dim } });
 
   const replayed: Record<number, bigint> = {};
   const target = () => Object.fromEntries(Object.entries(live.appliedOffsets()[topic] ?? {}).map(([p, o]) => [Number(p), BigInt(o)]));

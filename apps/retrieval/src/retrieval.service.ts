@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import { decodeFloat32, stateKeys } from '@recsys/contracts';
+import { decodeFloat32, embeddingProblem, stateKeys } from '@recsys/contracts';
 import { DomainError, type AppContext } from '@recsys/platform';
+import { namespaceDims } from '@recsys/platform/namespaces';
+import { readState } from '@recsys/platform/state-read';
 import type { CandidatesRequest } from './api/dto';
 import { CatalogIndex } from './domain/catalog-index';
 import { DefaultIndexFactory, IndexKind } from './domain/index-factory';
@@ -25,7 +27,7 @@ export class RetrievalService {
     const dataDir = join(ctx.config.DATA_DIR, 'retrieval');
     this.snapshotDir = join(dataDir, 'snapshots');
     this.factory = new DefaultIndexFactory(dataDir, { engine: ctx.config.RETRIEVAL_HNSW_ENGINE });
-    this.index = new CatalogIndex(this.factory, { kind: ctx.config.RETRIEVAL_INDEX_KIND, metric: ctx.config.RETRIEVAL_METRIC });
+    this.index = new CatalogIndex(this.factory, { kind: ctx.config.RETRIEVAL_INDEX_KIND, metric: ctx.config.RETRIEVAL_METRIC, dims: namespaceDims(ctx.config) });
   }
 
   /** Restore the last snapshot, then catch up from its offsets; snapshot periodically and at shutdown. */
@@ -59,11 +61,14 @@ export class RetrievalService {
     if (!index) throw new DomainError('namespace_not_found', 404, `no index for namespace '${req.namespace}'`, { namespace: req.namespace });
     let query: ArrayLike<number>;
     if (req.userId) {
-      const bytes = await this.ctx.infra.state.get(stateKeys.userEmbedding(req.userId));
+      const key = stateKeys.userEmbedding(req.userId);
+      const bytes = await readState(this.ctx, () => this.ctx.infra.state.get(key));
       if (!bytes) throw new DomainError('user_embedding_not_found', 404, `user '${req.userId}' has no embedding yet`, { userId: req.userId });
       query = decodeFloat32(bytes);
     } else {
       query = req.vector!;
+      const problem = embeddingProblem(query);
+      if (problem) throw new DomainError(problem.code, 422, problem.message);
     }
     if (query.length !== index.dim) {
       throw new DomainError('dimension_mismatch', 422, `namespace '${req.namespace}' has dimension ${index.dim}, query has ${query.length}`);

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { APP_CONTEXT, AppContext, Dependency } from './app-context';
+import { consumerTracker } from './metrics';
 
 const PING_TIMEOUT_MS = 1500;
 
@@ -25,9 +26,12 @@ export class HealthController {
     @Inject(DEPENDENCIES) private readonly deps: Dependency[],
   ) {}
 
-  @Get('health')
-  @ApiOperation({ summary: '200 when every dependency answers, 503 otherwise' })
-  async health(@Res() res: Response) {
+  /**
+   * Readiness: every dependency answers within PING_TIMEOUT_MS, every app check passes, and no
+   * consumer partition has been stuck (failing, or behind without progress) for longer than
+   * CONSUMER_STUCK_AFTER_MS.
+   */
+  private async readiness() {
     const checks: [string, () => Promise<void>][] = [
       ...this.deps.map((d) => [`${d}:${this.ctx.infra.kinds[d]}`, () => this.ctx.infra[d].ping()] as [string, () => Promise<void>]),
       ...this.ctx.healthChecks.entries(),
@@ -42,8 +46,41 @@ export class HealthController {
         }
       }),
     );
-    const ok = results.every(([, r]) => r.status === 'up');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'error', app: this.ctx.name, uptimeSeconds: Math.round(process.uptime()), dependencies: Object.fromEntries(results) });
+    const tracker = consumerTracker(this.ctx.metrics);
+    await withTimeout(tracker.refresh(), PING_TIMEOUT_MS).catch(() => undefined);
+    const stuckAfterMs = this.ctx.config.CONSUMER_STUCK_AFTER_MS;
+    const statuses = tracker.statuses();
+    const stuck = tracker.stuck(stuckAfterMs);
+    const consumers = {
+      status: stuck.length === 0 ? 'up' : 'down',
+      stuckAfterMs,
+      partitions: statuses.length,
+      lag: statuses.reduce((a, s) => a + s.lag, 0),
+      failing: statuses.filter((s) => s.failures > 0).length,
+      stuck: stuck.map((s) => ({ group: s.group, topic: s.topic, partition: s.partition, lag: s.lag, failures: s.failures, sinceProgressMs: s.sinceProgressMs, lastError: s.lastError })),
+    };
+    const ok = results.every(([, r]) => r.status === 'up') && stuck.length === 0;
+    return { ok, body: { status: ok ? 'ok' : 'error', app: this.ctx.name, uptimeSeconds: Math.round(process.uptime()), dependencies: Object.fromEntries(results), consumers } };
+  }
+
+  @Get('health')
+  @ApiOperation({ summary: 'Readiness (same as /health/ready): 200 when every dependency answers and no consumer is stuck, 503 otherwise' })
+  async health(@Res() res: Response) {
+    const r = await this.readiness();
+    res.status(r.ok ? 200 : 503).json(r.body);
+  }
+
+  @Get('health/ready')
+  @ApiOperation({ summary: 'Readiness: 200 when every dependency answers and no consumer partition is stuck past CONSUMER_STUCK_AFTER_MS, 503 otherwise' })
+  async ready(@Res() res: Response) {
+    const r = await this.readiness();
+    res.status(r.ok ? 200 : 503).json(r.body);
+  }
+
+  @Get('health/live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process serves requests (no dependency is checked)' })
+  live() {
+    return { status: 'ok', app: this.ctx.name, uptimeSeconds: Math.round(process.uptime()) };
   }
 }
 

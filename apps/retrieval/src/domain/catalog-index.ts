@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric, SearchFilter, SearchHit, VectorIndex } from '@recsys/ann/vector-index.port';
+import { embeddingProblem } from '@recsys/contracts';
 import type { IndexKind, IndexFactory } from './index-factory';
 
 /** A catalog item event as the index applies it (already validated by the contracts). */
@@ -12,9 +13,11 @@ export interface CatalogChange {
   embedding?: number[];
 }
 
+/** A change the index can never apply (dead-lettered with `code` by the consumer). */
 export class CatalogChangeRejected extends Error {
+  readonly permanent = true;
   constructor(
-    readonly code: 'dimension_mismatch' | 'vector_not_finite',
+    readonly code: string,
     message: string,
   ) {
     super(message);
@@ -55,8 +58,11 @@ const MANIFEST = 'manifest.json';
 
 /**
  * The retrieval service's state: one vector index per namespace (`items`, `ads`, ...) plus the
- * offsets of the last catalog record applied to them. A namespace's dimension is fixed by its
- * first upsert; a later vector of another dimension is rejected (and dead-lettered by the caller).
+ * offsets of the last catalog record applied to them. A namespace's dimension is declared
+ * (`defaults.dims`, from NAMESPACE_DIMS): an upsert into an undeclared namespace, or with a vector
+ * of another dimension or one that is not a valid embedding (libs/contracts embeddingProblem:
+ * finite inside float32, norm bound) is rejected, and dead-lettered by the caller. Without
+ * `dims` (tools and older specs) the first upsert of a namespace fixes its dimension.
  *
  * Invariant for restarts: a snapshot holds exactly the effects of the records up to its offsets,
  * because apply() and snapshot() never interleave (the gate). Replaying from those offsets after a
@@ -70,8 +76,13 @@ export class CatalogIndex {
 
   constructor(
     private readonly factory: IndexFactory,
-    private readonly defaults: { kind: IndexKind; metric: Metric },
+    private readonly defaults: { kind: IndexKind; metric: Metric; dims?: Record<string, number> },
   ) {}
+
+  /** The declared dimension of a namespace (undefined: not declared, or no declarations at all). */
+  declaredDim(namespace: string): number | undefined {
+    return this.defaults.dims?.[namespace];
+  }
 
   /** Applies one change; `position` records the log offset it came from. */
   async apply(change: CatalogChange, position?: { topic: string; partition: number; offset: string }): Promise<void> {
@@ -96,16 +107,20 @@ export class CatalogIndex {
       return;
     }
     const v = change.embedding!;
-    for (let i = 0; i < v.length; i++) {
-      if (!Number.isFinite(v[i])) throw new CatalogChangeRejected('vector_not_finite', `embedding[${i}] is not a finite number`);
+    const declared = this.defaults.dims ? this.defaults.dims[change.namespace] : undefined;
+    if (this.defaults.dims && declared === undefined) {
+      throw new CatalogChangeRejected('unknown_namespace', `namespace '${change.namespace}' is not declared (NAMESPACE_DIMS: ${Object.keys(this.defaults.dims).join(', ') || 'none'})`);
     }
     let ns = this.namespaces.get(change.namespace);
-    if (!ns) {
-      ns = { index: this.factory.create(this.defaults.kind, change.namespace, v.length, this.defaults.metric), upserts: 0, deletes: 0, updatedAt: null };
-      this.namespaces.set(change.namespace, ns);
+    const dim = declared ?? ns?.index.dim;
+    const problem = embeddingProblem(v, dim);
+    if (problem) {
+      const message = problem.code === 'dimension_mismatch' ? `namespace '${change.namespace}' has dimension ${dim}, embedding has ${v.length}` : problem.message;
+      throw new CatalogChangeRejected(problem.code, message);
     }
-    if (v.length !== ns.index.dim) {
-      throw new CatalogChangeRejected('dimension_mismatch', `namespace '${change.namespace}' has dimension ${ns.index.dim}, embedding has ${v.length}`);
+    if (!ns) {
+      ns = { index: this.factory.create(this.defaults.kind, change.namespace, dim ?? v.length, this.defaults.metric), upserts: 0, deletes: 0, updatedAt: null };
+      this.namespaces.set(change.namespace, ns);
     }
     ns.index.upsert(change.itemId, v, change.group);
     ns.upserts++;
@@ -228,6 +243,13 @@ export class CatalogIndex {
     const manifest = await readManifest(dir);
     if (!manifest) return false;
     for (const n of manifest.namespaces) {
+      const declared = this.defaults.dims?.[n.namespace];
+      if (this.defaults.dims && declared !== n.dim) {
+        throw new Error(
+          `snapshot in ${dir} holds namespace '${n.namespace}' with dimension ${n.dim}, but NAMESPACE_DIMS declares ${declared ?? 'no such namespace'}: ` +
+            'fix NAMESPACE_DIMS, or delete the snapshot directory to rebuild the indexes from catalog.items',
+        );
+      }
       const index = await this.factory.load(n.kind, join(dir, n.dir));
       this.namespaces.set(n.namespace, { index, upserts: 0, deletes: 0, updatedAt: manifest.createdAt });
     }
