@@ -3,7 +3,8 @@
 # Layout (INFRA_DIR defaults to $HOME/.cache/recsys-infra, see ops/infra.env):
 #   $INFRA_DIR/kafka-<version>/libs/   Kafka server jars fetched once from Maven Central (ops/kafka/pom.xml)
 #   $INFRA_DIR/kafka/                  server.properties, log4j.properties, data/, kafka.log, kafka.pid
-#   $INFRA_DIR/redis/                  redis.log, redis.pid (no persistence)
+#   $INFRA_DIR/redis/                  redis.log, redis.pid, appendonly/ (AOF, appendfsync everysec: a restart keeps the state,
+#                                      at most ~1 s of writes lost on a crash of the machine)
 #   $PG_DIR                            data/, postgres.log — PostgreSQL refuses to run as root, so as root it
 #                                      runs as the 'postgres' OS user; its files must then be reachable by that
 #                                      user. If INFRA_DIR is traversable by 'postgres', PG_DIR=$INFRA_DIR/pg;

@@ -76,7 +76,16 @@ wait_until() {
 # Redis
 redis_up() {
   local addr="127.0.0.1:$REDIS_PORT"
-  if redis_answers; then log "redis     $addr  up (reused: already answering)"; return; fi
+  if redis_answers; then
+    # A server started by an earlier version of this script ran without persistence: switch its
+    # AOF on in place (CONFIG SET rewrites the AOF from memory in the background; nothing is lost).
+    if command -v redis-cli >/dev/null && [ "$(redis-cli -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -n 1)" = "no" ]; then
+      redis-cli -p "$REDIS_PORT" config set appendfsync everysec >/dev/null && redis-cli -p "$REDIS_PORT" config set appendonly yes >/dev/null &&
+        log "redis     $addr  AOF switched on (appendfsync everysec)"
+    fi
+    log "redis     $addr  up (reused: already answering)"
+    return
+  fi
   if port_open "$REDIS_PORT"; then die "port $REDIS_PORT is taken by something that does not answer Redis PING"; fi
   command -v redis-server >/dev/null || apt_install redis-server
   mkdir -p "$REDIS_DIR"
@@ -84,7 +93,7 @@ redis_up() {
   rm -f "$pidf"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode no \
     --daemonize yes --pidfile "$pidf" --logfile "$logf" --dir "$REDIS_DIR" \
-    --save '' --appendonly no --databases 16 </dev/null >>"$logf" 2>&1 9>&- ||
+    --save '' --appendonly yes --appendfsync everysec --appenddirname appendonly --databases 16 </dev/null >>"$logf" 2>&1 9>&- ||
     { warn "redis-server failed to start"; log_tail "$logf"; exit 1; }
   wait_until redis "${INFRA_WAIT_TIMEOUT:-60}" "$logf" -- "" redis_answers
   log "redis     $addr  up (started: pid $(read_pid "$pidf"), log $logf)"
