@@ -135,6 +135,11 @@ export const configSchema = z.object({
   STATE_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** How often a service checks its state generation marker (a store that lost its state is rebuilt from Kafka). */
   STATE_GENERATION_CHECK_MS: z.coerce.number().int().min(100).default(2000),
+  /**
+   * retention.ms of user.behaviors (-1 = forever, the default): a lost store rebuilds every user's
+   * capped history exactly only from behaviours still in the log (see ops/README-state.md).
+   */
+  KAFKA_BEHAVIORS_RETENTION_MS: z.coerce.number().int().min(-1).default(-1),
 });
 
 export type SuiteConfig = z.output<typeof configSchema>;

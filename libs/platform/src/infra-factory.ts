@@ -14,6 +14,7 @@ import { ALL_TOPICS, dlqTopic } from '@recsys/contracts';
 import type { InfraContext } from './app-context';
 import type { SuiteConfig } from './config';
 import type { Logger } from 'pino';
+import { applyTopicConfigs } from './topic-config';
 
 /**
  * Picks an adapter per port from configuration alone: a set URL selects the real server,
@@ -33,6 +34,7 @@ export async function createInfra(config: SuiteConfig, log: Logger): Promise<Inf
   const applied = await migrate(sql);
   log.info({ applied }, 'migrations applied');
   await bus.ensureTopics(ALL_TOPICS.flatMap((topic) => [{ topic, partitions: config.KAFKA_PARTITIONS }, { topic: dlqTopic(topic), partitions: 1 }]));
+  await applyTopicConfigs(config, log);
 
   return {
     bus,
