@@ -4,7 +4,7 @@ import type { AdloadLogOp, Fact } from './facts';
 
 /** Days of activity before the first exposure that make the CUPED covariates. */
 export const PRE_PERIOD_DAYS = 14;
-/** Unattributed events wait this long for their user's exposure. */
+/** Unattributed events wait this long (since they arrived) for their user's exposure. */
 export const PENDING_TTL_MS = 24 * 3600 * 1000;
 
 interface ExposureRow {
@@ -164,8 +164,7 @@ export class MetricsStore {
            AS x(event_id text, user_id text, ts bigint, deltas jsonb) ON CONFLICT DO NOTHING`,
         [JSON.stringify(pending.map((p) => ({ event_id: p.eventId, user_id: p.userId, ts: p.ts, deltas: p.deltas })))],
       );
-      const newest = Math.max(...pending.map((p) => p.ts));
-      await tx.query('DELETE FROM exp_pending_events WHERE ts < $1', [newest - PENDING_TTL_MS]);
+      await tx.query(`DELETE FROM exp_pending_events WHERE received_at < now() - make_interval(secs => $1)`, [PENDING_TTL_MS / 1000]);
     }
     return { applied: facts.length };
   }
