@@ -22,8 +22,13 @@ export const adsConfigSchema = z.object({
   ADS_AUCTION: z.enum(['gsp', 'vcg']).default('gsp'),
   /** Reserve price, eCPM in currency units. */
   ADS_RESERVE_ECPM: z.coerce.number().min(0).default(0.1),
-  /** How long a win's reservation waits for its billing event (impression for CPM, click for CPC). */
-  ADS_RESERVATION_TTL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  /** How long a CPM win's reservation waits for its impression (the billing event); later impressions are not billed. */
+  ADS_RESERVATION_TTL_MS: z.coerce.number().int().min(1000).default(600_000),
+  /**
+   * How long a CPC win holds the full click price for a click (the click billing window). Kept short:
+   * with a CTR of 2%, each click's worth of budget is held by ~50 impressions meanwhile.
+   */
+  ADS_CLICK_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
   /** `off`: campaigns spend as fast as they win (budgets are still enforced); for tests and comparisons. */
   ADS_PACING: z.enum(['on', 'off']).default('on'),
   /** Pacing control step. */

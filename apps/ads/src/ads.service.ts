@@ -284,7 +284,7 @@ export class AdsService {
             totalBudgetMicros: c.totalBudgetMicros,
             userId: req.userId,
             frequencyCap: c.frequencyCap,
-            expiresAt: now + this.config.ADS_RESERVATION_TTL_MS,
+            expiresAt: now + (c.bidType === 'cpc' ? this.config.ADS_CLICK_WINDOW_MS : this.config.ADS_RESERVATION_TTL_MS),
             now,
           });
           if (r === 'reserved') held.set(w.adId, { token, amount });
@@ -328,7 +328,7 @@ export class AdsService {
   private afterFill(req: FillRequest, requestId: string, ads: FillResponse['ads'], now: number) {
     const p = this.ctx.infra.state.pipeline();
     for (const a of ads) {
-      p.set(FILL_KEY(requestId, a.adId), a.token, { ttlMs: this.config.ADS_RESERVATION_TTL_MS });
+      p.set(FILL_KEY(requestId, a.adId), a.token, { ttlMs: Math.max(this.config.ADS_RESERVATION_TTL_MS, this.config.ADS_CLICK_WINDOW_MS) });
       const c = this.campaigns.get(a.campaignId);
       if (c?.frequencyCap) p.hincrBy(USER_FREQ_KEY(req.userId), `${c.id}|${zonedTime(now, c.timeZone).day}`, 1);
       this.pendingFills.push({
@@ -429,8 +429,9 @@ export class AdsService {
         p.controller.resetDay();
         p.day = day;
       }
-      const budget = c.totalBudgetMicros === null ? c.dailyBudgetMicros : Math.min(c.dailyBudgetMicros, u.spent + u.reserved + Math.max(0, c.totalBudgetMicros - u.totalSpent - u.totalReserved));
-      p.controller.update({ targetFraction: this.targetFraction(c, now, shares), spent: u.spent + u.reserved, budget });
+      const budget = c.totalBudgetMicros === null ? c.dailyBudgetMicros : Math.min(c.dailyBudgetMicros, u.spent + Math.max(0, c.totalBudgetMicros - u.totalSpent));
+      // Paced on settled spend: most CPC reservations expire unbilled, so counting them would underspend.
+      p.controller.update({ targetFraction: this.targetFraction(c, now, shares), spent: u.spent, budget });
     });
   }
 

@@ -74,40 +74,58 @@ export function tieHash(s: string, seed = 0): number {
 
 interface Ranked extends AuctionBid {
   ecpm: number;
-  tie: number;
-}
-
-function better(a: Ranked, b: Ranked): number {
-  return b.ecpm - a.ecpm || a.tie - b.tie || (a.adId < b.adId ? -1 : a.adId > b.adId ? 1 : 0);
 }
 
 /**
- * Ranks the bids (eCPM above the reserve, one per campaign) and returns the top `slots + 1`
- * entries in order: winners and the first loser that sets the last price. O(n log k).
+ * Ranks the bids (eCPM at or above the reserve, one per campaign) and returns the top `slots + 1`
+ * in order: winners and the first loser that sets the last price. O(n k) with k = slots + 1; the
+ * tie hash is computed only for bids whose eCPMs are equal.
  */
 function rank(bids: readonly AuctionBid[], opts: AuctionOptions): Ranked[] {
   const reserve = opts.reserveEcpm ?? 0;
   const seed = opts.tieSeed ?? 0;
   const onePer = opts.onePerCampaign ?? true;
   const keep = opts.slots + 1;
-  const valid: Ranked[] = [];
-  for (const b of bids) {
+  const n = bids.length;
+  const ecpm = new Float64Array(n);
+  const tie = new Float64Array(n).fill(-1);
+  const tieOf = (i: number) => (tie[i] >= 0 ? tie[i] : (tie[i] = tieHash(bids[i].adId, seed)));
+  /** true when bid i ranks before bid j */
+  const before = (i: number, j: number) => {
+    if (ecpm[i] !== ecpm[j]) return ecpm[i] > ecpm[j];
+    const ti = tieOf(i);
+    const tj = tieOf(j);
+    if (ti !== tj) return ti < tj;
+    return bids[i].adId < bids[j].adId;
+  };
+  const candidates: number[] = [];
+  const bestOf = onePer ? new Map<string, number>() : null;
+  for (let i = 0; i < n; i++) {
+    const b = bids[i];
     if (!(b.bid > 0) || !Number.isFinite(b.bid) || !(b.pctr >= 0) || !(b.pctr <= 1)) continue;
-    const ecpm = ecpmOf(b);
-    if (!(ecpm >= reserve) || ecpm <= 0) continue;
-    valid.push({ ...b, ecpm, tie: tieHash(b.adId, seed) });
+    const e = ecpmOf(b);
+    if (!(e >= reserve) || !(e > 0)) continue;
+    ecpm[i] = e;
+    if (!bestOf) candidates.push(i);
+    else {
+      const cur = bestOf.get(b.campaignId);
+      if (cur === undefined || before(i, cur)) bestOf.set(b.campaignId, i);
+    }
   }
-  valid.sort(better);
-  if (!onePer) return valid.slice(0, keep);
-  const seen = new Set<string>();
-  const out: Ranked[] = [];
-  for (const r of valid) {
-    if (seen.has(r.campaignId)) continue;
-    seen.add(r.campaignId);
-    out.push(r);
-    if (out.length === keep) break;
+  if (bestOf) for (const i of bestOf.values()) candidates.push(i);
+  // insertion into a sorted top-k list
+  const top: number[] = [];
+  for (const i of candidates) {
+    if (top.length === keep && !before(i, top[keep - 1])) continue;
+    let p = top.length === keep ? keep - 1 : top.length;
+    if (top.length < keep) top.push(i);
+    while (p > 0 && before(i, top[p - 1])) {
+      top[p] = top[p - 1];
+      p--;
+    }
+    top[p] = i;
   }
-  return out;
+  return top.map((i) => ({ ...bids[i], ecpm: ecpm[i] }));
 }
 
 export function runAuction(bids: readonly AuctionBid[], opts: AuctionOptions): AuctionWinner[] {

@@ -13,8 +13,9 @@
  * 3. corrects it with a PID term on the normalised spend error e = (target - actual) / budget:
  *    p = clamp(p_ff x exp(kp e + ki I + kd de), minRate, 1), with the integral I over traffic
  *    share frozen while p saturates (anti-windup).
- * Spend that is only reserved (not settled yet) counts as spent: the controller never plans on
- * money a pending billing event may still take.
+ * It paces settled spend: a CPC win reserves a whole click price that mostly expires unbilled, so
+ * counting reservations would underspend; the ledger, not the controller, keeps spend + reserved
+ * within the budget.
  */
 export interface PacingOptions {
   kp?: number;
@@ -31,7 +32,7 @@ export interface PacingOptions {
 export interface PacingInput {
   /** F(t): cumulative traffic share of the day reached now, in [0, 1]. */
   targetFraction: number;
-  /** Spent (settled + reserved) today. */
+  /** Settled spend today. */
   spent: number;
   /** Daily budget. */
   budget: number;

@@ -1,0 +1,110 @@
+/**
+ * POST /v1/ads/fill latency in one process with the real retrieval and ranking apps (embedded
+ * adapters): `campaigns` campaigns with one creative each in the retrieval namespace `ads`, the
+ * ranking app serving a TypeScript-built synthetic CTR model whose domains include `ads`, and the
+ * ads app calling both over loopback HTTP, as when the apps share a process.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeFloat32, stateKeys } from '@recsys/contracts';
+import { createInfra, createLogger, loadConfig, startSuite } from '@recsys/platform';
+import { exampleFeatureSpec } from '@recsys/ranking';
+import { seededRandom } from '@recsys/ads';
+import { ALL_APPS } from '../../apps/suite/apps';
+import { syntheticCtrModel } from '../../apps/ranking/src/testing/synthetic-model';
+import { summarize, type Summary } from '../common/stats';
+
+export interface FillBenchResult {
+  campaigns: number;
+  candidates: number;
+  slots: number;
+  requests: number;
+  concurrency: number;
+  latencyMs: Summary;
+  adsPerFill: number;
+  degraded: Record<string, number>;
+  model: string;
+}
+
+export async function benchFill(o: { campaigns: number; requests: number; candidates: number; slots: number; concurrency: number; seed: number }): Promise<FillBenchResult> {
+  const spec = exampleFeatureSpec({ domains: ['family', 'thrill', 'drama', 'ads'] });
+  const { bytes } = syntheticCtrModel({ spec });
+  const d = spec.embedding.dim;
+  const base = {
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-ads-')),
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    EMBEDDING_DIM: String(d),
+    NAMESPACE_DIMS: `items:${d},ads:${d}`,
+    RANKING_MODEL_NAME: spec.model.name,
+    SDIM_SEED: String(spec.sdim.seed),
+    SDIM_M: String(spec.sdim.m),
+    SDIM_TAU: String(spec.sdim.tau),
+  };
+  const log = createLogger('warn');
+  const infra = await createInfra(loadConfig({ ...base, APPS: 'retrieval,ranking,ads' }), log);
+  const upstream = await startSuite(loadConfig({ ...base, APPS: 'retrieval,ranking', RETRIEVAL_PORT: '0', RANKING_PORT: '0' }), ALL_APPS, log, infra);
+  const urlOf = (name: string) => upstream.apps.find((a) => a.name === name)!.url;
+  Object.assign(process.env, { ADS_RETRIEVAL_URL: urlOf('retrieval'), ADS_RANKING_URL: urlOf('ranking'), ADS_CANDIDATES: String(o.candidates), ADS_UPSTREAM_TIMEOUT_MS: '1000' });
+  const ads = await startSuite(loadConfig({ ...base, APPS: 'ads', ADS_PORT: '0' }), ALL_APPS, log, infra);
+  const url = ads.apps[0].url;
+  const call = async (u: string, method: string, body?: unknown) => {
+    const res = await fetch(u, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${u}: ${res.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  try {
+    await call(`${urlOf('ranking')}/v1/models/${spec.model.name}/versions/bench`, 'POST', { artifactBase64: bytes.toString('base64'), featureSpec: spec });
+    await call(`${urlOf('ranking')}/v1/models/${spec.model.name}/versions/bench/promote`, 'POST', { to: 'live' });
+    const rand = seededRandom(o.seed);
+    const vec = () => Array.from({ length: d }, () => rand() * 2 - 1);
+    for (let i = 0; i < o.campaigns; i++) {
+      const cpc = i % 2 === 0;
+      await call(`${url}/v1/ads/campaigns`, 'POST', { id: `bench-${i}`, name: `bench ${i}`, bidType: cpc ? 'cpc' : 'cpm', bid: cpc ? 0.2 + rand() : 2 + 10 * rand(), dailyBudget: 1e6, timeZone: 'UTC' });
+      await call(`${url}/v1/ads/campaigns/bench-${i}/creatives/bench-ad-${i}`, 'PUT', { embedding: vec() });
+    }
+    const users = Array.from({ length: 200 }, (_, i) => `bench-user-${i}`);
+    for (const u of users) await infra.state.set(stateKeys.userEmbedding(u), encodeFloat32(vec()));
+    // wait until retrieval has indexed every creative and ranking answers
+    for (let t = 0; ; t++) {
+      const idx = await call(`${urlOf('retrieval')}/v1/indexes`, 'GET');
+      const ns = idx.indexes.find((x: { namespace: string }) => x.namespace === 'ads');
+      if (ns?.size === o.campaigns) break;
+      if (t > 600) throw new Error('retrieval did not index the creatives');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (let t = 0; ; t++) {
+      const res = await fetch(`${urlOf('ranking')}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'x', domain: 'ads', candidates: ['bench-ad-0'] }) });
+      await res.text();
+      if (res.status === 200) break;
+      if (t > 600) throw new Error('ranking has no live model');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const positions = Array.from({ length: o.slots }, (_, i) => 2 + 4 * i);
+    const fill = (i: number) => call(`${url}/v1/ads/fill`, 'POST', { userId: users[i % users.length], surface: 'feed', positions });
+    for (let i = 0; i < 200; i++) await fill(i); // warm-up
+    const lat: number[] = [];
+    let served = 0;
+    const degraded: Record<string, number> = {};
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: o.concurrency }, async () => {
+        while (next < o.requests) {
+          const i = next++;
+          const t0 = performance.now();
+          const r = await fill(i);
+          lat.push(performance.now() - t0);
+          served += r.ads.length;
+          for (const x of r.degraded) degraded[x] = (degraded[x] ?? 0) + 1;
+        }
+      }),
+    );
+    return { campaigns: o.campaigns, candidates: o.candidates, slots: o.slots, requests: o.requests, concurrency: o.concurrency, latencyMs: summarize(lat), adsPerFill: served / o.requests, degraded, model: 'synthetic CTR model (apps/ranking/src/testing/synthetic-model.ts), domains family/thrill/drama/ads' };
+  } finally {
+    await ads.close();
+    await upstream.close();
+    await infra.close();
+  }
+}
