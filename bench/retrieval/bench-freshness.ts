@@ -9,24 +9,36 @@
  *     [--catalog 20000] [--probes 200] [--dim 64]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { ALL_APPS } from '../../apps/suite/apps';
 import { EventPublisher } from '@recsys/messaging';
 import { createInfra, createLogger, loadConfig, startSuite } from '@recsys/platform';
+import { cli, int, runMain } from '../common/cli';
+import { machine } from '../common/machine';
+import { writeSvg, type Chart } from '../common/plot';
+import { quantile } from '../common/stats';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
-const out = arg('out', 'bench/results/freshness.json');
-const brokers = arg('brokers', '127.0.0.1:19092');
-const redis = arg('redis', 'redis://127.0.0.1:16379');
-const database = arg('database', 'postgres://recsys:recsys@127.0.0.1:15432/recsys');
-const catalog = Number(arg('catalog', '20000'));
-const probes = Number(arg('probes', '200'));
-const dim = Number(arg('dim', '64'));
+const USAGE = `usage: node dist/bench/retrieval/bench-freshness.js [--out bench/results/freshness.json] [--brokers 127.0.0.1:19092]
+  [--redis redis://127.0.0.1:16379] [--database postgres://recsys:recsys@127.0.0.1:15432/recsys] [--catalog 20000] [--probes 200] [--dim 64]`;
+const opts = cli(
+  process.argv.slice(2),
+  {
+    out: { type: 'string', default: 'bench/results/freshness.json' },
+    brokers: { type: 'string', default: '127.0.0.1:19092' },
+    redis: { type: 'string', default: 'redis://127.0.0.1:16379' },
+    database: { type: 'string', default: 'postgres://recsys:recsys@127.0.0.1:15432/recsys' },
+    catalog: { type: 'string' },
+    probes: { type: 'string' },
+    dim: { type: 'string' },
+  },
+  USAGE,
+);
+const { out, brokers, redis, database } = opts;
+const catalog = int(opts.catalog, '--catalog', 20000);
+const probes = int(opts.probes, '--probes', 200);
+const dim = int(opts.dim, '--dim', 64);
 
 function vector(i: number): number[] {
   let s = (i * 2654435761) >>> 0;
@@ -47,14 +59,12 @@ const upsert = (i: number) => ({
   embedding: vector(i),
 });
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+/** Percentile p (0..100), the benchmarks' one definition (bench/common/stats.ts). */
+const pct = (xs: number[], p: number) => quantile(xs, p / 100);
 
 async function measure(mode: 'kafka' | 'inprocess') {
   const prefix = `fresh-${Date.now().toString(36)}.`;
-  const env: Record<string, string> = { APPS: 'retrieval', RETRIEVAL_PORT: '0', LOG_LEVEL: 'warn', RETRIEVAL_METRIC: 'l2', DATA_DIR: mkdtempSync(join(tmpdir(), 'fresh-')), KAFKA_TOPIC_PREFIX: prefix };
+  const env: Record<string, string> = { APPS: 'retrieval', RETRIEVAL_PORT: '0', LOG_LEVEL: 'warn', RETRIEVAL_METRIC: 'l2', NAMESPACE_DIMS: `items:${dim}`, DATA_DIR: mkdtempSync(join(tmpdir(), 'fresh-')), KAFKA_TOPIC_PREFIX: prefix };
   if (mode === 'kafka') Object.assign(env, { KAFKA_BROKERS: brokers, REDIS_URL: redis, DATABASE_URL: database, STATE_PREFIX: prefix });
   const config = loadConfig(env);
   const log = createLogger('warn');
@@ -104,41 +114,39 @@ async function measure(mode: 'kafka' | 'inprocess') {
   };
 }
 
-function svg(results: Awaited<ReturnType<typeof measure>>[]) {
-  const w = 520;
-  const h = 60 + results.length * 70;
-  const max = Math.max(1000, ...results.map((r) => r.maxMs));
-  const x = (ms: number) => 120 + (ms / max) * (w - 160);
-  const rows = results
-    .map((r, i) => {
-      const y = 50 + i * 70;
-      return `<text x="10" y="${y + 14}" font-size="13">${r.adapter}</text>
-<rect x="120" y="${y}" width="${x(r.p50Ms) - 120}" height="18" fill="#4c78a8"/><text x="${x(r.p50Ms) + 4}" y="${y + 14}" font-size="11">p50 ${r.p50Ms} ms</text>
-<rect x="120" y="${y + 24}" width="${x(r.p99Ms) - 120}" height="18" fill="#f58518"/><text x="${x(r.p99Ms) + 4}" y="${y + 38}" font-size="11">p99 ${r.p99Ms} ms</text>`;
-    })
-    .join('\n');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
-<text x="10" y="22" font-size="15">Produce-to-searchable latency (target: 1 s, dashed)</text>
-<line x1="${x(1000)}" y1="35" x2="${x(1000)}" y2="${h - 5}" stroke="#c00" stroke-dasharray="4 3"/>
-${rows}
-</svg>`;
+function chart(results: Awaited<ReturnType<typeof measure>>[]): Chart {
+  return {
+    title: 'Produce-to-searchable latency (target: 1 s, dashed)',
+    width: 560,
+    height: 380,
+    panels: [
+      {
+        x: { name: 'event bus', type: 'category' },
+        // the 1 s target stays in view
+        y: { name: 'latency', unit: ' ms', min: 0, max: Math.ceil(Math.max(1100, ...results.map((r) => r.p99Ms * 1.1)) / 100) * 100 },
+        series: [
+          { name: 'p50', kind: 'bar', points: results.map((r) => ({ x: r.adapter, y: r.p50Ms, label: `${r.p50Ms} ms` })) },
+          { name: 'p99', kind: 'bar', points: results.map((r) => ({ x: r.adapter, y: r.p99Ms, label: `${r.p99Ms} ms` })) },
+        ],
+        lines: [{ axis: 'y', value: 1000, label: 'target 1 s' }],
+      },
+    ],
+  };
 }
 
 async function main() {
+  const start = machine();
   const results = [await measure('kafka'), await measure('inprocess')];
   const doc = {
     command: `node dist/bench/retrieval/bench-freshness.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg: loadavg() },
+    machine: machine({}, start),
     dataset: { name: 'synthetic uniform vectors', catalog, dim, probes },
     results,
   };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(doc, null, 2));
-  writeFileSync(out.replace(/\.json$/, '.svg'), svg(results));
+  writeSvg(out.replace(/\.json$/, '.svg'), chart(results));
   console.log(JSON.stringify(results, null, 2));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);
