@@ -1,7 +1,7 @@
 import { EventPublisher } from '@recsys/messaging';
 import { runProcessOrExit } from '@recsys/platform';
 import { ALL_APPS } from './apps';
-import { seedDemo } from './demo-seed';
+import { seedDemoSuite } from './demo-seed';
 
 /**
  * `node dist/apps/suite/main.js [--only app1,app2]` (what `npm start` runs): the selected apps (all
@@ -12,7 +12,7 @@ runProcessOrExit(ALL_APPS, {
   afterStart: async (suite, config, log) => {
     const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && suite.infra.kinds.bus === 'inprocess');
     if (!seed) return;
-    const seeded = await seedDemo(new EventPublisher(suite.infra.bus), { dim: config.EMBEDDING_DIM });
-    log.info({ seeded }, 'demo catalog and users published (SEED_DEMO=false to skip)');
+    // Catalog and clicks through the bus; model, campaigns, ad-load policy, experiment through the apps' APIs.
+    await seedDemoSuite(suite, new EventPublisher(suite.infra.bus), config, log);
   },
 });

@@ -21,23 +21,28 @@ describe('gateway API keys and event collector (embedded)', () => {
   };
   let writer: string;
   let reader: string;
+  const subs: { stop(): Promise<void> }[] = [];
 
   beforeAll(async () => {
     gw = await startGatewayWithFakes({ GATEWAY_API_KEYS: 'required', GATEWAY_KEY_CACHE_MS: '0' }, { ADMIN_TOKEN: ADMIN });
     gw.fakes.items = [{ itemId: 'a1', group: 'g0' }, { itemId: 'a2', group: 'g1' }];
     await gw.seedCatalog(gw.fakes.items);
     for (const topic of Object.keys(received)) {
-      await gw.suite.infra.bus.subscribe({
+      const sub = await gw.suite.infra.bus.subscribe({
         groupId: `test-${topic}-${Date.now()}`,
         topics: [topic],
         fromBeginning: true,
         handler: async (r) => void received[topic]!.push(JSON.parse(r.value.toString('utf8'))),
       });
+      subs.push(sub);
     }
     writer = (await createKey({ name: 'frontend events', scopes: ['events:write'] })).apiKey;
     reader = (await createKey({ name: 'frontend feed', scopes: ['feed:read'] })).apiKey;
   });
-  afterAll(async () => gw?.close());
+  afterAll(async () => {
+    for (const s of subs) await s.stop();
+    await gw?.close();
+  });
 
   it('guards the key admin API with ADMIN_TOKEN and never shows a secret after creation', async () => {
     const none = await getJson(`${gw.url}/v1/admin/api-keys`);

@@ -3,7 +3,7 @@ import { stateKeys, TOPICS, type FeedImpressionEvent, type FeedStage } from '@re
 import { DomainError, type AppContext } from '@recsys/platform';
 import type { GatewayConfig } from '../gateway.config';
 import { StageError, type StageFailure } from '../stages/http-stage';
-import type { AdFill, AdloadDecision, Assignment, SlateResult, StageClients } from '../stages/stage-clients';
+import type { AdFill, AdloadDecision, Assignments, SlateResult, StageClients } from '../stages/stage-clients';
 import type { CatalogView } from './catalog-view';
 import type { FeedMetrics } from './feed.metrics';
 import type { PopularItems } from './popular';
@@ -122,11 +122,15 @@ export class FeedService {
       run('history', (d) => this.stages.recentHistory(req.userId, 200, d)),
       run('experiments', (d) => this.stages.assign(req.userId, { surface: req.surface, domain: req.domain }, d)),
     ]);
-    const { variants, overrides } = mergeAssignments(assignments ?? []);
-    const limit = clampInt(overrides['feed.limit'], 1, 100) ?? req.limit;
-    const k = clampInt(overrides['retrieval.k'], 1, 1000) ?? this.config.candidates;
-    const slatePolicyOverride = typeof overrides['slates.policy'] === 'string' ? (overrides['slates.policy'] as string) : undefined;
-    const adloadPolicyOverride = typeof overrides['adload.policy'] === 'string' ? (overrides['adload.policy'] as string) : undefined;
+    const { variants, overrides } = mergeAssignments(assignments);
+    // Override keys the feed reads (either spelling): feed.limit|limit, retrieval.k|retrievalK,
+    // slates.policy|slatePolicy, adload.policy|adLoadPolicy.
+    const pick = (...keys: string[]) => keys.map((k) => overrides[k]).find((v) => v !== undefined && v !== null);
+    const limit = clampInt(pick('feed.limit', 'limit'), 1, 100) ?? req.limit;
+    const k = clampInt(pick('retrieval.k', 'retrievalK'), 1, 1000) ?? this.config.candidates;
+    const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    const slatePolicyOverride = str(pick('slates.policy', 'slatePolicy'));
+    const adloadPolicyOverride = str(pick('adload.policy', 'adLoadPolicy'));
     const excluded = new Set<string>([...seen, ...(history ?? []), ...req.exclude]);
 
     // 2. Ad-load decision and ad fill: beside the organic path.
@@ -177,7 +181,8 @@ export class FeedService {
       const have = new Set(ranked.map((r) => r.itemId));
       for (const c of candidates) if (!have.has(c.itemId)) ranked.push({ itemId: c.itemId, score: Number.NEGATIVE_INFINITY, retrievalScore: c.retrievalScore });
     } else {
-      ranked = candidates.map((c, i) => ({ itemId: c.itemId, score: c.retrievalScore ?? -i, retrievalScore: c.retrievalScore }));
+      // Retrieval order; popular items have no score (NaN: not shown, not sent as a slate score).
+      ranked = candidates.map((c) => ({ itemId: c.itemId, score: c.retrievalScore ?? Number.NaN, retrievalScore: c.retrievalScore }));
     }
 
     // 5. Slate (or ranked order).
@@ -191,7 +196,13 @@ export class FeedService {
           {
             userId: req.userId,
             size: Math.min(limit, pool.length),
-            candidates: pool.map((r) => ({ itemId: r.itemId, score: Number.isFinite(r.score) ? r.score : 0, ...(groupOf(r.itemId) ? { group: groupOf(r.itemId) } : {}) })),
+            // Slates reads scores as click probabilities in [0, 1]: pCTR when ranking served, else a
+            // rank-based stand-in (retrieval similarities are not probabilities).
+            candidates: pool.map((r, i) => ({
+              itemId: r.itemId,
+              score: rankedResult && Number.isFinite(r.score) ? Math.min(1, Math.max(0, r.score)) : round(0.05 + 0.9 * (1 - i / pool.length)),
+              ...(groupOf(r.itemId) ? { group: groupOf(r.itemId) } : {}),
+            })),
             ...(slatePolicyOverride ? { policy: slatePolicyOverride } : {}),
           },
           d,
@@ -396,12 +407,12 @@ export class FeedService {
   }
 }
 
-function mergeAssignments(assignments: Assignment[]) {
+function mergeAssignments(a: Assignments | undefined) {
   const variants: Record<string, string> = {};
-  const overrides: Record<string, unknown> = {};
-  for (const a of assignments) {
-    variants[a.experiment] = a.variant;
-    Object.assign(overrides, a.overrides);
+  const overrides: Record<string, unknown> = { ...(a?.config ?? {}) };
+  for (const x of a?.assignments ?? []) {
+    variants[x.experiment] = x.variant;
+    Object.assign(overrides, x.overrides);
   }
   return { variants, overrides };
 }

@@ -7,6 +7,8 @@ import type { GatewayConfig, StageApp } from '../gateway.config';
 /* What the gateway reads of each stage's answer (extra fields are ignored: stages may add to them). */
 const assignmentsResponse = z.object({
   assignments: z.array(z.object({ experiment: z.string(), variant: z.string(), overrides: z.record(z.string(), z.unknown()).default({}) })),
+  /** apps/experiments: shipped defaults overlaid by the assigned variants' overrides. */
+  config: z.record(z.string(), z.unknown()).optional(),
 });
 const candidatesResponse = z.array(z.object({ itemId: z.string(), score: z.number() }));
 const historyResponse = z.object({ items: z.array(z.object({ itemId: z.string() }).loose()) }).loose();
@@ -43,6 +45,7 @@ const adFill = z
 const adsResponse = z.union([z.array(adFill), z.object({ ads: z.array(adFill) }).loose(), z.object({ fills: z.array(adFill) }).loose()]);
 
 export type Assignment = z.output<typeof assignmentsResponse>['assignments'][number];
+export type Assignments = { assignments: Assignment[]; config?: Record<string, unknown> };
 export type SlateResult = z.output<typeof slateResponse>;
 export type AdloadDecision = z.output<typeof adloadResponse>;
 export type AdFill = z.output<typeof adFill>;
@@ -59,7 +62,7 @@ function parse<S extends z.ZodType>(stage: string, schema: S, body: unknown): z.
  * loopback HTTP with keep-alive pools (one code path in one or many processes; ~0.1-0.3 ms a call).
  */
 export interface StageClients {
-  assign(userId: string, attributes: Record<string, unknown>, deadlineMs: number): Promise<Assignment[]>;
+  assign(userId: string, attributes: Record<string, unknown>, deadlineMs: number): Promise<Assignments>;
   recentHistory(userId: string, limit: number, deadlineMs: number): Promise<string[]>;
   /** `null` when the user has no embedding yet (cold start: not a failure). */
   candidates(req: { userId: string; k: number; groups?: string[]; excludeIds: string[] }, deadlineMs: number): Promise<{ itemId: string; score: number }[] | null>;
@@ -100,7 +103,7 @@ export class HttpStageClients implements StageClients {
 
   async assign(userId: string, attributes: Record<string, unknown>, deadlineMs: number) {
     const r = await this.stages.experiments.post('/v1/assignments', { userId, attributes }, deadlineMs);
-    return parse('experiments', assignmentsResponse, r.body).assignments;
+    return parse('experiments', assignmentsResponse, r.body);
   }
 
   async recentHistory(userId: string, limit: number, deadlineMs: number) {
