@@ -5,8 +5,9 @@
 const { readdirSync } = require('node:fs');
 
 // PGlite's CommonJS build loads its WASM and data files with dynamic import(), which jest's module
-// sandbox only serves with Node's --experimental-vm-modules: set for the workers jest spawns (npm test
-// and npm run test:unit pass it to the main process too, for in-band runs).
+// sandbox only serves with Node's --experimental-vm-modules: set for the workers jest spawns. Specs
+// always run in workers (workerIdleMemoryLimit below makes jest never run them in band), so a bare
+// `npx jest <file>` gets the flag too.
 if (!/--experimental-vm-modules/.test(process.env.NODE_OPTIONS ?? '')) {
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
 }
@@ -56,5 +57,7 @@ module.exports = {
   ],
   testTimeout: 180000,
   maxWorkers: Number(process.env.TEST_CONCURRENCY ?? 2),
+  // Also recycles a worker whose heap grew past this after a spec file (native indexes, ONNX sessions).
+  workerIdleMemoryLimit: '1536MB',
   forceExit: false,
 };

@@ -14,6 +14,31 @@ import { apiRouteSpecs } from './api-route';
 import { installClientErrorHandler, methodNotAllowedMiddleware, unsupportedMediaTypeMiddleware } from './http-edges';
 import { completeDocument, type OpenApiDocument } from './openapi';
 
+/**
+ * Everything an app gets besides its module: metrics, HTTP edges, the JSON body parser, problem+json
+ * errors and the OpenAPI document. Shared by startApp and the @nestjs/testing harness
+ * (test/support/nest-app.ts), so specs exercise the same pipeline users get. The Nest app must be
+ * created with `bodyParser: false`.
+ */
+export function configureApp(nest: NestExpressApplication, def: AppDefinition, ctx: AppContext): void {
+  nest.use(httpMetricsMiddleware(ctx.metrics));
+  // HTTP edges before the body is read: 405 + Allow for a wrong method on a known path, 415 for a
+  // body that is not JSON (see http-edges.ts); unknown paths fall through to the 404 problem.
+  const expressApp = () => nest.getHttpAdapter().getInstance();
+  nest.use(methodNotAllowedMiddleware(expressApp));
+  nest.use(unsupportedMediaTypeMiddleware(expressApp));
+  nest.useBodyParser('json', { limit: BODY_LIMIT });
+  nest.useGlobalFilters(new ProblemFilter(ctx.log));
+  const doc = completeDocument(
+    SwaggerModule.createDocument(
+      nest,
+      new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').setOpenAPIVersion('3.1.0').addBearerAuth(undefined, ADMIN_AUTH_SCHEME).build(),
+    ) as unknown as OpenApiDocument,
+    apiRouteSpecs(),
+  );
+  SwaggerModule.setup('docs', nest, doc as never, { jsonDocumentUrl: 'docs-json' });
+}
+
 /** One service of the suite: a Nest module plus the infrastructure it needs to be healthy. */
 export interface AppDefinition {
   name: AppContext['name'];
@@ -34,7 +59,8 @@ export interface RunningApp {
 /** Largest JSON request body (413 payload_too_large above it). */
 export const BODY_LIMIT = '10mb';
 
-function platformModule(def: AppDefinition, ctx: AppContext): DynamicModule {
+/** The root module of one app: its own module plus the platform's health and metrics controllers and context. */
+export function platformModule(def: AppDefinition, ctx: AppContext): DynamicModule {
   @Global()
   @Module({})
   class PlatformModule {}
@@ -56,22 +82,7 @@ export async function startApp(def: AppDefinition, ctx: AppContext, port: number
     bodyParser: false,
     abortOnError: false,
   });
-  nest.use(httpMetricsMiddleware(ctx.metrics));
-  // HTTP edges before the body is read: 405 + Allow for a wrong method on a known path, 415 for a
-  // body that is not JSON (see http-edges.ts); unknown paths fall through to the 404 problem.
-  const expressApp = () => nest.getHttpAdapter().getInstance();
-  nest.use(methodNotAllowedMiddleware(expressApp));
-  nest.use(unsupportedMediaTypeMiddleware(expressApp));
-  nest.useBodyParser('json', { limit: BODY_LIMIT });
-  nest.useGlobalFilters(new ProblemFilter(ctx.log));
-  const doc = completeDocument(
-    SwaggerModule.createDocument(
-      nest,
-      new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').setOpenAPIVersion('3.1.0').addBearerAuth(undefined, ADMIN_AUTH_SCHEME).build(),
-    ) as unknown as OpenApiDocument,
-    apiRouteSpecs(),
-  );
-  SwaggerModule.setup('docs', nest, doc as never, { jsonDocumentUrl: 'docs-json' });
+  configureApp(nest, def, ctx);
   const server = nest.getHttpServer() as Server;
   installClientErrorHandler(server);
   await nest.listen(port, host);
