@@ -11,12 +11,14 @@
  * Writes the JSON to --out and a small SVG bar chart next to it (same name, .svg).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { InProcessEventBus } from '@recsys/infra/event-bus/event-bus.inprocess.adapter';
 import { KafkaEventBus } from '@recsys/infra/event-bus/event-bus.kafka.adapter';
 import type { EventBus, ProduceRecord, SubscribeOptions } from '@recsys/infra/event-bus/event-bus.port';
 import { mulberry32 } from '@recsys/ann/synthetic';
+import { cli, int, names, runMain, UsageError } from '../common/cli';
+import { machine } from '../common/machine';
+import { writeSvg, type Chart } from '../common/plot';
 
 interface Args {
   out: string;
@@ -36,20 +38,18 @@ interface Result {
   produceSeconds: number;
 }
 
+const USAGE = 'usage: bench-bus --out FILE.json [--events 100000] [--brokers host:port] [--batch 500] [--partitions 4] [--adapters kafka,inprocess]';
+
 function parseArgs(argv: string[]): Args {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const out = get('out');
-  if (!out) throw new Error('usage: bench-bus --out FILE.json [--events N] [--brokers host:port] [--batch N] [--partitions N] [--adapters kafka,inprocess]');
+  const v = cli(argv, { out: { type: 'string' }, events: { type: 'string' }, brokers: { type: 'string' }, batch: { type: 'string' }, partitions: { type: 'string' }, adapters: { type: 'string' } }, USAGE);
+  if (!v.out) throw new UsageError(`--out is required\n${USAGE}`);
   return {
-    out,
-    events: Number(get('events') ?? 100_000),
-    brokers: (get('brokers') ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
-    batch: Number(get('batch') ?? 500),
-    partitions: Number(get('partitions') ?? 4),
-    adapters: (get('adapters') ?? 'kafka,inprocess').split(','),
+    out: v.out,
+    events: int(v.events, '--events', 100_000),
+    brokers: (v.brokers ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    batch: int(v.batch, '--batch', 500),
+    partitions: int(v.partitions, '--partitions', 4),
+    adapters: names(v.adapters, '--adapters', ['kafka', 'inprocess'] as const, ['kafka', 'inprocess']),
   };
 }
 
@@ -117,40 +117,27 @@ async function measure(bus: EventBus, mode: 'record' | 'batch', events: ProduceR
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
-function svgChart(results: Result[], title: string): string {
-  const w = 640;
-  const barH = 28;
-  const gap = 12;
-  const left = 170;
-  const top = 40;
-  const max = Math.max(...results.map((r) => r.eventsPerSecond));
-  const h = top + results.length * (barH + gap) + 30;
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const bars = results
-    .map((r, i) => {
-      const y = top + i * (barH + gap);
-      const bw = Math.max(1, ((w - left - 110) * r.eventsPerSecond) / max);
-      const fill = r.adapter === 'kafka' ? '#2f6db5' : '#3a9a5b';
-      return [
-        `<text x="${left - 8}" y="${y + barH / 2 + 5}" text-anchor="end">${esc(`${r.adapter} (${r.mode})`)}</text>`,
-        `<rect x="${left}" y="${y}" width="${bw.toFixed(1)}" height="${barH}" fill="${fill}"/>`,
-        `<text x="${left + bw + 6}" y="${y + barH / 2 + 5}">${r.eventsPerSecond.toLocaleString('en-US')} ev/s</text>`,
-      ].join('');
-    })
-    .join('\n');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="13">
-<rect width="100%" height="100%" fill="white"/>
-<text x="${w / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>
-${bars}
-<text x="${w / 2}" y="${h - 8}" text-anchor="middle" fill="#555" font-size="11">events/s, produce + consume + JSON.parse handler (higher is better)</text>
-</svg>
-`;
+function chart(results: Result[], title: string): Chart {
+  const cat = (r: Result) => `${r.adapter} (${r.mode})`;
+  return {
+    title,
+    subtitle: 'produce + consume + JSON.parse handler (higher is better)',
+    width: 640,
+    height: 380,
+    panels: [
+      {
+        x: { name: 'adapter (delivery mode)', type: 'category' },
+        y: { name: 'events per second', min: 0 },
+        series: [{ name: 'events/s', kind: 'bar', points: results.map((r) => ({ x: cat(r), y: r.eventsPerSecond, label: r.eventsPerSecond.toLocaleString('en-US') })) }],
+      },
+    ],
+  };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // Other work on the machine skews the figures: recorded next to them.
-  const loadAvg1mAtStart = round(loadavg()[0], 2);
+  const start = machine();
   const events = makeEvents(args.events);
   const eventBytes = Math.round(events.reduce((s, e) => s + (e.value as Buffer).length, 0) / events.length);
   const results: Result[] = [];
@@ -173,10 +160,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  const cpu = cpus();
   const report = {
     command: `node ${relative(process.cwd(), process.argv[1])} ${process.argv.slice(2).join(' ')}`,
-    machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', memGiB: round(totalmem() / 2 ** 30, 1), node: process.version, loadAvg1mAtStart },
+    machine: machine({}, start),
     dataset: {
       description: 'synthetic user.behaviors JSON events keyed by userId (10k users, seed 42), one header',
       events: args.events,
@@ -191,11 +177,8 @@ async function main(): Promise<void> {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify(report, null, 2) + '\n');
   const svgPath = args.out.replace(/\.json$/, '') + '.svg';
-  writeFileSync(svgPath, svgChart(results, `EventBus throughput, ${args.events.toLocaleString('en-US')} events of ~${eventBytes} B`));
+  writeSvg(svgPath, chart(results, `EventBus throughput, ${args.events.toLocaleString('en-US')} events of ~${eventBytes} B`));
   console.log(`wrote ${args.out} and ${svgPath}`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);
