@@ -137,7 +137,7 @@ export const configSchema = z.object({
   STATE_GENERATION_CHECK_MS: z.coerce.number().int().min(100).default(2000),
   /**
    * retention.ms of user.behaviors (-1 = forever, the default): a lost store rebuilds every user's
-   * capped history exactly only from behaviours still in the log (see ops/README-state.md).
+   * capped history exactly only from behaviours still in the log (libs/messaging/README.md).
    */
   KAFKA_BEHAVIORS_RETENTION_MS: z.coerce.number().int().min(-1).default(-1),
 });

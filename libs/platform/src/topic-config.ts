@@ -4,7 +4,7 @@ import { dlqTopic, TOPICS } from '@recsys/contracts';
 import type { SuiteConfig } from './config';
 
 /**
- * Topic-level settings that make Redis state rebuildable from Kafka (ops/README-state.md):
+ * Topic-level settings that make Redis state rebuildable from Kafka (libs/messaging/README.md):
  * - catalog.items is compacted by key (item id): the latest upsert or delete of every item stays
  *   forever, so a replay from the earliest offset rebuilds the whole catalog, in bounded space.
  *   (Keys are item ids: ids must be unique across namespaces.)
