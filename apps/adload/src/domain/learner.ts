@@ -24,6 +24,7 @@ export interface LearnOptions {
   decisionEstimator?: EstimatorName;
   /** Shrinkage (pseudo-rounds) of the tabular reward model toward the per-action mean. */
   shrinkage?: number;
+  /** Bootstrap resamples per interval (0: normal intervals only). Default 200. */
   bootstrapResamples?: number;
 }
 
@@ -105,7 +106,7 @@ function evaluate(name: string, kind: PolicyEvaluation['kind'], params: PolicyPa
   const run = (target: (r: LoggedRound) => number, q: (k: string, a: number) => number) => {
     const qHat = new Float64Array(n * A);
     for (let i = 0; i < n; i++) for (let a = 0; a < A; a++) qHat[i * A + a] = q(rounds[i].contextKey, a);
-    return estimateAll({ ...base, reward: rounds.map(target), qHat }, { alpha: o.alpha, bootstrap: { n: o.bootstrapResamples, seed: 20240 } });
+    return estimateAll({ ...base, reward: rounds.map(target), qHat }, { alpha: o.alpha, bootstrap: o.bootstrapResamples > 0 ? { n: o.bootstrapResamples, seed: 20240 } : false });
   };
   const obj = run((r) => r.satisfaction + o.lambda * r.revenue, models.objective.q);
   const sat = run((r) => r.satisfaction, models.satisfaction.q);
