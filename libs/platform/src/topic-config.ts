@@ -24,7 +24,12 @@ export function topicConfigs(config: Pick<SuiteConfig, 'KAFKA_BEHAVIORS_RETENTIO
 /** Applies topicConfigs() on a real Kafka cluster (only the entries that differ). Best effort: a failure is logged. */
 export async function applyTopicConfigs(config: SuiteConfig, log: Logger): Promise<void> {
   if (!config.KAFKA_BROKERS) return;
-  const kafka = new Kafka({ brokers: config.KAFKA_BROKERS.split(','), clientId: `${config.KAFKA_CLIENT_ID}-topic-config`, logLevel: logLevel.NOTHING, connectionTimeout: 3000 });
+  const kafka = new Kafka({
+    brokers: config.KAFKA_BROKERS.split(','),
+    clientId: `${config.KAFKA_CLIENT_ID}-topic-config`,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+  });
   const admin = kafka.admin();
   const wanted = Object.entries(topicConfigs(config)).map(([t, entries]) => [`${config.KAFKA_TOPIC_PREFIX}${t}`, entries] as const);
   try {
