@@ -8,7 +8,6 @@
  *
  * Writes FILE.json and FILE.svg. Phases run one after another, single-threaded. See README.md.
  */
-import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
@@ -22,7 +21,11 @@ import { deleteAllKeys, ingestDirect } from './ingest-direct';
 import { deleteTopics, ingestThroughKafka } from './ingest-kafka';
 import { layoutMicro } from './layout-micro';
 import { movielensQuality } from './movielens';
-import { timingSvg } from './plot-svg';
+import { cli, int, list, runMain } from '../common/cli';
+import { machine } from '../common/machine';
+import { writeSvg } from '../common/plot';
+import { median } from '../common/stats';
+import { timingChart } from './plot';
 import { syntheticQuality, syntheticSeed } from './quality';
 
 const SDIM = { seed: 20220517, m: 48, tau: 3, d: 64 };
@@ -46,37 +49,56 @@ interface Args {
   partitions: number;
 }
 
+const USAGE = `usage: npm run bench:sdim -- [--out bench/results/sdim.json] [--redis URL] [--quick] [--lengths 100,1000,10000]
+  [--ingest-users 20] [--ingest-per-user 12000] [--many-users 5000] [--many-per-user 20] [--zipf-users 100000] [--zipf-events 200000]
+  [--quality-users 50] [--batch 500] [--movielens DIR] [--brokers HOST:PORT | --no-kafka] [--partitions 4]`;
+
 function parseArgs(argv: string[]): Args {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const quick = argv.includes('--quick');
+  const str = { type: 'string' } as const;
+  const v = cli(
+    argv,
+    {
+      out: str,
+      redis: str,
+      quick: { type: 'boolean', default: false },
+      lengths: str,
+      'ingest-users': str,
+      'ingest-per-user': str,
+      'many-users': str,
+      'many-per-user': str,
+      'zipf-users': str,
+      'zipf-events': str,
+      'quality-users': str,
+      batch: str,
+      movielens: str,
+      brokers: str,
+      'no-kafka': { type: 'boolean', default: false },
+      partitions: str,
+    },
+    USAGE,
+  );
+  const quick = v.quick;
   return {
-    out: get('out') ?? 'bench/results/sdim.json',
-    redis: get('redis') ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:16379',
+    out: v.out ?? 'bench/results/sdim.json',
+    redis: v.redis ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:16379',
     quick,
-    lengths: (get('lengths') ?? (quick ? '100,1000' : '100,1000,10000')).split(',').map(Number),
-    ingestUsers: Number(get('ingest-users') ?? (quick ? 4 : 20)),
-    ingestPerUser: Number(get('ingest-per-user') ?? (quick ? 3000 : 12_000)),
-    manyUsers: Number(get('many-users') ?? (quick ? 1000 : 5000)),
-    manyPerUser: Number(get('many-per-user') ?? 20),
-    zipfUsers: Number(get('zipf-users') ?? 100_000),
-    zipfEvents: Number(get('zipf-events') ?? (quick ? 50_000 : 200_000)),
-    qualityUsers: Number(get('quality-users') ?? (quick ? 10 : 50)),
-    batch: Number(get('batch') ?? 500),
-    movielens: get('movielens'),
-    brokers: argv.includes('--no-kafka') ? null : (get('brokers') ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
-    partitions: Number(get('partitions') ?? 4),
+    lengths: list(v.lengths, '--lengths', quick ? [100, 1000] : [100, 1000, 10000]),
+    ingestUsers: int(v['ingest-users'], '--ingest-users', quick ? 4 : 20),
+    ingestPerUser: int(v['ingest-per-user'], '--ingest-per-user', quick ? 3000 : 12_000),
+    manyUsers: int(v['many-users'], '--many-users', quick ? 1000 : 5000),
+    manyPerUser: int(v['many-per-user'], '--many-per-user', 20),
+    zipfUsers: int(v['zipf-users'], '--zipf-users', 100_000),
+    zipfEvents: int(v['zipf-events'], '--zipf-events', quick ? 50_000 : 200_000),
+    qualityUsers: int(v['quality-users'], '--quality-users', quick ? 10 : 50),
+    batch: int(v.batch, '--batch', 500),
+    movielens: v.movielens,
+    brokers: v['no-kafka'] ? null : (v.brokers ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(','),
+    partitions: int(v.partitions, '--partitions', 4),
   };
 }
 
 const log = (msg: string) => process.stderr.write(`[bench:sdim ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
 function rowsOf(vs: Float32Array[], d: number): Rows {
@@ -274,7 +296,7 @@ async function main(): Promise<void> {
   const store = new RedisStateStore(a.redis, { keyPrefix: prefix });
   await store.ping();
   const redisVersion = /redis_version:(\S+)/.exec(await store.client.info('server'))?.[1];
-  const loadavgAtStart = loadavg().map((x) => round(x, 2));
+  const start = machine();
   try {
     const repo = new BehaviorRepository(store, { sdim: SDIM });
     const loaded: Loaded[] = [];
@@ -314,7 +336,7 @@ async function main(): Promise<void> {
     const last = results[results.length - 1];
     const report = {
       command: `npm run bench:sdim -- ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: round(totalmem() / 2 ** 30, 1), loadavgAtStart, loadavgAtEnd: loadavg().map((x) => round(x, 2)), node: process.version, redis: redisVersion, redisUrl: a.redis },
+      machine: machine({ redis: redisVersion, redisUrl: a.redis }, start),
       params: {
         ...SDIM,
         candidates: B,
@@ -351,7 +373,7 @@ async function main(): Promise<void> {
     mkdirSync(dirname(a.out), { recursive: true });
     writeFileSync(a.out, JSON.stringify(report, null, 2) + '\n');
     const svg = a.out.replace(/\.json$/, '') + '.svg';
-    writeFileSync(svg, timingSvg(results, `SDIM vs target attention, B=${B}, d=${SDIM.d}, m=${SDIM.m}, tau=${SDIM.tau}`));
+    writeSvg(svg, timingChart(results, `SDIM vs target attention, B=${B}, d=${SDIM.d}, m=${SDIM.m}, tau=${SDIM.tau}`));
     log(`wrote ${a.out} and ${svg}`);
     console.log(JSON.stringify(report.targets, null, 2));
   } finally {
@@ -360,7 +382,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

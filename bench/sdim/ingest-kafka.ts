@@ -4,6 +4,7 @@ import { KafkaEventBus } from '@recsys/infra/event-bus/event-bus.kafka.adapter';
 import { PrefixedEventBus } from '@recsys/infra/event-bus/event-bus.prefixed';
 import type { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
 import { TOPICS } from '@recsys/contracts';
+import { StateGeneration } from '@recsys/messaging';
 import type { AppContext } from '@recsys/platform';
 import { startBehaviorConsumer } from '../../apps/behavior/src/behavior.consumers';
 import { BehaviorRepository } from '../../apps/behavior/src/domain/behavior.repository';
@@ -64,15 +65,18 @@ export async function ingestThroughKafka(
     const produceSeconds = (Date.now() - p0) / 1000;
     opts.log(`kafka: produced ${stream.length} behaviours in ${produceSeconds.toFixed(1)} s`);
 
-    // The consumer only uses the bus, the metrics registry and the subscription list of its context.
+    // The consumer only uses the bus, the state store (DLQ ledger), the metrics registry and the subscription list of its context.
     const metrics = new Registry();
-    const ctx = { infra: { bus }, metrics, subscriptions: [] } as unknown as AppContext;
+    const ctx = { infra: { bus, state: store }, metrics, subscriptions: [] } as unknown as AppContext;
     const applied = async () => {
       const m = (await metrics.getSingleMetric('events_applied_total')?.get())?.values ?? [];
       return m.reduce((s, v) => s + v.value, 0);
     };
     const redisCpu = () => redisCpuSeconds(store);
-    await startBehaviorConsumer(ctx, repo, 0);
+    // The consumer writes under a state generation (as the behavior app does); a fresh one per run.
+    const generation = new StateGeneration(store, 'behavior');
+    const { generation: gen } = await generation.ensure();
+    await startBehaviorConsumer(ctx, repo, 0, { generation, groupId: `bench-behavior.${gen}` });
     let first: { t: number; n: number; cpu: NodeJS.CpuUsage; redis: number } | undefined;
     let last = { t: Date.now(), n: 0 };
     const deadline = Date.now() + 600_000;

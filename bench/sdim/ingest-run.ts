@@ -21,7 +21,9 @@ import { partitionForKey } from '@recsys/infra/event-bus/event-bus.partitioner';
 import { behaviourStream, catalog, zipfStream, type StreamEvent } from './data';
 import { deleteAllKeys, ingestDirect } from './ingest-direct';
 import { deleteTopics, ingestThroughKafka } from './ingest-kafka';
+import { cli, int, runMain, UsageError } from '../common/cli';
 
+const USAGE = 'usage: node dist/bench/sdim/ingest-run.js --workload zipf|manyUsers|fewUsers [--direct [--batch 3000]] [--redis URL] [--brokers HOST:PORT] [--partitions 4]';
 const SDIM = { seed: 20220517, m: 48, tau: 3, d: 64 };
 
 /** The bench's workloads (full size) with the seeds bench-sdim.ts gives their Kafka streams. */
@@ -49,20 +51,27 @@ function partitionBatches(stream: StreamEvent[], partitions: number, batch: numb
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const workload = get('workload') ?? 'zipf';
+  const v = cli(
+    process.argv.slice(2),
+    {
+      workload: { type: 'string', default: 'zipf' },
+      direct: { type: 'boolean', default: false },
+      batch: { type: 'string' },
+      redis: { type: 'string' },
+      brokers: { type: 'string' },
+      partitions: { type: 'string' },
+    },
+    USAGE,
+  );
+  const workload = v.workload;
   const make = STREAMS[workload];
-  if (!make) throw new Error(`--workload must be one of ${Object.keys(STREAMS).join(', ')}`);
-  const direct = argv.includes('--direct');
-  const brokers = (get('brokers') ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-  const partitions = Number(get('partitions') ?? 4);
-  const batch = Number(get('batch') ?? 3000);
+  if (!make) throw new UsageError(`--workload must be one of ${Object.keys(STREAMS).join(', ')}\n${USAGE}`);
+  const direct = v.direct;
+  const brokers = (v.brokers ?? process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+  const partitions = int(v.partitions, '--partitions', 4);
+  const batch = int(v.batch, '--batch', 3000);
   const prefix = `bench-ingest-${process.pid}-${Date.now().toString(36)}:`;
-  const store = new RedisStateStore(get('redis') ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:16379', { keyPrefix: prefix });
+  const store = new RedisStateStore(v.redis ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:16379', { keyPrefix: prefix });
   await store.ping();
   let commit = '';
   try {
@@ -88,7 +97,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

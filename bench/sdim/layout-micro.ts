@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { redisCpuSeconds } from './ingest-direct';
 import type { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
+import { median } from '../common/stats';
 
 /**
  * What one user touched by a batch costs in Redis I/O alone, for two layouts of the tables, with
@@ -19,7 +20,6 @@ export interface LayoutCost {
   wallUsPerUser: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function layoutMicro(store: RedisStateStore, prefix: string, users = 500, rounds = 16, d = 64): Promise<{ users: number; rounds: number; blob: LayoutCost; hash: LayoutCost }> {
   const r: Redis = store.client;

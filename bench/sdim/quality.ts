@@ -1,5 +1,6 @@
 import { BucketTables, DEFAULT_NORMALIZATION, NORMALIZATIONS, meanRowCosine, simhashKernelAttentionBatch, targetAttentionBatch, toRows, type Normalization, type SdimHasher } from '@recsys/sdim';
 import { syntheticUser } from '@recsys/sdim/synthetic';
+import { quantileSorted, sortedCopy } from '../common/stats';
 
 /**
  * Approximation quality on synthetic users (libs/sdim syntheticUser), in memory: the interest from
@@ -50,8 +51,8 @@ export function syntheticQuality(hasher: SdimHasher, L: number, users: number, c
     }
     if (L >= 10_000 && (q + 1) % 10 === 0) log(`quality L=${L}: ${q + 1}/${users} users`);
   }
-  const s = [...perUser].sort((a, b) => a - b);
-  const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
+  const s = sortedCopy(perUser);
+  const at = (f: number) => quantileSorted(s, f);
   return {
     L,
     users,
