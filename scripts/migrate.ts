@@ -7,11 +7,15 @@ import { migrate, migrateDown, migrationsDir } from '@recsys/infra/sql/migrate';
 import { PgSqlDatabase } from '@recsys/infra/sql/sql.pg.adapter';
 import { PgliteSqlDatabase } from '@recsys/infra/sql/sql.pglite.adapter';
 import type { SqlDatabase } from '@recsys/infra/sql/sql.port';
+import { parseArgs } from 'node:util';
 
 async function main(argv: string[]): Promise<void> {
-  const unknown = argv.filter((a) => a !== '--down');
-  if (unknown.length) throw new Error(`unknown argument(s): ${unknown.join(' ')} (usage: migrate [--down])`);
-  const down = argv.includes('--down');
+  let down: boolean;
+  try {
+    down = parseArgs({ args: argv, options: { down: { type: 'boolean', default: false } }, strict: true }).values.down;
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (usage: migrate [--down])`);
+  }
   const url = process.env.DATABASE_URL;
   const pgliteDir = process.env.PGLITE_DIR || '.data/pglite';
   const db: SqlDatabase = url ? new PgSqlDatabase(url, 2) : new PgliteSqlDatabase(pgliteDir);
