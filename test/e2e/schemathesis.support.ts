@@ -62,7 +62,7 @@ export function parseJunit(xml: string): { operations: number; failures: StFailu
       const message = decode(/message="([^"]*)"/.exec(attrs)?.[1] ?? f[3] ?? '');
       const text = decode(f[3] ?? '');
       const status = /\[(\d{3})\]/.exec(text)?.[1];
-      failures.push({ operation: decode(name), title: f[1]!, message: message || text.slice(0, 500), ...(status ? { status: Number(status) } : {}) });
+      failures.push({ operation: decode(name), title: f[1]!, message: [message, text.trim().slice(0, 1500)].filter(Boolean).join(': '), ...(status ? { status: Number(status) } : {}) });
     }
   }
   return { operations, failures };
