@@ -6,7 +6,8 @@
  *
  *   npm run bench:slates -- [--data /work/shared/data] [--seeds 20] [--requests 100000]
  *     [--vw-seeds N] [--vw-requests N] [--no-vw] [--policies greedy,...] [--worlds obd-men,ml-100k] [--vw-parallel 2]
- *     [--no-sim] [--no-latency] [--latency-iterations 2000] [--out bench/results/slates.json]
+ *     [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000]
+ *     [--brokers 127.0.0.1:19092] [--redis redis://127.0.0.1:16379] [--out bench/results/slates.json]
  *
  * Defaults are the issue's full size (20 seeds x 100,000 requests for every policy including VW).
  */
@@ -20,9 +21,9 @@ import { BanditAgent, makeStream, runAgent, type RunResult } from './simulate';
 import { meanCi } from './stats';
 import { VwAgent, vwPython } from './vw';
 import { movielensWorld, obdWorld, type World } from './worlds';
-import { measureLatency } from './latency';
+import { measureLatency, measureLearning } from './latency';
 
-const USAGE = 'npm run bench:slates -- [--data DIR] [--seeds 20] [--requests 100000] [--vw-seeds N] [--vw-requests N] [--no-vw] [--worlds obd-men,obd-women,ml-100k] [--vw-parallel 2] [--no-sim] [--no-latency] [--latency-iterations 2000] [--out FILE]';
+const USAGE = 'npm run bench:slates -- [--data DIR] [--seeds 20] [--requests 100000] [--vw-seeds N] [--vw-requests N] [--no-vw] [--worlds obd-men,obd-women,ml-100k] [--vw-parallel 2] [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000] [--brokers H:P] [--redis URL] [--out FILE]';
 
 async function main() {
   const a = cli(
@@ -39,6 +40,10 @@ async function main() {
       'vw-parallel': { type: 'string' },
       'no-sim': { type: 'boolean' },
       'no-latency': { type: 'boolean' },
+      'no-learning': { type: 'boolean' },
+      'learning-requests': { type: 'string' },
+      brokers: { type: 'string' },
+      redis: { type: 'string' },
       'latency-iterations': { type: 'string' },
       out: { type: 'string' },
     },
@@ -102,6 +107,15 @@ async function main() {
     result.plot = svg;
   }
   if (!a['no-latency']) result.latency = await measureLatency(int(a['latency-iterations'], '--latency-iterations', 2000));
+  if (!a['no-learning'])
+    result.learning = await measureLearning({
+      brokers: a.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+      redisUrl: a.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:16379',
+      requests: int(a['learning-requests'], '--learning-requests', 50_000),
+      itemsPerImpression: 10,
+      clickRate: 0.05,
+      probes: 30,
+    });
   result.machine = machine({}, start);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
@@ -182,6 +196,7 @@ function digest(r: Record<string, unknown>) {
     size: r.size,
     simulations: sims.map((s) => ({ world: s.world, regret: Object.fromEntries(s.table.map((t) => [t.policy, `${t.cumulativeRegret.mean.toFixed(1)} [${t.cumulativeRegret.lo.toFixed(1)}, ${t.cumulativeRegret.hi.toFixed(1)}] clicks ${t.cumulativeClicks.mean.toFixed(0)}`])) })),
     latency: r.latency,
+    learning: r.learning,
   };
 }
 

@@ -19,6 +19,13 @@ export interface Beliefs {
   /** Lower and upper bounds holding with probability >= 1 - 2 Phi(-c) per candidate, or null (no pruning). */
   bounds(c: number): { lower: Float64Array; upper: Float64Array } | null;
   toProb(score: number): number;
+  /**
+   * Optional fast path: one joint draw, returning the indices of the k largest sampled scores
+   * (best first) and writing their scores to `out`. Candidates are visited in `order` (by upper
+   * bound, descending) and the walk stops at the first whose upper bound is below the current k-th
+   * best sample: exact up to the bounds' tail probability, and most candidates are never sampled.
+   */
+  sampleTop?(rng: Rng, order: Int32Array, upper: Float64Array, k: number, out: Float64Array, top: Int32Array): number;
 }
 
 /**
@@ -91,6 +98,33 @@ export class GaussianBeliefs implements Beliefs {
       const sd = this.itemSd[i];
       out[i] = a * this.l[i] + gd[this.groups[i]] + (sd > 0 ? this.itemMean[i] + sd * rng.normal() : this.itemMean[i]);
     }
+  }
+
+  sampleTop(rng: Rng, order: Int32Array, upper: Float64Array, k: number, out: Float64Array, top: Int32Array): number {
+    const sa = 1 / Math.sqrt(this.slope.q);
+    const a = sa > 0 ? this.slope.m + sa * rng.normal() : this.slope.m;
+    const gd = this.groupDraw;
+    for (let g = 0; g < gd.length; g++) gd[g] = this.groupSd[g] > 0 ? this.groupMean[g] + this.groupSd[g] * rng.normal() : this.groupMean[g];
+    let len = 0;
+    for (let c = 0; c < order.length; c++) {
+      const i = order[c];
+      if (len === k && upper[i] < out[top[k - 1]]) break;
+      const sd = this.itemSd[i];
+      const z = a * this.l[i] + gd[this.groups[i]] + (sd > 0 ? this.itemMean[i] + sd * rng.normal() : this.itemMean[i]);
+      out[i] = z;
+      if (len === k) {
+        if (!(z > out[top[k - 1]])) continue;
+        len--;
+      }
+      let j = len;
+      while (j > 0 && out[top[j - 1]] < z) {
+        top[j] = top[j - 1];
+        j--;
+      }
+      top[j] = i;
+      len++;
+    }
+    return len;
   }
 
   bounds(c: number) {

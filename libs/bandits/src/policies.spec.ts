@@ -112,6 +112,25 @@ describe('propensities', () => {
     }
   });
 
+  it('in-slate TS: propensities from a shared pool of draws agree with fully independent replicates', () => {
+    const r = new Rng(12);
+    const n = 60;
+    const b = GaussianBeliefs.independent(
+      Array.from({ length: n }, () => 0.5 * r.normal()),
+      Array.from({ length: n }, () => 0.3 + 0.3 * r.nextDouble()),
+    );
+    const opts = { size: 5 };
+    const policy = new InSlateThompsonPolicy();
+    const shown = chooseSlate(policy, b, opts, { seed: 1, draws: 10 }).choice;
+    const pooled = slatePropensities(policy, b, opts, shown, { seed: 2, draws: 6000, pool: 6000 });
+    const independent = slatePropensities(policy, b, opts, shown, { seed: 3, draws: 6000, pool: 6000 * 5 });
+    for (let s = 0; s < 5; s++) {
+      expect(Math.abs(pooled.slot[s] - independent.slot[s])).toBeLessThan(0.03);
+      expect(Math.abs(pooled.inclusion[s] - independent.inclusion[s])).toBeLessThan(0.03);
+    }
+    expect(Math.max(...independent.inclusion)).toBeGreaterThan(0.2);
+  });
+
   it('Monte Carlo of a deterministic policy gives 1; TS propensities are floored, sum to <= 1 per slot, and seed-deterministic', () => {
     const b = beliefs(30, 8, 0.6);
     const opts = { size: 5 };

@@ -52,6 +52,32 @@ export class ChoiceContext {
     this.scratch = new Float64Array(beliefs.n);
     this.groupCount = new Int32Array(Math.max(1, beliefs.groupCount));
     this.active = pruneSigmas > 0 ? this.prune(pruneSigmas) : Int32Array.from({ length: beliefs.n }, (_, i) => i);
+    if (pruneSigmas > 0 && beliefs.sampleTop && opts.groupCap === undefined) {
+      const b = this.bounds ?? beliefs.bounds(pruneSigmas);
+      if (b) {
+        this.upper = b.upper;
+        this.byUpper = Int32Array.from(this.active).sort((x, y) => b.upper[y] - b.upper[x]);
+      }
+    }
+    this.topBuf = new Int32Array(Math.max(1, opts.size));
+  }
+  /** active candidates by upper bound, descending (set when the beliefs have the sampleTop fast path and there is no group cap) */
+  byUpper?: Int32Array;
+  upper?: Float64Array;
+  private bounds?: { lower: Float64Array; upper: Float64Array } | null;
+  private readonly topBuf: Int32Array;
+
+  /**
+   * One posterior draw's best `m` candidates (m <= size), best first, with their sampled scores in
+   * `scores`: the bounded lazy walk when available, else a full draw over the active candidates.
+   */
+  drawTop(rng: Rng, scores: Float64Array, m: number): Int32Array {
+    if (this.byUpper && this.beliefs.sampleTop) {
+      const len = this.beliefs.sampleTop(rng, this.byUpper, this.upper!, m, scores, this.topBuf);
+      return this.topBuf.slice(0, len);
+    }
+    this.beliefs.sample(rng, this.active, scores);
+    return topOrder(scores, this.active, m);
   }
 
   /**
@@ -61,7 +87,7 @@ export class ChoiceContext {
    * built by walking draws in order (greedy, TS, interleaved TS) fills before reaching it.
    */
   private prune(c: number): Int32Array {
-    const b = this.beliefs.bounds(c);
+    const b = (this.bounds = this.beliefs.bounds(c));
     const n = this.beliefs.n;
     const all = Int32Array.from({ length: n }, (_, i) => i);
     if (!b || n <= this.opts.size) return all;
@@ -238,7 +264,12 @@ export class BayesUcbPolicy implements SlatePolicy {
 export class SlateThompsonPolicy implements SlatePolicy {
   readonly id = 'slate-ts';
   readonly stochastic = true;
-  choose(b: Beliefs, _o: SlateOptions, rng: Rng, ctx: ChoiceContext) {
+  choose(b: Beliefs, opts: SlateOptions, rng: Rng, ctx: ChoiceContext) {
+    if (ctx.byUpper) {
+      const size = Math.min(opts.size, b.n);
+      const top = ctx.drawTop(rng, ctx.scratch, size);
+      return { items: Array.from(top), scores: Array.from(top, (i) => ctx.scratch[i]) };
+    }
     b.sample(rng, ctx.active, ctx.scratch);
     return ctx.fillByScore(ctx.scratch, ctx.active);
   }
@@ -262,16 +293,55 @@ export class InSlateThompsonPolicy implements SlatePolicy {
       this.buf.push(new Float64Array(b.n));
     }
     const orders: Int32Array[] = [];
-    for (let d = 0; d < K; d++) {
-      b.sample(rng, ctx.active, this.buf[d]);
-      orders.push(topOrder(this.buf[d], ctx.active, size));
-    }
+    for (let d = 0; d < K; d++) orders.push(ctx.drawTop(rng, this.buf[d], size));
     let out = this.interleave(b, opts, orders, size, ctx);
     if (out.items.length < size && ctx.active.length > size) {
       for (let d = 0; d < K; d++) orders[d] = topOrder(this.buf[d], ctx.active, ctx.active.length);
       out = this.interleave(b, opts, orders, size, ctx);
     }
     return out;
+  }
+
+  /**
+   * Monte Carlo replicates for the propensities from a shared pool of `pool` posterior draws: each
+   * replicate interleaves K distinct draws picked at random from the pool (in random order). Every
+   * replicate has exactly the policy's distribution (the pool's draws are iid), so the frequencies
+   * stay unbiased; replicates sharing draws only add some variance. `pool` = replicates x K means
+   * no sharing. Returns false (caller falls back to independent replicates) without the bounded
+   * fast path (e.g. with a group cap).
+   */
+  replicate(b: Beliefs, opts: SlateOptions, rng: Rng, ctx: ChoiceContext, replicates: number, pool: number, visit: (items: number[]) => void): boolean {
+    if (!ctx.byUpper) return false;
+    const size = Math.min(opts.size, b.n);
+    const K = size;
+    const M = Math.max(K, Math.min(pool, replicates * K));
+    const lists: Int32Array[] = [];
+    for (let m = 0; m < M; m++) lists.push(ctx.drawTop(rng, ctx.scratch, size));
+    const idx = Int32Array.from({ length: M }, (_, i) => i);
+    const placed = new Uint8Array(b.n);
+    const items: number[] = [];
+    for (let r = 0; r < replicates; r++) {
+      for (let d = 0; d < K; d++) {
+        const j = d + rng.nextInt(M - d);
+        const t = idx[d];
+        idx[d] = idx[j];
+        idx[j] = t;
+      }
+      items.length = 0;
+      for (let round = 0; round < size && items.length < size; round++) {
+        for (let d = 0; d < K && items.length < size; d++) {
+          const list = lists[idx[d]];
+          if (round >= list.length) continue;
+          const i = list[round];
+          if (placed[i]) continue;
+          placed[i] = 1;
+          items.push(i);
+        }
+      }
+      for (const i of items) placed[i] = 0;
+      visit(items);
+    }
+    return true;
   }
 
   private interleave(b: Beliefs, opts: SlateOptions, orders: Int32Array[], size: number, ctx: ChoiceContext): SlateChoice {

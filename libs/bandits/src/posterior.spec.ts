@@ -99,4 +99,18 @@ describe('rng', () => {
     expect(Math.abs(s2 / N - 1)).toBeLessThan(0.02);
     expect(Math.abs(b / N - 0.25)).toBeLessThan(0.005);
   });
+
+  it('ziggurat normals have the normal quantiles (body and tails), like the polar method', () => {
+    const r = new Rng(2);
+    const N = 400_000;
+    const xs = Float64Array.from({ length: N }, () => r.normal()).sort();
+    const ys = Float64Array.from({ length: N }, () => r.normalPolar()).sort();
+    for (const [p, z] of [[0.001, -3.0902], [0.0228, -2.0], [0.1587, -1.0], [0.5, 0], [0.8413, 1.0], [0.9772, 2.0], [0.999, 3.0902]] as const) {
+      expect(Math.abs(xs[Math.floor(p * N)] - z)).toBeLessThan(0.03 + 0.05 * Math.abs(z) ** 2 * (p < 0.01 || p > 0.99 ? 1 : 0));
+      expect(Math.abs(xs[Math.floor(p * N)] - ys[Math.floor(p * N)])).toBeLessThan(0.08);
+    }
+    // tail beyond r = 3.44 (the ziggurat's base strip): P(|x| > 3.5) = 4.65e-4
+    const tail = xs.filter((x) => Math.abs(x) > 3.5).length / N;
+    expect(Math.abs(tail - 4.65e-4)).toBeLessThan(1.5e-4);
+  });
 });

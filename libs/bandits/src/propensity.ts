@@ -1,5 +1,5 @@
 import type { Beliefs } from './beliefs';
-import { ChoiceContext, type SlateChoice, type SlateOptions, type SlatePolicy } from './policies';
+import { ChoiceContext, InSlateThompsonPolicy, type SlateChoice, type SlateOptions, type SlatePolicy } from './policies';
 import { deriveSeed, Rng } from './rng';
 
 export interface PropensityOptions {
@@ -11,6 +11,11 @@ export interface PropensityOptions {
   floor?: number;
   /** use the policy's closed form where it has one (default true) */
   exact?: boolean;
+  /**
+   * In-slate TS: posterior draws shared by the replicates (default = draws; each replicate uses
+   * K = slate size of them). draws x K gives fully independent replicates.
+   */
+  pool?: number;
 }
 
 export interface SlatePropensities {
@@ -47,15 +52,16 @@ export function slatePropensities(
   const atSlot = new Float64Array(shown.items.length);
   const inSlate = new Float64Array(shown.items.length);
   const rng = new Rng(deriveSeed(p.seed, 0x5eed));
-  for (let r = 0; r < draws; r++) {
-    const c = policy.choose(beliefs, opts, rng, ctx);
-    for (let s = 0; s < c.items.length; s++) {
-      const t = slotOf[c.items[s]];
+  const count = (items: number[]) => {
+    for (let s = 0; s < items.length; s++) {
+      const t = slotOf[items[s]];
       if (t < 0) continue;
       inSlate[t]++;
       if (t === s) atSlot[t]++;
     }
-  }
+  };
+  const pooled = policy instanceof InSlateThompsonPolicy && policy.replicate(beliefs, opts, rng, ctx, draws, p.pool ?? draws, count);
+  if (!pooled) for (let r = 0; r < draws; r++) count(policy.choose(beliefs, opts, rng, ctx).items);
   return {
     slot: Array.from(atSlot, (x) => Math.max(floor, x / draws)),
     inclusion: Array.from(inSlate, (x) => Math.max(floor, x / draws)),

@@ -5,7 +5,10 @@
  * 2021), 32-bit words in plain JS integers: fast enough for ~10^6 draws per request (the BigInt
  * splitmix64 of libs/sdim, built for bit-exact parity with Python, is ~20x slower). Seeded by
  * splitmix32 (the seed is any integer in [0, 2^53)).
- * Normals: Marsaglia's polar method (Marsaglia & Bray 1964), caching the second variate.
+ * Normals: the ziggurat method of Marsaglia & Tsang (2000, "The ziggurat method for generating
+ * random variables", 128 layers), with the layer index and the value taken from separate 32-bit
+ * words (Doornik 2005 showed that sharing them correlates successive variates); Marsaglia's polar
+ * method (`normalPolar`) is kept as the reference the spec compares against.
  * Gammas: Marsaglia & Tsang (2000) "A simple method for generating gamma variables", with the
  * U^(1/a) boost for shape < 1. Betas: X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
  */
@@ -65,8 +68,35 @@ export class Rng {
     }
   }
 
-  /** Standard normal variate (polar method). */
+  /** Standard normal variate (ziggurat). */
   normal(): number {
+    const iz = this.nextU32() & 127;
+    const hz = this.nextU32() | 0;
+    if (Math.abs(hz) < ZIG_K[iz]) return hz * ZIG_W[iz];
+    return this.normalTail(hz, iz);
+  }
+
+  private normalTail(hz: number, iz: number): number {
+    for (;;) {
+      const x = hz * ZIG_W[iz];
+      if (iz === 0) {
+        let t: number;
+        let y: number;
+        do {
+          t = -Math.log(1 - this.nextDouble()) / ZIG_R;
+          y = -Math.log(1 - this.nextDouble());
+        } while (y + y < t * t);
+        return hz > 0 ? ZIG_R + t : -ZIG_R - t;
+      }
+      if (ZIG_F[iz] + this.nextDouble() * (ZIG_F[iz - 1] - ZIG_F[iz]) < Math.exp(-0.5 * x * x)) return x;
+      iz = this.nextU32() & 127;
+      hz = this.nextU32() | 0;
+      if (Math.abs(hz) < ZIG_K[iz]) return hz * ZIG_W[iz];
+    }
+  }
+
+  /** Standard normal variate by the polar method (reference). */
+  normalPolar(): number {
     if (this.hasSpare) {
       this.hasSpare = false;
       return this.spare;
@@ -112,6 +142,33 @@ export class Rng {
     const x = this.gamma(a);
     const y = this.gamma(b);
     return x + y === 0 ? a / (a + b) : x / (x + y);
+  }
+}
+
+// Ziggurat tables (Marsaglia & Tsang 2000, RNOR with 128 layers): r is the start of the tail,
+// v the area of each layer.
+const ZIG_R = 3.442619855899;
+const ZIG_K = new Float64Array(128);
+const ZIG_W = new Float64Array(128);
+const ZIG_F = new Float64Array(128);
+{
+  const m1 = 2147483648;
+  const vn = 9.91256303526217e-3;
+  let dn = ZIG_R;
+  let tn = dn;
+  const q = vn / Math.exp(-0.5 * dn * dn);
+  ZIG_K[0] = Math.floor((dn / q) * m1);
+  ZIG_K[1] = 0;
+  ZIG_W[0] = q / m1;
+  ZIG_W[127] = dn / m1;
+  ZIG_F[0] = 1;
+  ZIG_F[127] = Math.exp(-0.5 * dn * dn);
+  for (let i = 126; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(vn / dn + Math.exp(-0.5 * dn * dn)));
+    ZIG_K[i + 1] = Math.floor((dn / tn) * m1);
+    tn = dn;
+    ZIG_F[i] = Math.exp(-0.5 * dn * dn);
+    ZIG_W[i] = dn / m1;
   }
 }
 
