@@ -92,7 +92,7 @@ export function ApiRoute(spec: ApiRouteSpec): MethodDecorator {
   };
 }
 
-type Issue = { location: 'body' | 'query' | 'path'; path: string; message: string };
+export type Issue = { location: 'body' | 'query' | 'path'; path: string; message: string };
 
 type ZodIssueLike = { code: string; path: PropertyKey[]; message: string; errors?: ZodIssueLike[][] };
 
@@ -100,7 +100,7 @@ type ZodIssueLike = { code: string; path: PropertyKey[]; message: string; errors
  * Issues with their location. A union (z.xor / z.union) that no branch matched reports the
  * issues of the branch that came closest (fewest issues) instead of a bare "Invalid input".
  */
-function issuesOf(location: Issue['location'], error: z.ZodError): Issue[] {
+export function issuesOf(location: Issue['location'], error: z.ZodError): Issue[] {
   const flat = (issue: ZodIssueLike, prefix: PropertyKey[]): Issue[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors?.length) {
