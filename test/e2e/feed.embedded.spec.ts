@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TOPICS, validateEvent, type FeedImpressionEvent } from '@recsys/contracts';
+import { EventPublisher } from '@recsys/messaging';
+import { createLogger, loadConfig, startSuite, type AppDefinition, type RunningSuite } from '@recsys/platform';
+import { ALL_APPS } from '../../apps/suite/apps';
+import { seedDemoSuite } from '../../apps/suite/demo-seed';
+import { gatewayModule } from '../../apps/gateway/src/gateway.app';
+import { eventually, getJson } from '../support/suite';
+
+/**
+ * The whole suite in one process on the embedded stack, seeded as `npm start` seeds it (the demo
+ * model live, the demo experiment running): the demo page, a feed from every stage that exists, the
+ * closed loop (a click through /v1/events reaches the behaviour history, the slate posteriors and the
+ * experiment's exposures, and the next feed differs), and stages stopped one by one.
+ * Deadlines are widened: the specs run on a loaded 2-core machine (the speed targets are bench:feed's).
+ */
+describe('feed end to end (whole suite, embedded)', () => {
+  let suite: RunningSuite;
+  let gw: string;
+  const url = (app: string) => suite.apps.find((a) => a.name === app)!.url;
+  const saved = process.env.SLATES_FEEDBACK_WINDOW_MS;
+  const organic = (b: any): string[] => b.items.filter((i: any) => !i.isAd).map((i: any) => i.itemId);
+
+  beforeAll(async () => {
+    process.env.SLATES_FEEDBACK_WINDOW_MS = '1000';
+    const ports = Object.fromEntries(ALL_APPS.map((a) => [`${a.name.toUpperCase()}_PORT`, '0']));
+    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-feed-')), LOG_LEVEL: 'error', SEED_DEMO: 'false', BEHAVIOR_TABLE_TYPES: 'click', ...ports };
+    const config = loadConfig(env);
+    const log = createLogger(config.LOG_LEVEL, { test: true });
+    // The stage apps first (random ports), then the gateway on the same infrastructure, told where they listen.
+    const stages = await startSuite(loadConfig({ ...env, APPS: ALL_APPS.filter((a) => a.name !== 'gateway').map((a) => a.name).join(',') }), ALL_APPS, log);
+    const stageUrl = (app: string) => stages.apps.find((a) => a.name === app)!.url;
+    const gwEnv = {
+      GATEWAY_DEADLINES: 'experiments=3000,history=3000,retrieval=3000,ranking=3000,slates=3000,adload=3000,ads=3000',
+      GATEWAY_TOTAL_DEADLINE_MS: '20000',
+      ...Object.fromEntries(['experiments', 'behavior', 'retrieval', 'ranking', 'slates', 'adload', 'ads'].map((a) => [`GATEWAY_${a.toUpperCase()}_URL`, stageUrl(a)])),
+    };
+    const gatewayDef: AppDefinition = { ...ALL_APPS.find((d) => d.name === 'gateway')!, module: (ctx) => gatewayModule(ctx, { env: gwEnv }) };
+    const gateway = await startSuite(loadConfig({ ...env, APPS: 'gateway' }), [gatewayDef], log, stages.infra);
+    suite = {
+      infra: stages.infra,
+      apps: [...stages.apps, ...gateway.apps],
+      contexts: new Map([...stages.contexts, ...gateway.contexts]),
+      close: async () => {
+        await gateway.close();
+        await stages.close();
+      },
+    };
+    gw = url('gateway');
+    const seeded = await seedDemoSuite(suite, new EventPublisher(suite.infra.bus), config, log);
+    assert.equal(seeded.catalog.source, 'demo-model');
+    assert.ok(['done', 'exists'].includes(seeded.model.status), JSON.stringify(seeded.model));
+    // Ready: retrieval finds the demo user's neighbours and the demo model ranks them.
+    let last: unknown;
+    await eventually(async () => {
+      const r = await getJson(`${gw}/v1/feed?userId=demo-user-0&limit=5`);
+      last = { status: r.status, degraded: r.body.degraded, reasons: r.body.degradedReasons, source: r.body.source, versions: r.body.versions };
+      return r.status === 200 && r.body.source === 'retrieval' && !r.body.degraded.includes('ranking');
+    }, 120_000, 250).catch((e) => {
+      throw new Error(`${(e as Error).message}; last feed: ${JSON.stringify(last)}`);
+    });
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.SLATES_FEEDBACK_WINDOW_MS;
+    else process.env.SLATES_FEEDBACK_WINDOW_MS = saved;
+    await suite?.close();
+  });
+
+  it('serves the demo page: the feed, a user switcher, clicks through /v1/events, nothing from a CDN', async () => {
+    const res = await fetch(`${gw}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const html = await res.text();
+    assert.match(html, /<select id="user">/);
+    assert.match(html, /value="demo-user-19"/);
+    assert.match(html, /\/v1\/events/);
+    assert.match(html, /\/v1\/feed/);
+    assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  });
+
+  it('ranks with the live demo model: 500 candidates considered, pCTRs spread (not saturated), recorded on feed.impressions', async () => {
+    const r = await getJson(`${gw}/v1/feed?userId=demo-user-1&limit=20`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.versions.rankingModelVersion, 'demo-ml100k-adaptdhm-e2-s0');
+    assert.equal(r.body.items.filter((i: any) => !i.isAd).length, 20);
+    assert.ok(r.body.items.every((i: any) => i.trackingToken && i.propensity > 0 && i.propensity <= 1));
+    const records: FeedImpressionEvent[] = [];
+    const sub = await suite.infra.bus.subscribe({
+      groupId: `feed-e2e-${Date.now()}`,
+      topics: [TOPICS.feedImpressions],
+      fromBeginning: true,
+      handler: async (rec) => void records.push(validateEvent(TOPICS.feedImpressions, JSON.parse(rec.value.toString('utf8')))),
+    });
+    try {
+      const rec = await eventually(async () => records.find((e) => e.requestId === r.body.requestId), 20_000);
+      const pctr = rec.candidates!.map((c) => c.score!).filter((x) => x !== undefined);
+      assert.ok(rec.candidates!.length >= 400, `${rec.candidates!.length} candidates`);
+      assert.equal(pctr.length, rec.candidates!.length);
+      const mean = pctr.reduce((a, b) => a + b, 0) / pctr.length;
+      const sd = Math.sqrt(pctr.reduce((a, b) => a + (b - mean) ** 2, 0) / pctr.length);
+      assert.ok(sd > 0.02 && Math.min(...pctr) > 0.001 && Math.max(...pctr) < 0.999, `pCTR mean ${mean}, sd ${sd}, min ${Math.min(...pctr)}, max ${Math.max(...pctr)}`);
+      assert.equal(rec.versions!.rankingModelVersion, 'demo-ml100k-adaptdhm-e2-s0');
+      assert.equal(rec.recordVersion, 2);
+      assert.deepEqual(rec.items.map((i) => i.itemId), r.body.items.map((i: any) => i.itemId));
+    } finally {
+      await sub.stop();
+    }
+  });
+
+  it('closes the loop: a click through /v1/events reaches the history, the slate posterior and the experiment, and the next feed differs', async () => {
+    const user = 'demo-user-3';
+    const first = await getJson(`${gw}/v1/feed?userId=${user}&limit=10`);
+    assert.equal(first.status, 200);
+    const firstIds = organic(first.body);
+    const clicked = firstIds[0]!;
+    const before = await getJson(`${url('slates')}/v1/slates/posteriors/${clicked}`);
+    const post = await getJson(`${gw}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [
+          { topic: 'feed.feedback', eventId: `e2e-fb-${first.body.requestId}`, userId: user, itemId: clicked, requestId: first.body.requestId, type: 'click' },
+          { topic: 'user.behaviors', eventId: `e2e-bh-${first.body.requestId}`, userId: user, itemId: clicked, type: 'click' },
+        ],
+      }),
+    });
+    assert.equal(post.status, 202, JSON.stringify(post.body));
+    assert.equal(post.body.accepted, 2);
+    // Behaviour history (behavior app, from user.behaviors).
+    await eventually(async () => (await getJson(`${url('behavior')}/v1/users/${user}/history?limit=5`)).body.items?.some((i: any) => i.itemId === clicked), 30_000, 100);
+    // Slate posterior of the clicked item (slates joins feed.impressions and feed.feedback by requestId).
+    await eventually(async () => {
+      const after = await getJson(`${url('slates')}/v1/slates/posteriors/${clicked}`);
+      return after.status === 200 && after.body.beta.alpha > (before.status === 200 ? before.body.beta.alpha : 0) + 0.5;
+    }, 30_000, 200);
+    // The experiment saw the user's exposure (feed.impressions variants).
+    if (Object.keys(first.body.variants).length > 0) {
+      const [experiment, variant] = Object.entries(first.body.variants)[0] as [string, string];
+      await eventually(async () => {
+        const r = await getJson(`${url('experiments')}/v1/experiments/${experiment}/results`);
+        return r.status === 200 && r.body.variants.some((v: any) => v.key === variant && v.users >= 1);
+      }, 30_000, 250);
+    } else {
+      assert.fail(`no running experiment assigned ${user}: ${JSON.stringify(first.body)}`.slice(0, 500));
+    }
+    // The next feed: different, without the clicked item.
+    const next = await getJson(`${gw}/v1/feed?userId=${user}&limit=10`);
+    const nextIds = organic(next.body);
+    assert.ok(!nextIds.includes(clicked));
+    assert.notDeepEqual(nextIds, firstIds);
+  });
+
+  it.each(['ranking', 'slates', 'retrieval'])('still answers 200 with %s stopped, flagging it', async (app) => {
+    await suite.apps.find((a) => a.name === app)!.close();
+    const r = await getJson(`${gw}/v1/feed?userId=demo-user-5&limit=10`);
+    assert.equal(r.status, 200);
+    assert.ok(r.body.degraded.includes(app), JSON.stringify(r.body.degraded));
+    assert.equal(organic(r.body).length, 10);
+    if (app === 'retrieval') assert.equal(r.body.source, 'popular');
+  });
+});
