@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBvecs, readFvecs, readIvecs, readVectors, writeFvecs, writeIvecs } from './texmex';
@@ -43,19 +43,48 @@ describe('TEXMEX readers', () => {
     assert.throws(() => readFvecs(join(dir, 'short.fvecs')), /not a multiple/);
   });
 
-  it('reads the shared SIFT-small set when present (10000 x 128, GT 100 x 100)', () => {
-    const p = '/work/shared/data/ann/siftsmall/';
-    let base;
-    try {
-      base = readFvecs(p + 'siftsmall_base.fvecs');
-    } catch {
-      // The data set lives outside the repo; the round-trip tests above cover the format.
-      return;
+  it('reads a SIFT-small-shaped set built byte by byte (base 1000 x 128, ground truth 100 x 100)', () => {
+    // The TEXMEX layout written here by hand, independently of writeFvecs/writeIvecs: each row is a
+    // little-endian int32 dimension followed by dim float32 (fvecs) or int32 (ivecs) values.
+    const n = 1000;
+    const d = 128;
+    const value = (r: number, c: number) => ((r * 131 + c * 7) % 256) - 0.25 * (c % 4);
+    const base = Buffer.alloc(n * (4 + 4 * d));
+    for (let r = 0; r < n; r++) {
+      const at = r * (4 + 4 * d);
+      base.writeInt32LE(d, at);
+      for (let c = 0; c < d; c++) base.writeFloatLE(value(r, c), at + 4 + 4 * c);
     }
-    assert.equal(base.dim, 128);
-    assert.equal(base.count, 10000);
-    const gt = readIvecs(p + 'siftsmall_groundtruth.ivecs');
-    assert.equal(gt.dim, 100);
-    assert.equal(gt.count, 100);
+    const gq = 100;
+    const gk = 100;
+    const gt = Buffer.alloc(gq * (4 + 4 * gk));
+    for (let q = 0; q < gq; q++) {
+      const at = q * (4 + 4 * gk);
+      gt.writeInt32LE(gk, at);
+      for (let j = 0; j < gk; j++) gt.writeInt32LE((q * 37 + j * 101) % n, at + 4 + 4 * j);
+    }
+    writeFileSync(join(dir, 'siftsmall_base.fvecs'), base);
+    writeFileSync(join(dir, 'siftsmall_groundtruth.ivecs'), gt);
+
+    const b = readFvecs(join(dir, 'siftsmall_base.fvecs'));
+    assert.equal(b.dim, d);
+    assert.equal(b.count, n);
+    assert.equal(b.data.length, n * d);
+    for (const [r, c] of [[0, 0], [0, 127], [1, 3], [500, 64], [999, 127]]) assert.equal(b.data[r * d + c], value(r, c));
+    const head = readVectors(join(dir, 'siftsmall_base.fvecs'), { limit: 10 });
+    assert.equal(head.count, 10);
+    assert.deepEqual(Array.from(head.data), Array.from(b.data.subarray(0, 10 * d)));
+
+    const g = readIvecs(join(dir, 'siftsmall_groundtruth.ivecs'));
+    assert.equal(g.dim, gk);
+    assert.equal(g.count, gq);
+    assert.equal(g.data[0], 0);
+    assert.equal(g.data[99 * gk + 99], (99 * 37 + 99 * 101) % n);
+
+    // The writers produce the same bytes.
+    writeFvecs(join(dir, 'again.fvecs'), b);
+    writeIvecs(join(dir, 'again.ivecs'), g);
+    assert.deepEqual(readFileSync(join(dir, 'again.fvecs')), base);
+    assert.deepEqual(readFileSync(join(dir, 'again.ivecs')), gt);
   });
 });
