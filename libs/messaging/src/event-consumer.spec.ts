@@ -68,12 +68,31 @@ describe('validated event consumer', () => {
     );
     const applied: string[] = [];
     const handle = async (e: { eventId: string }) => void applied.push(e.eventId);
-    let sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle });
-    await until(() => applied.length === 4);
+    // What each run got through: the last offset done per partition, and the duplicates skipped.
+    const run = () => {
+      const done = new Map<number, string>();
+      const counts = { duplicates: 0 };
+      const hooks = { onProgress: (_g: string, _t: string, partition: number, lastOffset: string) => void done.set(partition, lastOffset), onDuplicate: () => void counts.duplicates++ };
+      return { done, counts, hooks };
+    };
+    const first = run();
+    // The last offset of each non-empty partition: the end of the range a replay from 0 must reach.
+    const ends = Object.entries(await bus.endOffsets('user.behaviors'))
+      .filter(([, end]) => end !== '0')
+      .map(([p, end]) => [Number(p), String(Number(end) - 1)] as const);
+    assert.equal(ends.reduce((n, [, last]) => n + Number(last) + 1, 0), 4);
+    const reached = (done: Map<number, string>) => ends.every(([p, last]) => done.get(p) === last);
+    let sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle, hooks: first.hooks });
+    await until(() => reached(first.done));
     await sub.stop();
-    sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle, startOffsets: { 'user.behaviors': { 0: '0', 1: '0' } } });
-    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual([...applied].sort(), ['e1', 'e2', 'e3', 'e4']);
+    const replay = run();
+    sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle, hooks: replay.hooks, startOffsets: { 'user.behaviors': { 0: '0', 1: '0' } } });
+    // The replay provably reached the end of the replayed range on every partition ...
+    await until(() => reached(replay.done));
     await sub.stop();
+    // ... every replayed event was seen and skipped as a duplicate, and nothing was applied again.
+    assert.equal(replay.counts.duplicates, 4);
     assert.deepEqual([...applied].sort(), ['e1', 'e2', 'e3', 'e4']);
   });
 
