@@ -40,7 +40,10 @@ export function embeddingProblem(v: ArrayLike<unknown>, dim?: number): Embedding
 
 /** Throws when `v` is not a valid embedding; the error carries the problem's code. */
 export class InvalidEmbeddingError extends Error {
-  constructor(readonly code: EmbeddingProblemCode, message: string) {
+  constructor(
+    readonly code: EmbeddingProblemCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -50,13 +53,18 @@ export function assertEmbedding(v: ArrayLike<unknown>, dim?: number): void {
   if (p) throw new InvalidEmbeddingError(p.code, p.message);
 }
 
-/** The zod piece for an embedding field (events and HTTP bodies): same checks as embeddingProblem, dimension aside. */
+/**
+ * The zod piece for an embedding field (events and HTTP bodies): same checks as embeddingProblem,
+ * dimension aside. Coordinates carry JSON-Schema bounds (|x| <= EMBEDDING_MAX_NORM, which a vector
+ * within the norm bound always meets, and which keeps every value finite and inside float32); the
+ * norm bound itself is a refinement (not expressible in JSON Schema).
+ */
 export const embeddingSchema = z
   .array(
     z
       .number()
-      .refine((n) => Number.isFinite(n), { message: 'must be a finite number' })
-      .refine((n) => Math.abs(n) <= FLOAT32_MAX, { message: 'must be inside the float32 range' }),
+      .min(-EMBEDDING_MAX_NORM, { message: `must be >= -${EMBEDDING_MAX_NORM} (a finite float32 within the norm bound)` })
+      .max(EMBEDDING_MAX_NORM, { message: `must be <= ${EMBEDDING_MAX_NORM} (a finite float32 within the norm bound)` }),
   )
   .min(1)
   .max(EMBEDDING_MAX_DIM)
@@ -75,7 +83,10 @@ export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
  */
 export function parseNamespaceDims(spec: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^:]+):(\d+)$/.exec(part);
     if (!m || !NAMESPACE_PATTERN.test(m[1])) throw new Error(`'${part}': expected <namespace>:<dimension> with a lowercase namespace`);
     const dim = Number(m[2]);

@@ -20,7 +20,7 @@ async function makeBus(partitions: number) {
   return bus;
 }
 
-async function until(cond: () => boolean, ms = 5000) {
+async function until(cond: () => boolean, ms = 20_000) {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('timed out');

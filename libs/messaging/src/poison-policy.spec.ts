@@ -33,7 +33,7 @@ async function makeBus(partitions = 1) {
   return bus;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 8000) {
+async function until(cond: () => boolean | Promise<boolean>, ms = 20_000) {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error('timed out');
