@@ -6,7 +6,7 @@ import { PrefixedEventBus } from '@recsys/infra/event-bus/event-bus.prefixed';
 import { migrate } from '@recsys/infra/sql/migrate';
 import { PgSqlDatabase } from '@recsys/infra/sql/sql.pg.adapter';
 import { RedisStateStore } from '@recsys/infra/state-store/state-store.redis.adapter';
-import { DLQ_HEADERS, SqlIdempotencyLedger, startEventConsumer, StateStoreIdempotencyLedger } from '@recsys/messaging';
+import { DLQ_HEADERS, SqlIdempotencyLedger, startEventConsumer, StateStoreIdempotencyLedger, type ConsumerHooks } from '@recsys/messaging';
 import { realInfra, uniqueName } from '../support/infra';
 import { eventually } from '../support/suite';
 
@@ -54,7 +54,7 @@ describe('platform on real Kafka, PostgreSQL and Redis (integration)', () => {
   const redisLedger = () => new StateStoreIdempotencyLedger(state);
   let applied = 0;
 
-  async function consume(group: string, startOffsets?: Record<number, string>): Promise<Subscription> {
+  async function consume(group: string, startOffsets?: Record<number, string>, hooks?: ConsumerHooks): Promise<Subscription> {
     const pg = sqlLedger();
     const rl = redisLedger();
     return startEventConsumer({
@@ -64,6 +64,7 @@ describe('platform on real Kafka, PostgreSQL and Redis (integration)', () => {
       ledger: pg,
       handlerMarksLedger: true,
       startOffsets: startOffsets ? { [topic]: startOffsets } : undefined,
+      hooks,
       handle: async (e, { consumer }) => {
         await pg.applyOnce(consumer, e.eventId, async (tx) => {
           await tx.query(`INSERT INTO ${table} (user_id, clicks) VALUES ($1, 1) ON CONFLICT (user_id) DO UPDATE SET clicks = ${table}.clicks + 1`, [e.userId]);
@@ -115,11 +116,25 @@ describe('platform on real Kafka, PostgreSQL and Redis (integration)', () => {
 
   it('replaying the whole topic changes nothing', async () => {
     const end = await bus.endOffsets(topic);
+    // The last offset of every non-empty partition: where the replay provably ends.
+    const last = Object.entries(end)
+      .filter(([, e]) => e !== '0')
+      .map(([p, e]) => [Number(p), String(BigInt(e) - 1n)] as const);
+    const done = new Map<number, string>();
+    const seen = { duplicates: 0, deadLetters: 0 };
+    const hooks: ConsumerHooks = {
+      onProgress: (_g, _t, partition, lastOffset) => void done.set(partition, lastOffset),
+      onDuplicate: () => void seen.duplicates++,
+      onDeadLetter: () => void seen.deadLetters++,
+      onDeadLetterSkipped: () => void seen.deadLetters++,
+    };
     const before = applied;
-    const sub = await consume(`${prefix}clicks`, Object.fromEntries(Object.keys(end).map((p) => [Number(p), '0'])));
-    // Every record is redelivered to the handler path; the ledgers turn them into no-ops.
-    await new Promise((r) => setTimeout(r, 3000));
+    const sub = await consume(`${prefix}clicks`, Object.fromEntries(Object.keys(end).map((p) => [Number(p), '0'])), hooks);
+    // Every record is redelivered to the handler path; wait until each partition's last offset is done.
+    await eventually(async () => last.every(([p, o]) => done.get(p) === o), 60_000, 50);
     await sub.stop();
+    assert.equal(seen.duplicates, N, 'every valid event was replayed and recognised by the ledger');
+    assert.equal(seen.deadLetters, 2, 'the two invalid records were replayed too (and not applied)');
     assert.equal(applied, before, 'the ledger skipped every replayed event before the handler');
     assert.deepEqual(await totals(), { pg: N, redis: N });
   });
