@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TOPICS, validateEvent, type FeedImpressionEvent } from '@recsys/contracts';
-import { EventPublisher } from '@recsys/messaging';
-import { createLogger, loadConfig, startSuite, type AppDefinition, type RunningSuite } from '@recsys/platform';
-import { ALL_APPS } from '../../apps/suite/apps';
-import { seedDemoSuite } from '../../apps/suite/demo-seed';
-import { gatewayModule } from '../../apps/gateway/src/gateway.app';
+import type { RunningSuite } from '@recsys/platform';
 import { eventually, getJson } from '../support/suite';
+import { startFeedSuite } from './feed.suite';
 
 /**
  * The whole suite in one process on the embedded stack, seeded as `npm start` seeds it (the demo
@@ -26,42 +20,11 @@ describe('feed end to end (whole suite, embedded)', () => {
 
   beforeAll(async () => {
     process.env.SLATES_FEEDBACK_WINDOW_MS = '1000';
-    const ports = Object.fromEntries(ALL_APPS.map((a) => [`${a.name.toUpperCase()}_PORT`, '0']));
-    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-feed-')), LOG_LEVEL: 'error', SEED_DEMO: 'false', BEHAVIOR_TABLE_TYPES: 'click', ...ports };
-    const config = loadConfig(env);
-    const log = createLogger(config.LOG_LEVEL, { test: true });
-    // The stage apps first (random ports), then the gateway on the same infrastructure, told where they listen.
-    const stages = await startSuite(loadConfig({ ...env, APPS: ALL_APPS.filter((a) => a.name !== 'gateway').map((a) => a.name).join(',') }), ALL_APPS, log);
-    const stageUrl = (app: string) => stages.apps.find((a) => a.name === app)!.url;
-    const gwEnv = {
-      GATEWAY_DEADLINES: 'experiments=3000,history=3000,retrieval=3000,ranking=3000,slates=3000,adload=3000,ads=3000',
-      GATEWAY_TOTAL_DEADLINE_MS: '20000',
-      ...Object.fromEntries(['experiments', 'behavior', 'retrieval', 'ranking', 'slates', 'adload', 'ads'].map((a) => [`GATEWAY_${a.toUpperCase()}_URL`, stageUrl(a)])),
-    };
-    const gatewayDef: AppDefinition = { ...ALL_APPS.find((d) => d.name === 'gateway')!, module: (ctx) => gatewayModule(ctx, { env: gwEnv }) };
-    const gateway = await startSuite(loadConfig({ ...env, APPS: 'gateway' }), [gatewayDef], log, stages.infra);
-    suite = {
-      infra: stages.infra,
-      apps: [...stages.apps, ...gateway.apps],
-      contexts: new Map([...stages.contexts, ...gateway.contexts]),
-      close: async () => {
-        await gateway.close();
-        await stages.close();
-      },
-    };
-    gw = url('gateway');
-    const seeded = await seedDemoSuite(suite, new EventPublisher(suite.infra.bus), config, log);
-    assert.equal(seeded.catalog.source, 'demo-model');
-    assert.ok(['done', 'exists'].includes(seeded.model.status), JSON.stringify(seeded.model));
-    // Ready: retrieval finds the demo user's neighbours and the demo model ranks them.
-    let last: unknown;
-    await eventually(async () => {
-      const r = await getJson(`${gw}/v1/feed?userId=demo-user-0&limit=5`);
-      last = { status: r.status, degraded: r.body.degraded, reasons: r.body.degradedReasons, source: r.body.source, versions: r.body.versions };
-      return r.status === 200 && r.body.source === 'retrieval' && !r.body.degraded.includes('ranking');
-    }, 120_000, 250).catch((e) => {
-      throw new Error(`${(e as Error).message}; last feed: ${JSON.stringify(last)}`);
-    });
+    const started = await startFeedSuite();
+    suite = started.suite;
+    gw = started.gw;
+    assert.equal(started.seeded.catalog.source, 'demo-model');
+    assert.ok(['done', 'exists'].includes(started.seeded.model.status), JSON.stringify(started.seeded.model));
   });
   afterAll(async () => {
     if (saved === undefined) delete process.env.SLATES_FEEDBACK_WINDOW_MS;
