@@ -24,6 +24,7 @@ from typing import Dict, List
 
 import numpy as np
 import torch
+from scipy.stats import t as student_t
 
 from . import features as F
 from . import models as M
@@ -34,16 +35,9 @@ from .train import ATTENTION_TEMPERATURE, TrainConfig, evaluate, fit
 INTERESTS = ("sdim", "attention", "none")
 
 
-# Student t quantiles t(0.975, df) for df = 1..30 (beyond: the normal quantile's Cornish-Fisher series).
-T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
 def t975(df: int) -> float:
-    if df <= len(T975):
-        return T975[df - 1]
-    z = 1.959964
-    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+    """Student t quantile t(0.975, df), from scipy (the two-sided 95% interval's multiplier)."""
+    return float(student_t.ppf(0.975, df))
 
 
 def stat(xs: List[float]) -> Dict[str, float]:

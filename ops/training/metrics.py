@@ -1,26 +1,21 @@
-"""AUC (Mann-Whitney, ties get average ranks) and logloss, overall and per domain."""
+"""AUC (scikit-learn's roc_auc_score) and logloss, overall and per domain."""
 from __future__ import annotations
 
 from typing import Dict, Sequence
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC by scikit-learn (tied scores count one half); NaN when one class is missing (a domain
+    with no clicks in a split), where roc_auc_score raises."""
     y = np.asarray(labels).astype(bool)
     s = np.asarray(scores, dtype=np.float64)
     pos, n = int(y.sum()), len(y)
     if pos == 0 or pos == n:
         return float("nan")
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(n)
-    sorted_s = s[order]
-    # Average rank over each run of equal scores.
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_s)) + 1]
-    ends = np.r_[starts[1:], n]
-    avg = (starts + ends + 1) / 2.0
-    ranks[order] = np.repeat(avg, ends - starts)
-    return float((ranks[y].sum() - pos * (pos + 1) / 2.0) / (pos * (n - pos)))
+    return float(roc_auc_score(y, s))
 
 
 def logloss(labels: np.ndarray, probs: np.ndarray, eps: float = 1e-7) -> float:
