@@ -1,4 +1,4 @@
-import { batchFit, DEFAULT_PRIOR, estimatePbm, newEffect, observeLogistic, Rng, sigmoid, logit, cascadeExamination, type ItemPosterior } from '@recsys/bandits';
+import { betaParams, BetaBeliefs, batchFit, DEFAULT_PRIOR, estimatePbm, newEffect, observeLogistic, Rng, sigmoid, logit, cascadeExamination, type ItemPosterior } from '@recsys/bandits';
 
 describe('diagonal Laplace posterior', () => {
   it('matches a batch logistic regression (MAP, same prior) on the same data', () => {
@@ -52,6 +52,26 @@ describe('diagonal Laplace posterior', () => {
     const none = mk();
     expect(observeLogistic(none, { pctr: 0.3, clicked: false, examination: 0 })).toBe(0);
     expect(none.item.m).toBe(0);
+  });
+});
+
+describe('Beta-Bernoulli option', () => {
+  it('a cold item starts at its group mean with capped pseudo-counts; its own counts then dominate', () => {
+    const group = { ...newEffect(0, 1), clicks: 30, exposures: 100 };
+    const cold = newEffect(0, 4);
+    const p = betaParams(group, cold, 20);
+    expect(p.alpha / (p.alpha + p.beta)).toBeCloseTo(31 / 102, 6);
+    expect(p.alpha + p.beta).toBeCloseTo(20, 6);
+    const hot = { ...newEffect(0, 4), clicks: 900, exposures: 1000 };
+    const q = betaParams(group, hot, 20);
+    expect(q.alpha / (q.alpha + q.beta)).toBeGreaterThan(0.88);
+    const b = new BetaBeliefs([group], new Int32Array([0, 0]), [cold, hot]);
+    const means = new Float64Array(2);
+    b.mean(means);
+    expect(means[1]).toBeGreaterThan(means[0]);
+    const ucb = new Float64Array(2);
+    b.quantile(0.95, ucb);
+    expect(ucb[0]).toBeGreaterThan(means[0]);
   });
 });
 
