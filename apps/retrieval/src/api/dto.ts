@@ -20,9 +20,10 @@ const candidatesCommon = {
 };
 
 /** Exactly one of `vector` (a query vector) or `userId` (the user's embedding from the behavior service). */
+const exampleVector = Array.from({ length: 32 }, (_, i) => Math.round(Math.sin(i + 1) * 1e3) / 1e4);
 export const candidatesRequest = z.xor([
-  z.strictObject({ ...candidatesCommon, vector: queryVector }),
-  z.strictObject({ ...candidatesCommon, userId: z.string().min(1).max(200) }),
+  z.strictObject({ ...candidatesCommon, vector: queryVector }).meta({ examples: [{ namespace: 'items', k: 10, vector: exampleVector }] }),
+  z.strictObject({ ...candidatesCommon, userId: z.string().min(1).max(200) }).meta({ examples: [{ namespace: 'items', k: 10, userId: 'demo-user-0', filter: { excludeIds: ['item-1'] } }] }),
 ]);
 /** The parsed request, one type for both branches (the service reads whichever is set). */
 export type CandidatesRequest = z.output<z.ZodObject<typeof candidatesCommon>> & { vector?: number[]; userId?: string };
