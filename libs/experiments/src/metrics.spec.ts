@@ -1,4 +1,4 @@
-import { addSums, analyse, POST_COLUMNS, PRE_COLUMNS, PRODUCTS, sumsDelta, zeroTotals, type UserPre, type UserTotals, type VariantSums } from './metrics';
+import { addSums, analyse, applyUserEvent, POST_COLUMNS, PRE_COLUMNS, PRODUCTS, sumsDelta, zeroTotals, type UserPre, type UserTotals, type VariantSums } from './metrics';
 import { poisson, rng } from './testing/synthetic';
 
 describe('incremental variant sums', () => {
@@ -64,5 +64,55 @@ describe('incremental variant sums', () => {
     expect(ctr.chanceToWin).toBeGreaterThan(0.99);
     expect(ctr.adjustedPValue).toBeGreaterThanOrEqual(ctr.pValue!);
     expect(res.metrics.filter((m) => m.variant === 'control')).toHaveLength(6);
+  });
+});
+
+describe('daily sums under out-of-order events', () => {
+  it('prefix sums through each day equal the statistics of the users totals through that day', () => {
+    const r = rng(17);
+    const days = ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05'];
+    type Ev = { user: number; day: number; deltas: Partial<UserTotals> };
+    const events: Ev[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const day = Math.floor(r() * 5);
+      events.push({ user: Math.floor(r() * 200), day, deltas: r() < 0.5 ? { fetches: 1, items: 10, adItems: poisson(r, 1) } : { clicks: 1, dwellSec: r() * 10 } });
+    }
+    // Arrival order shuffled: later days' events often arrive before earlier days' ones.
+    for (let i = events.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [events[i], events[j]] = [events[j], events[i]];
+    }
+    const state = new Map<number, { byDay: Record<string, Partial<UserTotals>>; isNew: boolean; pre: UserPre }>();
+    const total: VariantSums = {};
+    const daily = new Map<string, VariantSums>();
+    for (const e of events) {
+      const s = state.get(e.user) ?? { byDay: {}, isNew: true, pre: { preFetches: e.user % 3, preClicks: e.user % 2, preDwellSec: 0, preRevenue: 0 } };
+      state.set(e.user, s);
+      // A user's exposure day is the earliest day it has (events before exposure never reach here).
+      const firstDay = Math.min(...events.filter((x) => x.user === e.user).map((x) => x.day));
+      const isNew = s.isNew && e.day === firstDay;
+      if (s.isNew && !isNew) continue; // not exposed yet at this arrival: the store keeps such events pending
+      const out = applyUserEvent(s.byDay, isNew, s.pre, days[e.day], e.deltas);
+      s.isNew = false;
+      addSums(total, out.total);
+      for (const [d, x] of out.daily) daily.set(d, addSums(daily.get(d) ?? {}, x));
+    }
+    const cum: VariantSums = {};
+    for (const d of days) {
+      addSums(cum, daily.get(d) ?? {});
+      const expected: VariantSums = {};
+      for (const s of state.values()) {
+        if (s.isNew) continue;
+        const t = zeroTotals();
+        let any = false;
+        for (const [day, x] of Object.entries(s.byDay)) if (day <= d) { any = true; for (const [k, v] of Object.entries(x)) t[k as keyof UserTotals] += v ?? 0; }
+        if (!any) continue;
+        addSums(expected, sumsDelta(undefined, t, s.pre));
+      }
+      for (const k of new Set([...Object.keys(expected), ...Object.keys(cum)])) {
+        expect(Math.abs((cum[k] ?? 0) - (expected[k] ?? 0))).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(expected[k] ?? 0)));
+      }
+    }
+    for (const k of Object.keys(total)) expect(Math.abs(total[k] - cum[k])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(total[k])));
   });
 });

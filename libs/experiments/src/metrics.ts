@@ -81,6 +81,55 @@ export function addSums(into: VariantSums, delta: VariantSums): VariantSums {
   return into;
 }
 
+export function subSums(into: VariantSums, delta: VariantSums): VariantSums {
+  for (const [k, v] of Object.entries(delta)) add(into, k, -v);
+  return into;
+}
+
+/** A user's metric changes per UTC day (YYYY-MM-DD) since exposure: the totals through any day are prefix sums. */
+export type ByDay = Record<string, Partial<UserTotals>>;
+
+function totalsThrough(byDay: ByDay, day: string): UserTotals {
+  const t = zeroTotals();
+  for (const [d, x] of Object.entries(byDay)) if (d <= day) for (const [k, v] of Object.entries(x)) t[k as PostColumn] += v ?? 0;
+  return t;
+}
+
+function plus(t: UserTotals, d: Partial<UserTotals>): UserTotals {
+  const r = { ...t };
+  for (const [k, v] of Object.entries(d)) r[k as PostColumn] += v ?? 0;
+  return r;
+}
+
+/**
+ * Applies one event (day, deltas) to an exposed user and returns what it adds to the variant's
+ * sums and to each day's sums, such that the prefix sum of the daily sums through day D is the
+ * variant's statistics of the users' totals through D, whatever order events arrive in: an event
+ * of day d changes the user's totals of d and of every later day on which the user has activity
+ * (where the statistics of D and of the day before differ). `isNew` adds the user (n, pre-period)
+ * on its first day. Mutates byDay.
+ */
+export function applyUserEvent(byDay: ByDay, isNew: boolean, pre: UserPre, day: string, deltas: Partial<UserTotals>): { total: VariantSums; daily: Map<string, VariantSums> } {
+  const daily = new Map<string, VariantSums>();
+  const later = Object.keys(byDay).filter((d) => d > day).sort();
+  const at = totalsThrough(byDay, day);
+  const beforeAt = isNew ? undefined : at;
+  daily.set(day, sumsDelta(beforeAt, plus(at, deltas), pre));
+  let prev = at;
+  for (const d of later) {
+    const t = totalsThrough(byDay, d);
+    const change = sumsDelta(t, plus(t, deltas), pre);
+    subSums(change, sumsDelta(prev, plus(prev, deltas), pre));
+    daily.set(d, change);
+    prev = t;
+  }
+  const last = later.length ? prev : at;
+  const total = sumsDelta(isNew ? undefined : last, plus(last, deltas), pre);
+  const cur = (byDay[day] ??= {});
+  for (const [k, v] of Object.entries(deltas)) cur[k as PostColumn] = (cur[k as PostColumn] ?? 0) + (v ?? 0);
+  return { total, daily };
+}
+
 const g = (s: VariantSums, k: string) => s[k] ?? 0;
 
 /** The gbstats statistic of a metric in a variant; with `cuped`, the regression-adjusted form of mean metrics that have a covariate. */

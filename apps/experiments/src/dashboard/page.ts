@@ -154,8 +154,8 @@ function drawChart(res) {
   variants.forEach((v, i) => {
     const pts = res.daily.points.filter((p) => p.variant === v);
     const at = (d) => pts.find((p) => p.day === d);
-    series.push({ name: v + ' lower', type: 'line', stack: 'cs-' + v, data: days.map((d) => (at(d) ? 100 * at(d).ci[0] : null)), lineStyle: { opacity: 0 }, symbol: 'none', silent: true });
-    series.push({ name: v + ' CS', type: 'line', stack: 'cs-' + v, data: days.map((d) => (at(d) ? 100 * (at(d).ci[1] - at(d).ci[0]) : null)), lineStyle: { opacity: 0 }, areaStyle: { color: colors[i % 4], opacity: 0.18 }, symbol: 'none', silent: true });
+    series.push({ name: v + ' lower', type: 'line', stack: 'cs-' + v, stackStrategy: 'all', data: days.map((d) => (at(d) ? 100 * at(d).ci[0] : null)), lineStyle: { opacity: 0 }, symbol: 'none', silent: true });
+    series.push({ name: v + ' CS', type: 'line', stack: 'cs-' + v, stackStrategy: 'all', data: days.map((d) => (at(d) ? 100 * (at(d).ci[1] - at(d).ci[0]) : null)), lineStyle: { opacity: 0 }, areaStyle: { color: colors[i % 4], opacity: 0.18 }, symbol: 'none', silent: true });
     series.push({ name: v, type: 'line', data: days.map((d) => (at(d) ? 100 * at(d).lift : null)), color: colors[i % 4], symbolSize: 6 });
   });
   chart.setOption({

@@ -1,5 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from '@recsys/infra/sql/sql.port';
-import { addSums, sumsDelta, zeroPre, zeroTotals, type UserPre, type UserTotals, type VariantSums } from '@recsys/experiments';
+import { addSums, applyUserEvent, zeroPre, zeroTotals, type ByDay, type UserPre, type UserTotals, type VariantSums } from '@recsys/experiments';
 import type { AdloadLogOp, Fact } from './facts';
 
 /** Days of activity before the first exposure that make the CUPED covariates. */
@@ -15,6 +15,7 @@ interface ExposureRow {
   last_active_day: string;
   totals: UserTotals;
   pre: UserPre;
+  byDay: ByDay;
   isNew: boolean;
   dirty: boolean;
 }
@@ -44,7 +45,12 @@ export class MetricsStore {
 
   apply(consumer: string, facts: Fact[], adload: AdloadLogOp[] = []): Promise<{ applied: number }> {
     if (facts.length === 0 && adload.length === 0) return Promise.resolve({ applied: 0 });
-    return this.mutex.run(() => this.db.transaction((tx) => this.applyTx(tx, consumer, facts, adload)));
+    return this.mutex.run(async () => {
+      const t0 = performance.now();
+      const r = await this.db.transaction((tx) => this.applyTx(tx, consumer, facts, adload));
+      if (process.env.DEBUG_EXP) console.log(`apply ${consumer} ${facts.length} facts ${(performance.now() - t0).toFixed(0)} ms`);
+      return r;
+    });
   }
 
   private async applyTx(tx: SqlExecutor, consumer: string, allFacts: Fact[], adload: AdloadLogOp[]) {
@@ -96,7 +102,7 @@ export class MetricsStore {
         if (!running.get(exp)?.has(variant)) continue;
         const list = byUser.get(f.userId) ?? [];
         if (list.some((x) => x.experiment_key === exp)) continue;
-        const row: ExposureRow = { experiment_key: exp, user_id: f.userId, variant, first_ts: f.ts, last_active_day: '', totals: zeroTotals(), pre: zeroPre(), isNew: true, dirty: true };
+        const row: ExposureRow = { experiment_key: exp, user_id: f.userId, variant, first_ts: f.ts, last_active_day: f.day, totals: zeroTotals(), pre: zeroPre(), byDay: {}, isNew: true, dirty: true };
         list.push(row);
         byUser.set(f.userId, list);
         newExposures.push({ user: f.userId, day: f.day, row });
@@ -128,32 +134,31 @@ export class MetricsStore {
       // Only what happens from the first exposure on counts (earlier activity is the pre-period).
       const exposures = all.filter((x) => x.first_ts <= f.ts);
       for (const x of exposures) {
-        const before = x.isNew ? undefined : { ...x.totals };
-        const after = { ...x.totals };
-        for (const [k, v] of Object.entries(f.deltas)) after[k as keyof UserTotals] += v ?? 0;
-        if (f.isFetch && f.day !== x.last_active_day) {
-          after.activeDays += 1;
-          x.last_active_day = f.day;
-        }
-        const d = sumsDelta(before, after, x.pre);
-        x.totals = after;
+        const deltas: Partial<UserTotals> = { ...f.deltas };
+        // An active day is a day with a feed fetch.
+        if (f.isFetch && !((x.byDay[f.day]?.fetches ?? 0) > 0)) deltas.activeDays = 1;
+        const out = applyUserEvent(x.byDay, x.isNew, x.pre, f.day, deltas);
+        for (const [k, v] of Object.entries(deltas)) x.totals[k as keyof UserTotals] += v ?? 0;
+        if (f.day > x.last_active_day) x.last_active_day = f.day;
         x.isNew = false;
         x.dirty = true;
         const vk = `${x.experiment_key}\u0000${x.variant}`;
-        variantDelta.set(vk, addSums(variantDelta.get(vk) ?? {}, d));
-        const dk = `${vk}\u0000${f.day}`;
-        dailyDelta.set(dk, addSums(dailyDelta.get(dk) ?? {}, d));
+        variantDelta.set(vk, addSums(variantDelta.get(vk) ?? {}, out.total));
+        for (const [day, d] of out.daily) {
+          const dk = `${vk}\u0000${day}`;
+          dailyDelta.set(dk, addSums(dailyDelta.get(dk) ?? {}, d));
+        }
       }
     }
 
     const dirty = [...byUser.values()].flat().filter((x) => x.dirty);
     if (dirty.length) {
       await tx.query(
-        `INSERT INTO exp_exposures (experiment_key, user_id, variant, first_ts, last_active_day, totals, pre)
-         SELECT experiment_key, user_id, variant, first_ts, last_active_day, totals, pre FROM jsonb_to_recordset($1::jsonb)
-           AS x(experiment_key text, user_id text, variant text, first_ts bigint, last_active_day date, totals jsonb, pre jsonb)
-         ON CONFLICT (experiment_key, user_id) DO UPDATE SET totals = EXCLUDED.totals, last_active_day = EXCLUDED.last_active_day`,
-        [JSON.stringify(dirty.map(({ isNew: _n, dirty: _d, ...r }) => ({ ...r, last_active_day: r.last_active_day || null })))],
+        `INSERT INTO exp_exposures (experiment_key, user_id, variant, first_ts, last_active_day, totals, pre, by_day)
+         SELECT experiment_key, user_id, variant, first_ts, last_active_day, totals, pre, by_day FROM jsonb_to_recordset($1::jsonb)
+           AS x(experiment_key text, user_id text, variant text, first_ts bigint, last_active_day date, totals jsonb, pre jsonb, by_day jsonb)
+         ON CONFLICT (experiment_key, user_id) DO UPDATE SET totals = EXCLUDED.totals, last_active_day = EXCLUDED.last_active_day, by_day = EXCLUDED.by_day`,
+        [JSON.stringify(dirty.map(({ isNew: _n, dirty: _d, byDay, ...r }) => ({ ...r, by_day: byDay })))],
       );
     }
     await this.addToSums(tx, 'exp_variant_sums', variantDelta, false);
@@ -175,8 +180,8 @@ export class MetricsStore {
   }
 
   private async lockExposures(tx: SqlExecutor, users: string[], running: Map<string, Set<string>>) {
-    const r = await tx.query<{ experiment_key: string; user_id: string; variant: string; first_ts: string | number; last_active_day: unknown; totals: unknown; pre: unknown }>(
-      `SELECT experiment_key, user_id, variant, first_ts, last_active_day, totals, pre FROM exp_exposures
+    const r = await tx.query<{ experiment_key: string; user_id: string; variant: string; first_ts: string | number; last_active_day: unknown; totals: unknown; pre: unknown; by_day: unknown }>(
+      `SELECT experiment_key, user_id, variant, first_ts, last_active_day, totals, pre, by_day FROM exp_exposures
         WHERE user_id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY experiment_key, user_id FOR UPDATE`,
       [JSON.stringify(users)],
     );
@@ -191,6 +196,7 @@ export class MetricsStore {
         last_active_day: asDay(x.last_active_day),
         totals: { ...zeroTotals(), ...json(x.totals) },
         pre: { ...zeroPre(), ...json(x.pre) },
+        byDay: json(x.by_day) ?? {},
         isNew: false,
         dirty: false,
       };

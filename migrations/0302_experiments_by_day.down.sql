@@ -1,0 +1,1 @@
+ALTER TABLE exp_exposures DROP COLUMN by_day;
