@@ -1,4 +1,4 @@
-import { TOPICS } from '@recsys/contracts';
+import { embeddingProblem, TOPICS } from '@recsys/contracts';
 import type { Subscription } from '@recsys/infra/event-bus/event-bus.port';
 import { restoreDeadLetterLedger, StateGeneration, StateStoreDeadLetterLedger, watchGeneration } from '@recsys/messaging';
 import { DomainError, type AppContext } from '@recsys/platform';
@@ -154,6 +154,11 @@ export class BehaviorService {
       const d = this.repo.config.sdim.d;
       const bad = vectors.findIndex((v) => v.length !== d);
       if (bad >= 0) throw new DomainError('dimension_mismatch', 422, `vectors[${bad}] has dimension ${vectors[bad].length}, expected ${d}`);
+      // The one definition of a valid embedding (finite inside float32, norm bound): the same as every consumer's.
+      for (let k = 0; k < vectors.length; k++) {
+        const problem = embeddingProblem(vectors[k], d);
+        if (problem) throw new DomainError(problem.code, 422, `vectors[${k}]: ${problem.message}`, { index: k });
+      }
     }
     const out = await readState(this.ctx, () => this.repo.interest(userId, vectors, req.normalize ? { normalize: req.normalize } : {}));
     return { userId, interests: out.map((v, i) => ({ ...(req.itemIds ? { itemId: req.itemIds[i] } : { index: i }), vector: Array.from(v) })) };
