@@ -13,6 +13,8 @@ export interface StOptions {
   /** Time budget of the whole run of one app, in seconds. */
   maxTimeSeconds: number;
   seed: number;
+  /** Stop after this many failures (default: run the whole budget). */
+  maxFailures?: number;
   headers?: Record<string, string>;
   /** Hard kill after this long (ms): a hung run fails instead of blocking the suite. */
   killAfterMs: number;
@@ -90,6 +92,7 @@ export async function runSchemathesis(baseUrl: string, o: StOptions): Promise<St
     '--request-timeout',
     '10',
     '--no-color',
+    ...(o.maxFailures ? ['--max-failures', String(o.maxFailures)] : []),
     '--report',
     'junit',
     '--report-junit-path',
