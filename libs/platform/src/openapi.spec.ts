@@ -81,6 +81,27 @@ describe('completeDocument: the OpenAPI operation from the zod schemas of @ApiRo
     assert.deepEqual(legacy.requestBody.content['application/json'].schema, { type: 'object' });
   });
 
+  it('a security scheme other than the admin bearer documents 401 with the route codes only', () => {
+    const d = base();
+    d.paths['/v1/things/{id}']!.post.security = [{ 'api-key': [] }];
+    const withCodes = completeDocument(d, new Map([['Things_update', { ...spec, errors: { 401: ['api_key_required'] } }]]));
+    const p401 = withCodes.paths['/v1/things/{id}']!.post.responses['401'].content['application/problem+json'].schema;
+    assert.deepEqual(p401.allOf[1].properties.code.enum, ['api_key_required']);
+    const d2 = base();
+    d2.paths['/v1/things/{id}']!.post.security = [{ 'api-key': [] }];
+    const any = completeDocument(d2, new Map([['Things_update', spec]])).paths['/v1/things/{id}']!.post.responses['401'].content['application/problem+json'].schema;
+    assert.equal(any.allOf[1].properties.code, undefined);
+  });
+
+  it('writes tuples without a boolean items (maxItems says it) and no nested $schema', () => {
+    const d = completeDocument(base(), new Map([['Things_update', { ...spec, responses: { 200: z.strictObject({ ci: z.tuple([z.number(), z.number()]) }) } }]]));
+    const ci = d.paths['/v1/things/{id}']!.post.responses['200'].content['application/json'].schema.properties.ci;
+    assert.deepEqual(ci, { type: 'array', prefixItems: [{ type: 'number' }, { type: 'number' }], minItems: 2, maxItems: 2 });
+    const legacy = base();
+    legacy.paths['/v1/legacy']!.post.requestBody.content['application/json'].schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' };
+    assert.equal(JSON.stringify(completeDocument(legacy, new Map())).includes('$schema'), false);
+  });
+
   it('an optional body (a default) is documented as not required', () => {
     const d = completeDocument(base(), new Map([['Things_update', { ...spec, body: z.strictObject({ kind: z.enum(['x']).optional() }).default({}) }]]));
     assert.equal(d.paths['/v1/things/{id}']!.post.requestBody.required, false);

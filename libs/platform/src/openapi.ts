@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { ApiResponseSpec, ApiRouteSpec } from './api-route';
 
+/** Scheme name of the admin bearer token (admin-auth.ts). */
+const ADMIN_AUTH_SCHEME = 'admin';
+
 /**
  * OpenAPI 3.1 from the zod schemas the routes validate with. Schemas are JSON Schema 2020-12
  * (zod 4's `z.toJSONSchema`), which OpenAPI 3.1 embeds as is; `$defs` are hoisted into
@@ -110,6 +113,24 @@ export function problemSchema(status: number, codes?: readonly string[]): JsonSc
   };
 }
 
+/**
+ * What OpenAPI 3.1 tools take from JSON Schema 2020-12 as zod writes it: no `$schema` inside the
+ * document, and no boolean `items` (zod closes a tuple with `items: false`, which schemathesis
+ * refuses as a Schema Object; `maxItems` already says it).
+ */
+export function normalizeSchemas(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(normalizeSchemas);
+  if (!node || typeof node !== 'object') return;
+  const o = node as JsonSchema;
+  delete o.$schema;
+  if (typeof o.items === 'boolean') {
+    const prefix = Array.isArray(o.prefixItems) ? o.prefixItems.length : 0;
+    if (o.items === false && o.maxItems === undefined) o.maxItems = prefix;
+    delete o.items;
+  }
+  for (const v of Object.values(o)) normalizeSchemas(v);
+}
+
 /** Errors the platform itself answers on a route, by what the route declares. */
 function platformErrors(spec: ApiRouteSpec | undefined, op: { requestBody?: unknown; parameters?: unknown[]; security?: unknown[] }): Record<number, string[]> {
   const out: Record<number, string[]> = {};
@@ -122,7 +143,10 @@ function platformErrors(spec: ApiRouteSpec | undefined, op: { requestBody?: unkn
     add(422, 'validation_failed');
   }
   if (spec ? spec.params || spec.query : op.parameters?.length) add(422, 'validation_failed');
-  if (op.security?.length) add(401, 'unauthorized', 'invalid_token');
+  // The admin bearer guard's codes; another scheme (e.g. the gateway's API keys) declares its own.
+  const security = (op.security ?? []) as Record<string, unknown>[];
+  if (security.some((s) => ADMIN_AUTH_SCHEME in s)) add(401, 'unauthorized', 'invalid_token');
+  else if (security.length) out[401] = out[401] ?? [];
   return out;
 }
 
@@ -215,6 +239,7 @@ export function completeDocument(doc: OpenApiDocument, specs: ReadonlyMap<string
       const errors: Record<number, string[]> = platformErrors(spec, op);
       for (const [status, codes] of Object.entries(spec?.errors ?? {})) errors[Number(status)] = [...(errors[Number(status)] ?? []), ...codes];
       for (const [status, codes] of Object.entries(errors)) {
+        // An empty code list (a security scheme that is not the admin one) documents any code.
         op.responses[status] = {
           description: REASONS[Number(status)] ?? 'Error',
           content: { [PROBLEM_MEDIA_TYPE]: { schema: problemSchema(Number(status), codes) } },
@@ -222,6 +247,8 @@ export function completeDocument(doc: OpenApiDocument, specs: ReadonlyMap<string
       }
     }
   }
+  normalizeSchemas(doc.paths);
+  normalizeSchemas(doc.components?.schemas);
   return doc;
 }
 
