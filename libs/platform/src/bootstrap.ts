@@ -35,6 +35,7 @@ export function configureApp(nest: NestExpressApplication, def: AppDefinition, c
       new DocumentBuilder().setTitle(def.title).setDescription(def.description).setVersion('1').setOpenAPIVersion('3.1.0').addBearerAuth(undefined, ADMIN_AUTH_SCHEME).build(),
     ) as unknown as OpenApiDocument,
     apiRouteSpecs(),
+    { adminAuth: !!ctx.config.ADMIN_TOKEN },
   );
   SwaggerModule.setup('docs', nest, doc as never, { jsonDocumentUrl: 'docs-json' });
 }

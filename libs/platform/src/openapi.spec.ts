@@ -102,6 +102,14 @@ describe('completeDocument: the OpenAPI operation from the zod schemas of @ApiRo
     assert.equal(JSON.stringify(completeDocument(legacy, new Map())).includes('$schema'), false);
   });
 
+  it('without ADMIN_TOKEN, admin routes are documented as open (no security requirement, no 401)', () => {
+    const d = completeDocument(base(), new Map([['Things_update', spec]]), { adminAuth: false });
+    const op2 = d.paths['/v1/things/{id}']!.post;
+    assert.equal(op2.security, undefined);
+    assert.equal(op2.responses['401'], undefined);
+    assert.match(op2.description, /ADMIN_TOKEN is not set/);
+  });
+
   it('an optional body (a default) is documented as not required', () => {
     const d = completeDocument(base(), new Map([['Things_update', { ...spec, body: z.strictObject({ kind: z.enum(['x']).optional() }).default({}) }]]));
     assert.equal(d.paths['/v1/things/{id}']!.post.requestBody.required, false);

@@ -197,7 +197,16 @@ function parametersOf(doc: OpenApiDocument, prefix: string, where: 'path' | 'que
  * parameters, request body and every response from their zod schemas; every operation gets the
  * problem+json responses of the errors it can answer (its own and the platform's).
  */
-export function completeDocument(doc: OpenApiDocument, specs: ReadonlyMap<string, ApiRouteSpec>): OpenApiDocument {
+export interface CompleteOptions {
+  /**
+   * Whether admin routes check a bearer token (ADMIN_TOKEN set). When they do not, the document
+   * says so: no security requirement and no 401 on them, since the deployment answers neither.
+   */
+  adminAuth?: boolean;
+}
+
+export function completeDocument(doc: OpenApiDocument, specs: ReadonlyMap<string, ApiRouteSpec>, options: CompleteOptions = {}): OpenApiDocument {
+  const adminAuth = options.adminAuth ?? true;
   doc.openapi = '3.1.0';
   doc.components ??= {};
   doc.components.schemas = { ...(doc.components.schemas ?? {}), Problem: PROBLEM_SCHEMA };
@@ -206,6 +215,12 @@ export function completeDocument(doc: OpenApiDocument, specs: ReadonlyMap<string
       const op = item[method];
       if (!op) continue;
       const spec = op.operationId ? specs.get(op.operationId) : undefined;
+      if (!adminAuth && Array.isArray(op.security) && op.security.some((x: Record<string, unknown>) => ADMIN_AUTH_SCHEME in x)) {
+        op.security = op.security.filter((x: Record<string, unknown>) => !(ADMIN_AUTH_SCHEME in x));
+        if (!op.security.length) delete op.security;
+        delete op.responses?.['401'];
+        op.description = `${op.description ? `${op.description}\n\n` : ''}Admin route, open in this deployment (ADMIN_TOKEN is not set).`;
+      }
       const prefix = String(op.operationId ?? method);
       if (spec) {
         const parameters = [
