@@ -182,4 +182,14 @@ describe('experiments service (embedded adapters)', () => {
     assert.equal((await fetch(`${url}/dashboard/assets/evil.js`)).status, 404);
     void auth;
   });
+
+  it('documents every route in OpenAPI, with response schemas', async () => {
+    const doc = (await getJson(`${url}/docs-json`)).body;
+    for (const path of ['/v1/assignments', '/v1/experiments', '/v1/experiments/{key}', '/v1/experiments/{key}/results', '/v1/experiments/{key}/ope', '/v1/experiments/{key}/ship']) {
+      assert.ok(doc.paths[path], `${path} documented`);
+    }
+    const ok = doc.paths['/v1/experiments/{key}/results'].get.responses['200'];
+    assert.ok(JSON.stringify(ok).includes('chanceToWin'), 'results response schema');
+    assert.equal(doc.paths['/dashboard'], undefined);
+  });
 });

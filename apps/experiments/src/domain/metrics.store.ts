@@ -45,12 +45,7 @@ export class MetricsStore {
 
   apply(consumer: string, facts: Fact[], adload: AdloadLogOp[] = []): Promise<{ applied: number }> {
     if (facts.length === 0 && adload.length === 0) return Promise.resolve({ applied: 0 });
-    return this.mutex.run(async () => {
-      const t0 = performance.now();
-      const r = await this.db.transaction((tx) => this.applyTx(tx, consumer, facts, adload));
-      if (process.env.DEBUG_EXP) console.log(`apply ${consumer} ${facts.length} facts ${(performance.now() - t0).toFixed(0)} ms`);
-      return r;
-    });
+    return this.mutex.run(() => this.db.transaction((tx) => this.applyTx(tx, consumer, facts, adload)));
   }
 
   private async applyTx(tx: SqlExecutor, consumer: string, allFacts: Fact[], adload: AdloadLogOp[]) {
