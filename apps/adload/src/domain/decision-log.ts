@@ -99,15 +99,17 @@ export class DecisionLog {
           col('policyVersion'),
         ],
       );
-      // Session continuation: an earlier decision of the same user within the window gets continued = true.
+      // Session continuation: an earlier decision of the same user within the window gets continued = true
+      // (in the same millisecond: the one with the lower fetch index).
       const minTs = Math.min(...batch.map((b) => b.ts));
       await tx.query(
         `INSERT INTO adload_outcomes (request_id, continued)
          SELECT DISTINCT d.request_id, true FROM adload_decisions d
-         JOIN unnest($1::text[], $2::float8[]) AS n(u, t) ON d.user_id = n.u
-         WHERE d.ts < to_timestamp(n.t / 1000.0) AND d.ts >= to_timestamp((n.t - $3) / 1000.0) AND d.ts >= to_timestamp(($4 - $3) / 1000.0)
+         JOIN unnest($1::text[], $2::float8[], $5::int[], $6::text[]) AS n(u, t, f, id) ON d.user_id = n.u
+         WHERE d.decision_id <> n.id AND d.ts >= to_timestamp((n.t - $3) / 1000.0) AND d.ts >= to_timestamp(($4 - $3) / 1000.0)
+           AND (d.ts < to_timestamp(n.t / 1000.0) OR (d.ts = to_timestamp(n.t / 1000.0) AND d.session_fetch_index < n.f))
          ON CONFLICT (request_id) DO UPDATE SET continued = true, updated_at = now() WHERE adload_outcomes.continued = false`,
-        [batch.map((b) => b.userId), col('ts'), this.continuationMs, minTs],
+        [batch.map((b) => b.userId), col('ts'), this.continuationMs, minTs, col('sessionFetchIndex'), col('decisionId')],
       );
     });
   }
@@ -168,7 +170,10 @@ export class DecisionWriter {
   push(d: DecisionRecord): void {
     this.buf.push(d);
     if (this.buf.length >= this.batchSize) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.flushMs);
+      this.timer.unref();
+    }
   }
 
   get pending(): number {
