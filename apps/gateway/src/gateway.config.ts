@@ -60,7 +60,7 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_SLATE_POOL: z.coerce.number().int().min(1).max(1000).default(100),
   GATEWAY_SURFACES: surfaceList,
   /** Breaker: consecutive failures that open it, and how long it stays open before one trial call. */
-  GATEWAY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  GATEWAY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1e9).default(5),
   GATEWAY_BREAKER_COOLDOWN_MS: ms.default(5000),
   /** Keep-alive connections per stage origin. */
   GATEWAY_POOL_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(32),
