@@ -160,3 +160,29 @@ describe('ramps, layers and holdout', () => {
     expect(assignOne(e, 'u1', { surface: 'home', domain: 'news', country: ['US', 'FR'] })).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('Assigner (precompiled) equals assignOne', () => {
+  it('gives every user the variants assignOne gives, over layers, targeting, coverage and holdout', () => {
+    const holdout: HoldoutDef = { seed: 'h2', fraction: 0.07 };
+    const exps: ExperimentDef[] = Array.from({ length: 30 }, (_, i) => ({
+      key: `e${i}`,
+      seed: i % 2 ? `e${i}` : '',
+      variants: Array.from({ length: 2 + (i % 3) }, (_, k) => v(`v${k}`, 1 + k, { [`k${i % 4}`]: k })),
+      coverage: i % 4 === 0 ? 0.4 : 1,
+      targeting: i % 3 === 0 ? { surfaces: ['home'] } : i % 3 === 1 ? { attributes: { tier: ['gold'] }, domains: ['news'] } : {},
+      ...(i % 5 !== 4 ? { layer: { key: `L${Math.floor(i / 3)}`, range: [(i % 3) / 3, ((i % 3) + 1) / 3] as const } } : {}),
+    }));
+    const assigner = new Assigner(exps, holdout);
+    const r = rng(99);
+    let mismatches = 0;
+    for (let u = 0; u < 20_000; u++) {
+      const attributes: Attributes = { surface: r() < 0.5 ? 'home' : 'video', tier: r() < 0.5 ? 'gold' : ['bronze', 'gold'][Math.floor(r() * 2)], domain: r() < 0.7 ? 'news' : 'sports' };
+      const got = new Map(assigner.assign(`id${u}`, attributes).assignments.map((a) => [a.experiment, a.variantIndex]));
+      for (const e of exps) {
+        const want = assignOne(e, `id${u}`, attributes, holdout);
+        if ((got.get(e.key) ?? -1) !== want) mismatches++;
+      }
+    }
+    expect(mismatches).toBe(0);
+  });
+});

@@ -87,28 +87,90 @@ export function normalisedWeights(variants: readonly VariantDef[]): number[] {
  * config is the shipped defaults overlaid by each assigned variant's overrides (experiments of
  * one layer never overlap; across layers a key should be owned by one layer).
  */
+interface Compiled {
+  exp: ExperimentDef;
+  ranges: Range[];
+  seed: string;
+  /** Index into the per-call layer hash cache, or -1. */
+  layer: number;
+  layerRange?: Range;
+  matches: (a: Attributes) => boolean;
+}
+
+function compileTargeting(t: Targeting): (a: Attributes) => boolean {
+  const surfaces = t.surfaces?.length ? new Set(t.surfaces) : undefined;
+  const domains = t.domains?.length ? new Set(t.domains) : undefined;
+  const attrs = Object.entries(t.attributes ?? {}).map(([k, v]) => [k, new Set<unknown>(v)] as const);
+  if (!surfaces && !domains && attrs.length === 0) return () => true;
+  return (a) => {
+    if (surfaces && !surfaces.has(String(a.surface ?? ''))) return false;
+    if (domains && !domains.has(String(a.domain ?? ''))) return false;
+    for (const [k, accepted] of attrs) {
+      const v = a[k];
+      if (v === undefined) return false;
+      if (Array.isArray(v) ? !v.some((x) => accepted.has(x)) : !accepted.has(v)) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * Assigns a user to every running experiment, with everything that does not depend on the user
+ * precomputed (bucket ranges, targeting predicates) and each layer's hash computed once per call.
+ * The effective config is the shipped defaults overlaid by each assigned variant's overrides
+ * (experiments of one layer never overlap; across layers a key should be owned by one layer).
+ * Same result as assignOne for every experiment (spec).
+ */
 export class Assigner {
-  private readonly compiled: Array<{ exp: ExperimentDef; ranges: Range[] }>;
+  private readonly compiled: Compiled[];
+  private readonly layerSeeds: string[];
+  private readonly layerHash: Float64Array;
+
   constructor(
     experiments: readonly ExperimentDef[],
     private readonly holdout?: HoldoutDef,
     private readonly defaults: ConfigOverrides = {},
   ) {
-    this.compiled = experiments.map((exp) => ({ exp, ranges: bucketRanges(normalisedWeights(exp.variants), exp.coverage) }));
+    const layers = new Map<string, number>();
+    this.compiled = experiments
+      .filter((e) => e.variants.length >= 2)
+      .map((exp) => {
+        let layer = -1;
+        if (exp.layer) {
+          layer = layers.get(exp.layer.key) ?? layers.size;
+          layers.set(exp.layer.key, layer);
+        }
+        return {
+          exp,
+          ranges: bucketRanges(normalisedWeights(exp.variants), exp.coverage),
+          seed: exp.seed || exp.key,
+          layer,
+          layerRange: exp.layer?.range,
+          matches: compileTargeting(exp.targeting),
+        };
+      });
+    this.layerSeeds = [...layers.keys()].map(layerSeed);
+    this.layerHash = new Float64Array(this.layerSeeds.length);
   }
 
   assign(userId: string, attributes: Attributes = {}): { assignments: Assignment[]; config: ConfigOverrides; heldOut: boolean } {
     const heldOut = isHeldOut(userId, this.holdout);
     const assignments: Assignment[] = [];
     const config: ConfigOverrides = { ...this.defaults };
-    if (!heldOut) {
-      for (const { exp, ranges } of this.compiled) {
-        const i = assignOne(exp, userId, attributes, undefined, ranges);
-        if (i < 0) continue;
-        const v = exp.variants[i];
-        assignments.push({ experiment: exp.key, variant: v.key, variantIndex: i, overrides: v.overrides });
-        Object.assign(config, v.overrides);
+    if (heldOut || !userId) return { assignments, config, heldOut };
+    this.layerHash.fill(-1);
+    for (const c of this.compiled) {
+      if (c.layer >= 0) {
+        let h = this.layerHash[c.layer];
+        if (h < 0) h = this.layerHash[c.layer] = gbHash(this.layerSeeds[c.layer], userId, 2);
+        if (!inRange(h, c.layerRange!)) continue;
       }
+      if (!c.matches(attributes)) continue;
+      const i = chooseVariation(gbHash(c.seed, userId, 2), c.ranges);
+      if (i < 0) continue;
+      const v = c.exp.variants[i];
+      assignments.push({ experiment: c.exp.key, variant: v.key, variantIndex: i, overrides: v.overrides });
+      for (const k in v.overrides) config[k] = v.overrides[k];
     }
     return { assignments, config, heldOut };
   }
