@@ -10,10 +10,9 @@
  * winner reserves its price; CPM impressions are billed at once, CPC clicks (true CTR) within the
  * click window, unclicked CPC reservations are released when the window ends.
  */
-import { diurnalIntensity, logNormal, PacingController, poisson, ProbabilisticThrottle, runAuction, seededRandom, type AuctionBid, type BidType } from '@recsys/ads';
+import { diurnalIntensity, logNormal, PacingController, type PacingOptions, poisson, ProbabilisticThrottle, runAuction, seededRandom, type AuctionBid, type BidType } from '@recsys/ads';
 import { MemoryStateStore } from '@recsys/infra/state-store/state-store.memory.adapter';
-import { BudgetLedger } from '../../apps/ads/src/domain/budget';
-import { amountMicros } from '../../apps/ads/src/ads.service';
+import { amountMicros, BudgetLedger } from '../../apps/ads/src/domain/budget';
 
 export type Mode = 'paced' | 'throttle' | 'unpaced';
 
@@ -37,6 +36,8 @@ export interface DayOptions {
   /** Learned traffic profile: 24 hourly shares the target curve follows. */
   profileShares: number[];
   seed: number;
+  /** Pacing controller options (gains, initial rate); libs/ads defaults when absent. */
+  pacing?: PacingOptions;
   /** Called after each control step (minute, participation rates, spent + reserved micros). */
   trace?: (minute: number, rates: Float64Array, used: number[]) => void;
 }
@@ -81,7 +82,7 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
   const store = new MemoryStateStore({ sweepIntervalMs: 3_600_000 });
   const ledger = new BudgetLedger(store);
   const n = campaigns.length;
-  const pid = campaigns.map(() => new PacingController());
+  const pid = campaigns.map(() => new PacingController(o.pacing));
   const thr = campaigns.map(() => new ProbabilisticThrottle());
   const rate = new Float64Array(n).fill(1);
   const blocked = new Uint8Array(n);

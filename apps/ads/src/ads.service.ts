@@ -4,7 +4,7 @@ import { TOPICS, type AdEvent } from '@recsys/contracts';
 import { DomainError, type AppContext } from '@recsys/platform';
 import type { CreateCampaignRequest, CreativeRequest, FillRequest, FillResponse, TrackRequest, UpdateCampaignRequest } from './api/dto';
 import type { AdsConfig } from './ads.config';
-import { BudgetLedger, type SettleResult } from './domain/budget';
+import { amountMicros, BudgetLedger, type SettleResult } from './domain/budget';
 import { Campaign, CampaignConflict, CampaignRepository, campaignView, Creative, creativeView, FillRecord, fromMicros } from './domain/campaigns';
 import { decodeToken, encodeToken, newReservationId, type TrackingToken } from './domain/token';
 import type { CandidateSource, CtrScorer } from './domain/upstream';
@@ -500,10 +500,6 @@ export class AdsService {
   }
 }
 
-/** Micros reserved and billed for a win: per click for CPC, per impression (CPM / 1000) for CPM; at least 1. */
-export function amountMicros(w: Pick<AuctionWinner, 'bidType' | 'price'>): number {
-  return Math.max(1, Math.round(w.bidType === 'cpm' ? (w.price * 1e6) / 1000 : w.price * 1e6));
-}
 
 function notFound(id: string) {
   return new DomainError('campaign_not_found', 404, `no campaign '${id}'`, { id });

@@ -6,8 +6,9 @@
  * (TrafficProfile.cumulative) at the fraction t of the campaign's day.
  *
  * Each control step the controller
- * 1. learns the campaign's full-participation spend per unit of traffic, rho = spend in the step /
- *    (participation x traffic share of the step), smoothed (EWMA);
+ * 1. learns the campaign's full-participation spend per unit of traffic, rho = EWMA(spend of the
+ *    step) / EWMA(participation x traffic share of the step) (a ratio of smoothed sums: steps
+ *    without a billing event lower it gradually instead of zeroing it);
  * 2. plans the rest of the day: spreading the remaining budget over the remaining traffic needs
  *    participation p_ff = (remaining budget / remaining traffic share) / rho (feed-forward);
  * 3. corrects it with a PID term on the normalised spend error e = (target - actual) / budget:
@@ -23,8 +24,12 @@ export interface PacingOptions {
   kd?: number;
   /** Lowest participation while budget remains (keeps learning rho). Default 0.001. */
   minRate?: number;
-  /** Weight of a new rho observation. Default 0.3. */
-  smoothing?: number;
+  /**
+   * Memory of the spend and exposure averages behind rho, as a share of the day's traffic: a step
+   * covering traffic share dF gets weight 1 - exp(-dF / memory), so the estimate does not depend on
+   * how often the controller runs. Default 0.03 (about 40 minutes of average traffic).
+   */
+  memory?: number;
   /** Participation before the first observation. Default 1. */
   initialRate?: number;
 }
@@ -41,6 +46,9 @@ export interface PacingInput {
 export interface PacingState {
   rate: number;
   rho: number | null;
+  /** EWMA of spend per step and of participation x traffic share per step (rho = spend / exposure). */
+  spendAvg: number;
+  exposureAvg: number;
   integral: number;
   lastError: number | null;
   lastF: number | null;
@@ -52,7 +60,7 @@ export class PacingController {
   private readonly ki: number;
   private readonly kd: number;
   private readonly minRate: number;
-  private readonly smoothing: number;
+  private readonly memory: number;
   private s: PacingState;
 
   constructor(opts: PacingOptions = {}, state?: PacingState) {
@@ -60,8 +68,8 @@ export class PacingController {
     this.ki = opts.ki ?? 1;
     this.kd = opts.kd ?? 0.5;
     this.minRate = opts.minRate ?? 0.001;
-    this.smoothing = opts.smoothing ?? 0.3;
-    this.s = state ? { ...state } : { rate: opts.initialRate ?? 1, rho: null, integral: 0, lastError: null, lastF: null, lastSpent: 0 };
+    this.memory = opts.memory ?? 0.03;
+    this.s = state ? { ...state } : { rate: opts.initialRate ?? 1, rho: null, spendAvg: 0, exposureAvg: 0, integral: 0, lastError: null, lastF: null, lastSpent: 0 };
   }
 
   get rate(): number {
@@ -91,13 +99,16 @@ export class PacingController {
       const dF = F - s.lastF;
       const dS = Math.max(0, spent - s.lastSpent);
       if (dF > 1e-9 && s.rate > 0) {
-        const obs = dS / (s.rate * dF);
-        s.rho = s.rho === null ? obs : (1 - this.smoothing) * s.rho + this.smoothing * obs;
+        const a = s.exposureAvg === 0 ? 1 : 1 - Math.exp(-dF / this.memory);
+        s.spendAvg = (1 - a) * s.spendAvg + a * dS;
+        s.exposureAvg = (1 - a) * s.exposureAvg + a * s.rate * dF;
+        s.rho = s.spendAvg / s.exposureAvg;
       }
     }
     const remainingShare = Math.max(1e-6, 1 - F);
     const need = (budget - spent) / remainingShare;
-    const ff = s.rho === null ? s.rate : s.rho > 0 ? need / s.rho : 1;
+    // Unknown rho: hold; nothing spent yet at this participation: double it (no jump to 1 on one quiet step).
+    const ff = s.rho === null ? s.rate : s.rho > 0 ? need / s.rho : 2 * s.rate;
     const e = (budget * F - spent) / budget;
     const de = s.lastError === null ? 0 : e - s.lastError;
     const dF = s.lastF === null ? 0 : Math.max(0, F - s.lastF);

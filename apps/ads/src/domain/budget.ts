@@ -19,6 +19,11 @@
  */
 import type { AtomicScript, ScriptOps, StateStore } from '@recsys/infra/state-store/state-store.port';
 
+/** Micros reserved and billed for a win: per click for CPC, per impression (CPM / 1000) for CPM; at least 1. */
+export function amountMicros(w: { bidType: 'cpc' | 'cpm'; price: number }): number {
+  return Math.max(1, Math.round(w.bidType === 'cpm' ? (w.price * 1e6) / 1000 : w.price * 1e6));
+}
+
 const DAY_TTL_MS = 3 * 24 * 3600 * 1000;
 
 export const budgetKeys = {
