@@ -93,10 +93,12 @@ describe('completeDocument: the OpenAPI operation from the zod schemas of @ApiRo
     assert.equal(any.allOf[1].properties.code, undefined);
   });
 
-  it('writes tuples without a boolean items (maxItems says it) and no nested $schema', () => {
-    const d = completeDocument(base(), new Map([['Things_update', { ...spec, responses: { 200: z.strictObject({ ci: z.tuple([z.number(), z.number()]) }) } }]]));
-    const ci = d.paths['/v1/things/{id}']!.post.responses['200'].content['application/json'].schema.properties.ci;
-    assert.deepEqual(ci, { type: 'array', prefixItems: [{ type: 'number' }, { type: 'number' }], minItems: 2, maxItems: 2 });
+  it('writes tuples as arrays of their length (no prefixItems, no boolean items) and no nested $schema', () => {
+    const tuples = z.strictObject({ ci: z.tuple([z.number(), z.number()]), mixed: z.tuple([z.string(), z.number()]) });
+    const d = completeDocument(base(), new Map([['Things_update', { ...spec, responses: { 200: tuples } }]]));
+    const props = d.paths['/v1/things/{id}']!.post.responses['200'].content['application/json'].schema.properties;
+    assert.deepEqual(props.ci, { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 });
+    assert.deepEqual(props.mixed, { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }] }, minItems: 2, maxItems: 2 });
     const legacy = base();
     legacy.paths['/v1/legacy']!.post.requestBody.content['application/json'].schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' };
     assert.equal(JSON.stringify(completeDocument(legacy, new Map())).includes('$schema'), false);

@@ -115,17 +115,32 @@ export function problemSchema(status: number, codes?: readonly string[]): JsonSc
 
 /**
  * What OpenAPI 3.1 tools take from JSON Schema 2020-12 as zod writes it: no `$schema` inside the
- * document, and no boolean `items` (zod closes a tuple with `items: false`, which schemathesis
- * refuses as a Schema Object; `maxItems` already says it).
+ * document, and tuples without `prefixItems` / boolean `items` (schemathesis 4 rewrites
+ * prefixItems into the draft-4 array form of `items` and then refuses it as a Schema Object). A
+ * closed tuple becomes an array of exactly its length whose items are its item schema (or anyOf
+ * its distinct item schemas): the same for the usual [number, number] interval, looser in order
+ * for a tuple of mixed types.
  */
 export function normalizeSchemas(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(normalizeSchemas);
   if (!node || typeof node !== 'object') return;
   const o = node as JsonSchema;
   delete o.$schema;
-  if (typeof o.items === 'boolean') {
-    const prefix = Array.isArray(o.prefixItems) ? o.prefixItems.length : 0;
-    if (o.items === false && o.maxItems === undefined) o.maxItems = prefix;
+  if (Array.isArray(o.prefixItems)) {
+    const prefix = o.prefixItems as JsonSchema[];
+    const distinct = [...new Map(prefix.map((x) => [JSON.stringify(x), x])).values()];
+    const rest = o.items;
+    if (rest === false || rest === undefined) {
+      o.maxItems ??= prefix.length;
+      o.items = distinct.length === 1 ? distinct[0] : { anyOf: distinct };
+    } else {
+      const all = rest === true ? [...distinct, {}] : [...distinct, rest as JsonSchema];
+      o.items = { anyOf: all };
+    }
+    o.minItems ??= prefix.length;
+    delete o.prefixItems;
+  } else if (typeof o.items === 'boolean') {
+    if (o.items === false) o.maxItems = 0;
     delete o.items;
   }
   for (const v of Object.values(o)) normalizeSchemas(v);
