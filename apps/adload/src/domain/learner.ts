@@ -17,7 +17,7 @@ export interface LearnOptions {
   epsilon: number;
   /** Softmax temperature of the learned candidate, in objective units. */
   temperature: number;
-  /** Satisfaction guardrail: a candidate's satisfaction lower bound may be at most this far below the live policy's. */
+  /** Satisfaction guardrail: a candidate's satisfaction lower bound may be at most this far below the live policy's estimate. */
   tolerance: number;
   alpha?: number;
   /** Estimator whose interval decides (default 'dr'). */
@@ -169,7 +169,9 @@ export function learn(rounds: LoggedRound[], live: PolicyParams, opts: LearnOpti
     params: { temperature: 0, epsilon: o.epsilon, values: {}, defaults: Array.from({ length: A }, (_, b) => (b === a ? 1 : 0)) } as PolicyParams,
   }));
   const liveEval = { ...evaluate('live', 'live', live, rounds, models, o), guardrailOk: true };
-  const floor = liveEval.decision.satisfaction.lower - o.tolerance;
+  // The guardrail: a candidate's satisfaction lower bound must not fall below the live policy's
+  // estimate by more than the tolerance (so a staged policy loses at most `tolerance` with ~97.5% confidence).
+  const floor = liveEval.decision.satisfaction.value - o.tolerance;
   const candidates: PolicyEvaluation[] = [
     { name: 'learned-softmax', kind: 'learned' as const, params: learned },
     { name: 'learned-greedy', kind: 'learned' as const, params: greedy },
@@ -182,7 +184,7 @@ export function learn(rounds: LoggedRound[], live: PolicyParams, opts: LearnOpti
   const best = eligible[0];
   let winner: PolicyEvaluation | undefined;
   let reason: string;
-  if (!best) reason = `no candidate keeps the satisfaction lower bound within ${o.tolerance} of the live policy's (${liveEval.decision.satisfaction.lower.toFixed(4)})`;
+  if (!best) reason = `no candidate keeps the satisfaction lower bound within ${o.tolerance} of the live policy's estimate (${liveEval.decision.satisfaction.value.toFixed(4)})`;
   else if (!(best.decision.objective.lower > liveEval.decision.objective.lower)) reason = `best eligible candidate ${best.name} does not beat the live policy's objective lower bound`;
   else {
     winner = best;
