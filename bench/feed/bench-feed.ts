@@ -185,6 +185,8 @@ interface RunResult {
     mean: number;
   };
   degradedResponses: Record<string, number>;
+  /** CPU time of the whole suite process (every app) per answered fetch: independent of how busy the machine is. */
+  suiteCpuMsPerRequest: number;
   stageMs: Record<
     string,
     { p50: number; p99: number; max: number } | undefined
@@ -204,6 +206,7 @@ async function load(
   );
   const degraded: Record<string, number> = {};
   let i = 0;
+  const cpuBefore = await cpuSeconds(gateway);
   const result: any = await new Promise((res, rej) => {
     autocannon(
       {
@@ -239,6 +242,7 @@ async function load(
       (err, r) => (err ? rej(err) : res(r)),
     );
   });
+  const cpuAfter = await cpuSeconds(gateway);
   const metrics = await (await fetch(`${gateway}/metrics`)).text();
   const summary: Record<string, number> = {};
   for (const m of metrics.matchAll(
@@ -278,12 +282,20 @@ async function load(
       mean: round(lat.average),
     },
     degradedResponses: degraded,
+    suiteCpuMsPerRequest: round(((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total)),
     stageMs,
     metricsStageSummary: summary,
   };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** process_cpu_seconds_total of the suite process (one process: every app's CPU). */
+async function cpuSeconds(gateway: string): Promise<number> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const m = /^process_cpu_seconds_total(?:\{[^}]*\})? ([\d.e+-]+)$/m.exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
 
 /** A stand-in stage that answers after `delayMs` (the late-stage run). */
 async function lateServer(

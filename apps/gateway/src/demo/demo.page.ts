@@ -59,6 +59,9 @@ async function load() {
     (it.isAd ? ' &middot; campaign ' + esc(it.campaignId) + ' &middot; price ' + it.price : '') + '</span></span>' +
     '<button data-i="' + i + '">click</button></li>').join('');
   $('status').textContent = '';
+  // Ads shown: an impression each, with the ads service's token (CPM campaigns bill on it).
+  const shown = body.items.filter((it) => it.isAd).map((it) => ({ topic: 'ads.events', eventId: 'imp-' + body.requestId + '-' + it.position, adId: it.adId, campaignId: it.campaignId, userId: body.userId, requestId: body.requestId, type: 'impression', ...(it.adToken ? { token: it.adToken } : {}) }));
+  if (shown.length) fetch('/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', ...headers() }, body: JSON.stringify({ events: shown }) });
 }
 async function click(i) {
   const it = last.items[i];
@@ -67,7 +70,7 @@ async function click(i) {
     { topic: 'feed.feedback', eventId: id('fb'), userId: last.userId, itemId: it.itemId, requestId: last.requestId, type: 'click' },
     { topic: 'user.behaviors', eventId: id('bh'), userId: last.userId, itemId: it.itemId, type: 'click', surface: last.surface },
   ];
-  if (it.isAd) events.push({ topic: 'ads.events', eventId: id('ad'), adId: it.adId, campaignId: it.campaignId, userId: last.userId, requestId: last.requestId, type: 'click' });
+  if (it.isAd) events.push({ topic: 'ads.events', eventId: id('ad'), adId: it.adId, campaignId: it.campaignId, userId: last.userId, requestId: last.requestId, type: 'click', ...(it.adToken ? { token: it.adToken } : {}) });
   const res = await fetch('/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', ...headers() }, body: JSON.stringify({ events }) });
   const body = await res.json();
   $('status').textContent = res.ok ? 'click on ' + it.itemId + ' sent (' + body.accepted + ' events); fetching the next feed...' : res.status + ' ' + body.code + ': ' + body.detail;
