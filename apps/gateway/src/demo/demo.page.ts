@@ -68,9 +68,10 @@ async function click(i) {
   const id = (p) => p + '-' + last.requestId + '-' + i;
   const events = [
     { topic: 'feed.feedback', eventId: id('fb'), userId: last.userId, itemId: it.itemId, requestId: last.requestId, type: 'click' },
-    { topic: 'user.behaviors', eventId: id('bh'), userId: last.userId, itemId: it.itemId, type: 'click', surface: last.surface },
   ];
-  if (it.isAd) events.push({ topic: 'ads.events', eventId: id('ad'), adId: it.adId, campaignId: it.campaignId, userId: last.userId, requestId: last.requestId, type: 'click', ...(it.adToken ? { token: it.adToken } : {}) });
+  // The behaviour history is about catalog items, not ads.
+  if (!it.isAd) events.push({ topic: 'user.behaviors', eventId: id('bh'), userId: last.userId, itemId: it.itemId, type: 'click', surface: last.surface });
+  // An ad click needs nothing more: the ads service bills the feed.feedback click of its fill (requestId + adId).
   const res = await fetch('/v1/events', { method: 'POST', headers: { 'content-type': 'application/json', ...headers() }, body: JSON.stringify({ events }) });
   const body = await res.json();
   $('status').textContent = res.ok ? 'click on ' + it.itemId + ' sent (' + body.accepted + ' events); fetching the next feed...' : res.status + ' ' + body.code + ': ' + body.detail;
