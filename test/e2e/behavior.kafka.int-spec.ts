@@ -14,7 +14,8 @@ describe('behavior service on real Kafka and Redis (integration)', () => {
     suite = await startTestSuite({
       APPS: 'retrieval,behavior',
       EMBEDDING_DIM: String(DIM),
-      BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: '300',
+      // Kafka delivers the catalog's partitions 100-300 ms apart at first: 300 ms sent valid behaviours to the DLQ as unknown_item.
+      BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: '3000',
       KAFKA_BROKERS: real.kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
       REDIS_URL: real.redisUrl,

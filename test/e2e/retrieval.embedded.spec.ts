@@ -26,7 +26,7 @@ const del = (i: number) => ({ eventId: `del-${i}`, key: `item-${i}`, timestamp: 
 
 describe('retrieval service (embedded adapters)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'retrieval-e2e-'));
-  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', APPS: 'retrieval', RETRIEVAL_PORT: '0', RETRIEVAL_METRIC: 'l2' });
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', APPS: 'retrieval', RETRIEVAL_PORT: '0', RETRIEVAL_METRIC: 'l2', NAMESPACE_DIMS: `items:${DIM}` });
   const log = createLogger('warn');
   let infra: InfraContext;
   let suite: Awaited<ReturnType<typeof startSuite>>;

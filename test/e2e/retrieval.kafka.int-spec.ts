@@ -30,6 +30,7 @@ describe('retrieval on real Kafka (integration)', () => {
     APPS: 'retrieval',
     RETRIEVAL_PORT: '0',
     RETRIEVAL_METRIC: 'l2',
+    NAMESPACE_DIMS: `items:${DIM}`,
   });
   const log = createLogger('warn');
   const kafka = new Kafka({ brokers: real.kafkaBrokers, clientId: 'test-producer', logLevel: logLevel.NOTHING });
