@@ -1,4 +1,4 @@
-import { bucketRanges, chooseVariation, gbHash, inRange, type Range } from './hashing';
+import { bucketRanges, chooseVariation, FNV_BASIS, fnvContinue, gbHash, gbHashV2From, inRange, type Range } from './hashing';
 
 export type AttributeValue = string | number | boolean | string[];
 export type Attributes = Record<string, AttributeValue | undefined>;
@@ -90,7 +90,8 @@ export function normalisedWeights(variants: readonly VariantDef[]): number[] {
 interface Compiled {
   exp: ExperimentDef;
   ranges: Range[];
-  seed: string;
+  /** FNV state after the seed. */
+  seedState: number;
   /** Index into the per-call layer hash cache, or -1. */
   layer: number;
   layerRange?: Range;
@@ -123,7 +124,7 @@ function compileTargeting(t: Targeting): (a: Attributes) => boolean {
  */
 export class Assigner {
   private readonly compiled: Compiled[];
-  private readonly layerSeeds: string[];
+  private readonly layerSeeds: number[];
   private readonly layerHash: Float64Array;
 
   constructor(
@@ -143,13 +144,13 @@ export class Assigner {
         return {
           exp,
           ranges: bucketRanges(normalisedWeights(exp.variants), exp.coverage),
-          seed: exp.seed || exp.key,
+          seedState: fnvContinue(FNV_BASIS, exp.seed || exp.key),
           layer,
           layerRange: exp.layer?.range,
           matches: compileTargeting(exp.targeting),
         };
       });
-    this.layerSeeds = [...layers.keys()].map(layerSeed);
+    this.layerSeeds = [...layers.keys()].map((k) => fnvContinue(FNV_BASIS, layerSeed(k)));
     this.layerHash = new Float64Array(this.layerSeeds.length);
   }
 
@@ -162,11 +163,11 @@ export class Assigner {
     for (const c of this.compiled) {
       if (c.layer >= 0) {
         let h = this.layerHash[c.layer];
-        if (h < 0) h = this.layerHash[c.layer] = gbHash(this.layerSeeds[c.layer], userId, 2);
+        if (h < 0) h = this.layerHash[c.layer] = gbHashV2From(this.layerSeeds[c.layer], userId);
         if (!inRange(h, c.layerRange!)) continue;
       }
       if (!c.matches(attributes)) continue;
-      const i = chooseVariation(gbHash(c.seed, userId, 2), c.ranges);
+      const i = chooseVariation(gbHashV2From(c.seedState, userId), c.ranges);
       if (i < 0) continue;
       const v = c.exp.variants[i];
       assignments.push({ experiment: c.exp.key, variant: v.key, variantIndex: i, overrides: v.overrides });

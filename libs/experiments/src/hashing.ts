@@ -13,9 +13,46 @@ export function fnv32a(str: string): number {
   return h >>> 0;
 }
 
+export const FNV_BASIS = 0x811c9dc5 | 0;
+
+/**
+ * FNV-1a is a stream: the state after `seed` continues over `value`, so fnv32a(seed + value) =
+ * fnvContinue(fnvContinue(FNV_BASIS, seed), value) >>> 0 without building the string. The SDK
+ * keeps the state in a double and truncates at the next XOR; `| 0` after each step is the same mod 2^32.
+ */
+export function fnvContinue(state: number, str: string): number {
+  let h = state;
+  for (let i = 0; i < str.length; i++) {
+    h ^= str.charCodeAt(i);
+    h = (h + (h << 1) + (h << 4) + (h << 7) + (h << 8) + (h << 24)) | 0;
+  }
+  return h;
+}
+
+const digits = new Uint8Array(10);
+/** fnv32a(String(n)) for a uint32 n, without the string. */
+function fnvOfDecimal(n: number): number {
+  let k = 0;
+  do {
+    digits[k++] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  let h = FNV_BASIS;
+  while (k > 0) {
+    h ^= digits[--k];
+    h = (h + (h << 1) + (h << 4) + (h << 7) + (h << 8) + (h << 24)) | 0;
+  }
+  return h >>> 0;
+}
+
+/** Hash version 2 of `value` from a precomputed seed state (fnvContinue(FNV_BASIS, seed)). */
+export function gbHashV2From(seedState: number, value: string): number {
+  return (fnvOfDecimal(fnvContinue(seedState, value) >>> 0) % 10000) / 10000;
+}
+
 /** The SDK's hash: version 2 (unbiased, 10,000 buckets) or version 1 (legacy, 1,000 buckets). Result in [0, 1). */
 export function gbHash(seed: string, value: string, version: 1 | 2 = 2): number {
-  if (version === 2) return (fnv32a(fnv32a(seed + value) + '') % 10000) / 10000;
+  if (version === 2) return gbHashV2From(fnvContinue(FNV_BASIS, seed), value);
   return (fnv32a(value + seed) % 1000) / 1000;
 }
 
