@@ -100,6 +100,7 @@ describe('drill: poison messages (real Kafka and Redis)', () => {
       // Bad records in the middle of the valid ones: they share fetch batches with them.
       await producer.send({ topic, messages: [...valid.slice(0, 25), ...bad, ...valid.slice(25)] });
     }
+    const producedAt = Date.now();
     const retrievalUrl = suite.url('retrieval');
     const behaviorUrl = suite.url('behavior');
     const rankingUrl = suite.url('ranking');
@@ -147,6 +148,7 @@ describe('drill: poison messages (real Kafka and Redis)', () => {
     assert.equal((await getJson(`${retrievalUrl}/health/ready`)).status, 200);
     assert.equal((await getJson(`${behaviorUrl}/health/ready`)).status, 200);
 
+    const settledMs = Date.now() - producedAt;
     // Every valid item is searchable (its own vector finds it first).
     for (let i = 0; i < N_ITEMS; i++) {
       const r = await postJson(`${retrievalUrl}/v1/candidates`, { namespace: 'items', k: 1, vector: vec(i) });
@@ -189,6 +191,9 @@ describe('drill: poison messages (real Kafka and Redis)', () => {
       ['behavior', 'key_mismatch', 'b-5002'],
     ]);
 
+    console.log(
+      `drill:poison figures ${JSON.stringify({ validItems: N_ITEMS, badItems: badItems.length, behaviours: 300, badBehaviours: 2, dlqRecords: dlq.length + behaviorDlq.length, settledMs })}`,
+    );
     // The dead letters show in the metrics, per group; lag is exported per partition.
     const metrics = (await getJson(`${retrievalUrl}/metrics`)).body as string;
     assert.match(metrics, /consumer_dead_letters_total\{group="retrieval",topic="[^"]*catalog\.items",code="unknown_namespace"[^}]*\} 1/);

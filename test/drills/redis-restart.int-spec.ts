@@ -182,6 +182,7 @@ describe('drill: Redis restart under load (real Kafka, dedicated Redis)', () => 
     await redis.stop();
     redis.deleteAof();
     await redis.start();
+    const emptiedAt = Date.now();
     await phase2;
     await eventually(
       async () => {
@@ -191,6 +192,7 @@ describe('drill: Redis restart under load (real Kafka, dedicated Redis)', () => 
       90_000,
       200,
     );
+    const rebuildMs = Date.now() - emptiedAt;
     const rebuilt = await snapshot(behaviorUrl());
 
     // A clean run: another behavior service on a fresh store (the shared Redis, its own prefix) replays the same topics.
@@ -208,6 +210,9 @@ describe('drill: Redis restart under load (real Kafka, dedicated Redis)', () => 
       assert.equal(a.embedding.newestTs, b.embedding.newestTs);
       a.embedding.vector.forEach((x, k) => assert.ok(Math.abs(x - b.embedding.vector[k]) <= 1e-5 * Math.max(1, Math.abs(x)), `${u}: embedding[${k}]`));
     }
+    console.log(
+      `drill:redis figures ${JSON.stringify({ behaviours: next, users: USERS, items: N_ITEMS, outageReadMs: tookMs, rebuildToCaughtUpMs: rebuildMs, generations: [gen1, await marker(redis.url)] })}`,
+    );
     // Nothing was dead-lettered along the way (no unknown_item after the rebuild, no duplicates).
     const metrics = (await getJson(`${behaviorUrl()}/metrics`)).body as string;
     assert.doesNotMatch(metrics, /consumer_dead_letters_total\{[^}]*\} [1-9]/);
