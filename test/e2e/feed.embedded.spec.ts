@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { TOPICS, validateEvent, type FeedImpressionEvent } from '@recsys/contracts';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import type { RunningSuite } from '@recsys/platform';
 import { eventually, getJson } from '../support/suite';
 import { startFeedSuite } from './feed.suite';
@@ -42,6 +44,34 @@ describe('feed end to end (whole suite, embedded)', () => {
     assert.match(html, /\/v1\/events/);
     assert.match(html, /\/v1\/feed/);
     assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  });
+
+  it('demo page in headless Chromium: shows the feed with the variant, and a click goes through /v1/events into the next fetch', async () => {
+    const CHROMIUM = '/usr/bin/chromium';
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run ops/parity/chromium/setup.sh (npm test does) before this spec`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gw}/`);
+      await page.selectOption('#user', 'demo-user-7');
+      // Page-side predicates as strings (this file is compiled without the DOM library).
+      await page.waitForFunction(`document.querySelectorAll('#items li').length >= 10 && document.querySelector('#meta').textContent.includes('coverage')`, undefined, { timeout: 60_000 });
+      const meta = await page.textContent('#meta');
+      assert.match(meta ?? '', /demo-slate-policy: (greedy|in-slate-ts)/);
+      const firstIds = await page.$$eval('#items li b', (bs) => bs.map((b) => b.textContent));
+      const clicked = firstIds[0]!;
+      await page.click('#items li:first-child button');
+      await page.waitForFunction(
+        `document.querySelector('#status').textContent === '' && document.querySelectorAll('#items li').length >= 10 && ![...document.querySelectorAll('#items li b')].some((b) => b.textContent === ${JSON.stringify(clicked)})`,
+        undefined,
+        { timeout: 60_000 },
+      );
+      const nextIds = await page.$$eval('#items li b', (bs) => bs.map((b) => b.textContent));
+      assert.notDeepEqual(nextIds, firstIds);
+      await eventually(async () => (await getJson(`${url('behavior')}/v1/users/demo-user-7/history?limit=5`)).body.items?.some((i: any) => i.itemId === clicked), 30_000, 100);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('ranks with the live demo model: 500 candidates considered, pCTRs spread (not saturated), recorded on feed.impressions', async () => {
