@@ -23,7 +23,7 @@ import { benchFill } from './fill';
 
 const USAGE = `usage: npm run bench:ads -- [--out bench/results/ads.json] [--campaigns 1000] [--requests 400000] [--eligible 100]
   [--slots 3] [--seed 1] [--modes unpaced,paced,throttle] [--auction-iterations 20000] [--fill-requests 2000] [--fill-concurrency 1] [--skip-fill]
-  [--step 1 (pacing step, simulated minutes)] [--pacing kp=3,ki=1,... (controller options)]`;
+  [--step 5 (pacing step, simulated minutes)] [--pacing kp=3,ki=1,... (controller options)]`;
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
@@ -74,7 +74,7 @@ async function main() {
   const campaigns = makeCampaigns(o.campaigns, o.seed, (o.requests * o.slots * 0.006) / o.campaigns);
   // --pacing kp=8,ki=4,... overrides the controller's defaults (for tuning runs)
   const pacing = Object.fromEntries((args.pacing ?? '').split(',').filter(Boolean).map((kv) => { const [k, v] = kv.split('='); return [k, Number(v)]; }));
-  const dayOpts = { requests: o.requests, eligiblePerRequest: o.eligible, slots: o.slots, reserveEcpm: 0.5, stepMinutes: int(args.step, '--step', 1), clickWindowMinutes: 2, profileShares: shares, seed: o.seed, pacing };
+  const dayOpts = { requests: o.requests, eligiblePerRequest: o.eligible, slots: o.slots, reserveEcpm: 0.5, stepMinutes: int(args.step, '--step', 5), clickWindowMinutes: 2, profileShares: shares, seed: o.seed, pacing };
   const days: Partial<Record<Mode, DayResult>> = {};
   for (const mode of modes) {
     const r = await simulateDay(campaigns, mode, dayOpts);

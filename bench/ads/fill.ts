@@ -62,7 +62,7 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
     const vec = () => Array.from({ length: d }, () => rand() * 2 - 1);
     for (let i = 0; i < o.campaigns; i++) {
       const cpc = i % 2 === 0;
-      await call(`${url}/v1/ads/campaigns`, 'POST', { id: `bench-${i}`, name: `bench ${i}`, bidType: cpc ? 'cpc' : 'cpm', bid: cpc ? 0.2 + rand() : 2 + 10 * rand(), dailyBudget: 1e6, timeZone: 'UTC' });
+      await call(`${url}/v1/ads/campaigns`, 'POST', { id: `bench-${i}`, name: `bench ${i}`, bidType: cpc ? 'cpc' : 'cpm', bid: Math.round((cpc ? 0.2 + rand() : 2 + 10 * rand()) * 1e4) / 1e4, dailyBudget: 1e6, timeZone: 'UTC' });
       await call(`${url}/v1/ads/campaigns/bench-${i}/creatives/bench-ad-${i}`, 'PUT', { embedding: vec() });
     }
     const users = Array.from({ length: 200 }, (_, i) => `bench-user-${i}`);

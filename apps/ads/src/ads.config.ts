@@ -31,8 +31,8 @@ export const adsConfigSchema = z.object({
   ADS_CLICK_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
   /** `off`: campaigns spend as fast as they win (budgets are still enforced); for tests and comparisons. */
   ADS_PACING: z.enum(['on', 'off']).default('on'),
-  /** Pacing control step. */
-  ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  /** Pacing control step (also refreshes every campaign's spend for eligibility); bench:ads simulates 5 minutes. */
+  ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
 });
 
 export type AdsConfig = z.output<typeof adsConfigSchema> & { retrievalUrl: string; rankingUrl: string };

@@ -27,7 +27,7 @@ export interface PacingOptions {
   /**
    * Memory of the spend and exposure averages behind rho, as a share of the day's traffic: a step
    * covering traffic share dF gets weight 1 - exp(-dF / memory), so the estimate does not depend on
-   * how often the controller runs. Default 0.03 (about 40 minutes of average traffic).
+   * how often the controller runs. Default 0.01 (about 15 minutes of average traffic).
    */
   memory?: number;
   /** Participation before the first observation. Default 1. */
@@ -64,11 +64,11 @@ export class PacingController {
   private s: PacingState;
 
   constructor(opts: PacingOptions = {}, state?: PacingState) {
-    this.kp = opts.kp ?? 3;
-    this.ki = opts.ki ?? 1;
+    this.kp = opts.kp ?? 8;
+    this.ki = opts.ki ?? 4;
     this.kd = opts.kd ?? 0.5;
     this.minRate = opts.minRate ?? 0.001;
-    this.memory = opts.memory ?? 0.03;
+    this.memory = opts.memory ?? 0.01;
     this.s = state ? { ...state } : { rate: opts.initialRate ?? 1, rho: null, spendAvg: 0, exposureAvg: 0, integral: 0, lastError: null, lastF: null, lastSpent: 0 };
   }
 
