@@ -13,12 +13,19 @@ import { CatalogChangeRejected, CatalogIndex } from './domain/catalog-index';
  * times, then dead-lettered (`handler_error`): it never holds the partition back.
  */
 export async function startCatalogConsumer(ctx: AppContext, index: CatalogIndex, groupId: string) {
+  // Where to resume: the snapshot's offsets, and the earliest offset for every partition the
+  // snapshot has nothing of (no snapshot at all: lost or never written). The group's committed
+  // offsets are never trusted alone: they may be ahead of the indexes on disk.
+  await ctx.infra.bus.ensureTopics([{ topic: TOPICS.catalogItems }]);
+  const resume = index.resumeOffsets()[TOPICS.catalogItems] ?? {};
+  const partitions = Object.keys(await ctx.infra.bus.endOffsets(TOPICS.catalogItems)).map(Number);
+  const startOffsets = { [TOPICS.catalogItems]: Object.fromEntries(partitions.map((p) => [p, resume[p] ?? '0'])) };
   const sub = await startEventBatchConsumer({
     bus: ctx.infra.bus,
     topic: TOPICS.catalogItems,
     groupId,
     fromBeginning: true,
-    startOffsets: index.resumeOffsets(),
+    startOffsets,
     maxBatchSize: 500,
     ...consumerKit(ctx),
     handleBatch: async (events) => {
