@@ -18,7 +18,7 @@ import { assertVenv, eventually, getJson, ROOT, runSchemathesis, type StResult }
  * a live synthetic ranking model, so the success responses are reached too.
  * Bounded: each app at most ST_MAX_TIME seconds (default 12) and ST_MAX_EXAMPLES cases per
  * operation (default 12), so the file stays within ~4 minutes on 2 busy cores.
- * `npm run check:openapi` builds and runs this file.
+ * `npm run check:openapi` builds and runs this file (ST_SUITE_MAIN=<path to main.js> runs another build).
  */
 const ADMIN_TOKEN = 'schemathesis-admin-token-0123456789';
 const MAX_EXAMPLES = Number(process.env.ST_MAX_EXAMPLES ?? 12);
