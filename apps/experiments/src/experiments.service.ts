@@ -65,11 +65,36 @@ export class ExperimentsService {
   }
 
   async start() {
+    await this.seedDemo();
     await this.refresh();
     this.timer = setInterval(() => void this.refresh().catch((e) => this.ctx.log.warn({ err: e }, 'experiments refresh failed')), REFRESH_MS);
     this.timer.unref();
     this.ctx.shutdownHooks.push(async () => clearInterval(this.timer));
     await this.startConsumers();
+  }
+
+  /**
+   * The one-command demo (SEED_DEMO, as the suite decides it: 'true', or 'auto' on the embedded bus):
+   * a running experiment on the ad-load and slate policies, so the dashboard fills with the demo traffic.
+   */
+  private async seedDemo() {
+    const c = this.ctx.config;
+    const seed = c.SEED_DEMO === 'true' || (c.SEED_DEMO === 'auto' && this.ctx.infra.kinds.bus === 'inprocess');
+    if (!seed || (await this.repo.list()).length > 0) return;
+    await this.create({
+      key: 'demo-adload',
+      name: 'Demo: two ad slots per fetch',
+      description: 'Seeded at start (SEED_DEMO): the treatment always shows two ads; the control mixes one and two.',
+      variants: [
+        { key: 'control', weight: 1, overrides: { adLoadPolicy: { '1': 0.5, '2': 0.5 } } },
+        { key: 'treatment', weight: 1, overrides: { adLoadPolicy: 2 } },
+      ],
+      coverage: 1,
+      targeting: {},
+      primaryMetric: 'ctr',
+      start: true,
+    });
+    this.ctx.log.info('demo experiment demo-adload created and started (SEED_DEMO=false to skip)');
   }
 
   /** Rebuilds the in-memory assigner from PostgreSQL (running experiments, holdout, shipped defaults). */
