@@ -34,6 +34,8 @@ export interface StResult {
   operations: number;
   failures: StFailure[];
   seconds: number;
+  /** Test cases schemathesis generated (its summary line), for the record. */
+  generated: number;
 }
 
 /** Fails loudly when ops/parity/schemathesis/setup.sh has not run. */
@@ -114,7 +116,8 @@ export async function runSchemathesis(baseUrl: string, o: StOptions): Promise<St
   const seconds = (Date.now() - started) / 1000;
   let parsed = { operations: 0, failures: [] as StFailure[] };
   if (existsSync(junit)) parsed = parseJunit(readFileSync(junit, 'utf8'));
-  return { exitCode, output, seconds, ...parsed };
+  const generated = Number(/(\d+) generated/.exec(output)?.[1] ?? 0);
+  return { exitCode, output, seconds, generated, ...parsed };
 }
 
 /** Polls `fn` until it returns a truthy value (errors count as not yet). */
