@@ -135,8 +135,12 @@ export class FeedService {
 
     // 2. Ad-load decision and ad fill: beside the organic path.
     const adsPath = (async () => {
+      // requestId: the ad-load decision log joins feed.feedback and ads.events on it. The adload app
+      // serves its live policy per surface; an experiment's ad-load policy override is recorded in
+      // `overrides` but cannot be requested per fetch (its API has no policy parameter).
+      void adloadPolicyOverride;
       const decision = await run('adload', (d) =>
-        this.stages.adload({ userId: req.userId, surface: req.surface, sessionFetchIndex, context: adloadPolicyOverride ? { policyId: adloadPolicyOverride } : undefined }, d),
+        this.stages.adload({ userId: req.userId, surface: req.surface, sessionFetchIndex, requestId, context: { hour: new Date().getUTCHours() } }, d),
       );
       if (!decision || decision.adSlots === 0 || decision.positions.length === 0) return { decision, fills: [] as AdFill[] };
       const positions = [...new Set(decision.positions)].slice(0, decision.adSlots).sort((a, b) => a - b);
@@ -295,7 +299,7 @@ export class FeedService {
       source,
       slatePolicy,
       ...(decision ? { adLoad: adLoadOf(decision, ads.length) } : {}),
-      versions: { rankingModel, rankingModelVersion, slatePolicy, adLoadPolicy: decision?.policyId },
+      versions: { rankingModel, rankingModelVersion, slatePolicy, adLoadPolicy: decision ? policyWithVersion(decision) : undefined },
       timingsMs: timings,
     };
     this.metrics.feed(timings.total, degradedList);
@@ -372,7 +376,7 @@ export class FeedService {
         ...(res.versions.rankingModel ? { rankingModel: res.versions.rankingModel } : {}),
         ...(res.versions.rankingModelVersion ? { rankingModelVersion: res.versions.rankingModelVersion } : {}),
         slatePolicy: res.slatePolicy,
-        ...(res.adLoad ? { adLoadPolicy: res.adLoad.policyId } : {}),
+        ...(res.versions.adLoadPolicy ? { adLoadPolicy: res.versions.adLoadPolicy } : {}),
       },
       degraded: res.degraded,
       coverage: res.coverage,
@@ -425,6 +429,11 @@ function clampInt(v: unknown, min: number, max: number): number | undefined {
 function dedupe<T extends { itemId: string }>(xs: T[]): T[] {
   const seen = new Set<string>();
   return xs.filter((x) => (seen.has(x.itemId) ? false : (seen.add(x.itemId), true)));
+}
+
+/** `policyId@version` when the ad-load app says which version decided. */
+function policyWithVersion(d: AdloadDecision): string {
+  return d.policyVersion !== undefined ? `${d.policyId}@${d.policyVersion}` : d.policyId;
 }
 
 function adLoadOf(d: AdloadDecision, filled: number) {

@@ -16,13 +16,13 @@ const rankResponse = z.array(z.object({ itemId: z.string(), pctr: z.number() }).
 const slateResponse = z.object({
   requestId: z.string().optional(),
   policyId: z.string(),
-  policyVersion: z.string().optional(),
+  policyVersion: z.union([z.string(), z.number()]).optional(),
   slate: z.array(z.object({ itemId: z.string(), position: z.number().int(), propensity: z.number(), sampledScore: z.number().optional() })),
 });
 const adloadResponse = z.object({
   decisionId: z.string(),
   policyId: z.string(),
-  policyVersion: z.string().optional(),
+  policyVersion: z.union([z.string(), z.number()]).optional(),
   adSlots: z.number().int().min(0),
   positions: z.array(z.number().int().min(0)),
   propensity: z.number().gt(0).max(1),
@@ -68,7 +68,7 @@ export interface StageClients {
   candidates(req: { userId: string; k: number; groups?: string[]; excludeIds: string[] }, deadlineMs: number): Promise<{ itemId: string; score: number }[] | null>;
   rank(req: { userId: string; domain: string; candidates: string[]; context?: Record<string, string | number | boolean> }, deadlineMs: number): Promise<{ items: { itemId: string; pctr: number }[]; model?: string; modelVersion?: string }>;
   slate(req: { userId: string; size: number; candidates: { itemId: string; score: number; group?: string }[]; policy?: string; seed?: number }, deadlineMs: number): Promise<SlateResult>;
-  adload(req: { userId: string; surface: string; sessionFetchIndex: number; context?: Record<string, unknown> }, deadlineMs: number): Promise<AdloadDecision>;
+  adload(req: { userId: string; surface: string; sessionFetchIndex: number; requestId?: string; context?: Record<string, string | number> }, deadlineMs: number): Promise<AdloadDecision>;
   fillAds(req: { userId: string; surface: string; positions: number[]; context?: Record<string, string | number | boolean | string[]> }, deadlineMs: number): Promise<AdFill[]>;
   breakerStates(): Record<string, BreakerState>;
   close(): Promise<void>;
@@ -142,7 +142,7 @@ export class HttpStageClients implements StageClients {
     return parse('slates', slateResponse, r.body);
   }
 
-  async adload(req: { userId: string; surface: string; sessionFetchIndex: number; context?: Record<string, unknown> }, deadlineMs: number) {
+  async adload(req: { userId: string; surface: string; sessionFetchIndex: number; requestId?: string; context?: Record<string, string | number> }, deadlineMs: number) {
     const r = await this.stages.adload.post('/v1/adload/decide', req, deadlineMs);
     return parse('adload', adloadResponse, r.body);
   }
