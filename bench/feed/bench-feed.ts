@@ -77,7 +77,7 @@ async function startSuite(env: Record<string, string>, apps: readonly string[]):
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   await new Promise<void>((res, rej) => {
     let buf = '';
-    const timer = setTimeout(() => rej(new Error(`suite did not start in 120 s: ${stderr}`)), 120_000);
+    const timer = setTimeout(() => rej(new Error(`suite did not start in 300 s: ${stderr}`)), 300_000);
     child.stdout!.on('data', (d) => {
       buf += d;
       for (const line of buf.split('\n')) {
