@@ -14,7 +14,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     down = parseArgs({ args: argv, options: { down: { type: 'boolean', default: false } }, strict: true }).values.down;
   } catch (e) {
-    throw new Error(`${(e as Error).message} (usage: migrate [--down])`);
+    throw new Error(`${(e as Error).message} (usage: migrate [--down])`, { cause: e });
   }
   const url = process.env.DATABASE_URL;
   const pgliteDir = process.env.PGLITE_DIR || '.data/pglite';

@@ -79,7 +79,10 @@ async function main() {
   if (sources > built && process.env.START_SKIP_BUILD !== '1') {
     process.stderr.write('compiling...\n');
     // The same two steps as `npm run build`: tsc, then tsc-alias rewrites the @recsys/* imports.
-    for (const step of [[join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], [join(root, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', join(root, 'tsconfig.json')]]) {
+    for (const step of [
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')],
+      [join(root, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', join(root, 'tsconfig.json')],
+    ]) {
       const code = await run(step);
       if (stopSignal !== null) return 130;
       if (code !== 0) return code;

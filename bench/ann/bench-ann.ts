@@ -86,7 +86,14 @@ function buildByUpsert(index: VectorIndex, base: FloatVectors): { buildSeconds: 
   return { buildSeconds, rssDeltaBytes: rss() - r0 };
 }
 
-function row(index: string, params: Record<string, unknown>, loop: ReturnType<typeof queryLoop>, memoryBytes: number, build: { buildSeconds: number; rssDeltaBytes: number }, queries: number): BenchResult {
+function row(
+  index: string,
+  params: Record<string, unknown>,
+  loop: ReturnType<typeof queryLoop>,
+  memoryBytes: number,
+  build: { buildSeconds: number; rssDeltaBytes: number },
+  queries: number,
+): BenchResult {
   const r: BenchResult = {
     index,
     params,
@@ -103,7 +110,10 @@ function row(index: string, params: Record<string, unknown>, loop: ReturnType<ty
 }
 
 function logRow(r: BenchResult): void {
-  const sweep = ['ef', 'maxLists', 'nprobe'].filter((key) => r.params[key] !== undefined).map((key) => `${key}=${String(r.params[key])}`).join(' ');
+  const sweep = ['ef', 'maxLists', 'nprobe']
+    .filter((key) => r.params[key] !== undefined)
+    .map((key) => `${key}=${String(r.params[key])}`)
+    .join(' ');
   log(`  ${r.index} ${sweep} recall@10=${r.recallAt10.toFixed(4)} qps=${r.qps.toFixed(0)} p50=${r.p50Ms.toFixed(3)}ms p99=${r.p99Ms.toFixed(3)}ms`);
 }
 
@@ -112,8 +122,14 @@ function ratioAtRecall(ours: BenchResult[], theirs: BenchResult[], target: numbe
   if (ours.length === 0 || theirs.length === 0) return null;
   const maxBoth = Math.min(Math.max(...ours.map((r) => r.recallAt10)), Math.max(...theirs.map((r) => r.recallAt10)));
   const at = Math.min(target, maxBoth);
-  const q1 = qpsAtRecall(ours.map((r) => ({ recall: r.recallAt10, qps: r.qps })), at);
-  const q2 = qpsAtRecall(theirs.map((r) => ({ recall: r.recallAt10, qps: r.qps })), at);
+  const q1 = qpsAtRecall(
+    ours.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
+    at,
+  );
+  const q2 = qpsAtRecall(
+    theirs.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
+    at,
+  );
   if (q1 === null || q2 === null) return null;
   return { ratio: q1 / q2, atRecall: at, targetRecall: target, reachedTarget: at === target, oursQps: q1, theirsQps: q2 };
 }
@@ -256,7 +272,7 @@ async function main(): Promise<void> {
         'Queries run one at a time on one thread in every index (Node and Python); QPS = queries / wall time of the timed loop after a warm-up.',
         'hnsw = HnswIndex on the native engine (native/hnsw addon, hnswlib 0.8.0, build flags in hnswEngines); hnsw-hnswlib-node = the same class on hnswlib-node 3.0.0. QPS includes the whole VectorIndex.search call (string ids and hit objects).',
         `Each setting: ${a.runs} timed rounds alternating Node and Python sweeps, each run over the query set repeated to >= ${a.minQueries} queries; the fastest run is kept (the exact index: one pass).`,
-        'memoryBytes: layout formula for hnswlib (both sides) and the indexes\' own memoryBytes(); rssDeltaBytes: process RSS growth over the build (noisy).',
+        "memoryBytes: layout formula for hnswlib (both sides) and the indexes' own memoryBytes(); rssDeltaBytes: process RSS growth over the build (noisy).",
         ...(spannNote ? [spannNote] : []),
       ],
       elapsedSeconds: (Date.now() - started) / 1000,

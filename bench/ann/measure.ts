@@ -33,7 +33,6 @@ export function rss(): number {
   return process.memoryUsage().rss;
 }
 
-
 export interface QueryLoopOutput {
   recall: number;
   qps: number;

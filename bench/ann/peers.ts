@@ -40,11 +40,32 @@ export class PeerServer {
       throw new Error(`python ${a.python} not found: create it with "python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/ann/requirements.txt" or pass --python / --skip-peers`);
     }
     const args = [
-      'bench/ann/peers.py', '--serve',
-      '--base', files.base, '--query', files.query, '--gt', files.gt,
-      '--k', String(a.k), '--m', String(a.m), '--ef-construction', String(a.efConstruction),
-      '--efs', a.efs.join(','), '--nprobes', a.nprobes.join(','), '--nlist', String(nlist),
-      '--seed', String(a.seed), '--min-queries', String(a.minQueries), '--only', a.peers.join(','),
+      'bench/ann/peers.py',
+      '--serve',
+      '--base',
+      files.base,
+      '--query',
+      files.query,
+      '--gt',
+      files.gt,
+      '--k',
+      String(a.k),
+      '--m',
+      String(a.m),
+      '--ef-construction',
+      String(a.efConstruction),
+      '--efs',
+      a.efs.join(','),
+      '--nprobes',
+      a.nprobes.join(','),
+      '--nlist',
+      String(nlist),
+      '--seed',
+      String(a.seed),
+      '--min-queries',
+      String(a.minQueries),
+      '--only',
+      a.peers.join(','),
     ];
     const server = new PeerServer(a.python, args);
     const ready = await server.next<PeersInfo & { ready?: boolean }>();

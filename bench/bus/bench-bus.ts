@@ -41,7 +41,11 @@ interface Result {
 const USAGE = 'usage: bench-bus --out FILE.json [--events 100000] [--brokers host:port] [--batch 500] [--partitions 4] [--adapters kafka,inprocess]';
 
 function parseArgs(argv: string[]): Args {
-  const v = cli(argv, { out: { type: 'string' }, events: { type: 'string' }, brokers: { type: 'string' }, batch: { type: 'string' }, partitions: { type: 'string' }, adapters: { type: 'string' } }, USAGE);
+  const v = cli(
+    argv,
+    { out: { type: 'string' }, events: { type: 'string' }, brokers: { type: 'string' }, batch: { type: 'string' }, partitions: { type: 'string' }, adapters: { type: 'string' } },
+    USAGE,
+  );
   if (!v.out) throw new UsageError(`--out is required\n${USAGE}`);
   return {
     out: v.out,

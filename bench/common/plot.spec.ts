@@ -11,8 +11,24 @@ const lineChart: Chart = {
       x: { name: 'candidates', type: 'log' },
       y: { name: 'p99', type: 'log', unit: ' ms' },
       series: [
-        { name: 'alpha-series', kind: 'line', interval: 'band', points: [{ x: 10, y: 1, lo: 0.8, hi: 1.3 }, { x: 100, y: 3, lo: 2, hi: 4 }, { x: 1000, y: 20, lo: 15, hi: 26 }] },
-        { name: 'beta-series', kind: 'scatter', points: [{ x: 10, y: 2, lo: 1.5, hi: 2.5, label: 'ef=16' }, { x: 1000, y: 50 }] },
+        {
+          name: 'alpha-series',
+          kind: 'line',
+          interval: 'band',
+          points: [
+            { x: 10, y: 1, lo: 0.8, hi: 1.3 },
+            { x: 100, y: 3, lo: 2, hi: 4 },
+            { x: 1000, y: 20, lo: 15, hi: 26 },
+          ],
+        },
+        {
+          name: 'beta-series',
+          kind: 'scatter',
+          points: [
+            { x: 10, y: 2, lo: 1.5, hi: 2.5, label: 'ef=16' },
+            { x: 1000, y: 50 },
+          ],
+        },
       ],
       lines: [{ axis: 'y', value: 15, label: 'target 15 ms' }],
     },
@@ -54,9 +70,32 @@ describe('bench/common/plot: ECharts server-side SVG', () => {
           x: { name: 'candidates', type: 'category' },
           y: { name: 'ms' },
           series: [
-            { name: 'feature', kind: 'bar', stack: 't1', points: [{ x: '100', y: 1 }, { x: '500', y: 2 }] },
-            { name: 'model', kind: 'bar', stack: 't1', points: [{ x: '100', y: 2, lo: 2.5, hi: 3.5 }, { x: '500', y: 3 }] },
-            { name: 'two threads', kind: 'bar', points: [{ x: '100', y: 2 }, { x: '500', y: 4 }] },
+            {
+              name: 'feature',
+              kind: 'bar',
+              stack: 't1',
+              points: [
+                { x: '100', y: 1 },
+                { x: '500', y: 2 },
+              ],
+            },
+            {
+              name: 'model',
+              kind: 'bar',
+              stack: 't1',
+              points: [
+                { x: '100', y: 2, lo: 2.5, hi: 3.5 },
+                { x: '500', y: 3 },
+              ],
+            },
+            {
+              name: 'two threads',
+              kind: 'bar',
+              points: [
+                { x: '100', y: 2 },
+                { x: '500', y: 4 },
+              ],
+            },
           ],
         },
       ],
@@ -71,13 +110,27 @@ describe('bench/common/plot: ECharts server-side SVG', () => {
 
   it('several panels side by side, the same colour for a series name in each', () => {
     const p = lineChart.panels[0];
-    const opt = chartOption({ title: 'two panels', panels: [{ ...p, title: 'full range' }, { ...p, title: 'zoom', x: { ...p.x, min: 100 } }] });
+    const opt = chartOption({
+      title: 'two panels',
+      panels: [
+        { ...p, title: 'full range' },
+        { ...p, title: 'zoom', x: { ...p.x, min: 100 } },
+      ],
+    });
     expect((opt.grid as unknown[]).length).toBe(2);
     const main = (opt.series as { type: string; name: string; xAxisIndex: number; itemStyle?: { color: string } }[]).filter((s) => s.type !== 'custom');
     expect(main.map((s) => s.xAxisIndex)).toEqual([0, 0, 1, 1]);
     expect(main[0].itemStyle!.color).toBe(main[2].itemStyle!.color);
     expect(main[0].itemStyle!.color).not.toBe(main[1].itemStyle!.color);
-    expect(renderSvg({ title: 'two panels', panels: [{ ...p, title: 'full range' }, { ...p, title: 'zoom' }] })).toContain('zoom');
+    expect(
+      renderSvg({
+        title: 'two panels',
+        panels: [
+          { ...p, title: 'full range' },
+          { ...p, title: 'zoom' },
+        ],
+      }),
+    ).toContain('zoom');
   });
 
   it('writeSvg creates the directories and writes the file', () => {

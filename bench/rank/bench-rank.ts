@@ -121,7 +121,13 @@ function chooseModel(): ModelSource {
   const canTrain = existsSync(join(root, 'ops/training/train.py')) && existsSync(process.env.TRAINING_PYTHON ?? join(root, '.venv-training/bin/python'));
   if (opts.train || (!opts.synthetic && canTrain)) return trainModel();
   const { bytes, spec } = syntheticCtrModel();
-  return { source: 'synthetic', bytes, spec, catalog: [], note: 'TypeScript-built model with the contract inputs/outputs and random weights (id tables 2048+4096 x 16, MLP 164-128-64, 4 routed towers of width 32); the training CLI was not available' };
+  return {
+    source: 'synthetic',
+    bytes,
+    spec,
+    catalog: [],
+    note: 'TypeScript-built model with the contract inputs/outputs and random weights (id tables 2048+4096 x 16, MLP 164-128-64, 4 routed towers of width 32); the training CLI was not available',
+  };
 }
 
 /** The model's catalog, filled up with synthetic items to `catalogSize`; genres from the spec. */
@@ -365,12 +371,23 @@ async function main() {
     target: { p99MsAt500Candidates1Thread: at500.p99Ms, limitMs: TARGET_MS, met: at500.p99Ms <= TARGET_MS },
     results: ip.results,
     inline: { results: inline.results },
-    http: { note: 'POST /v1/rank through the ranking app (embedded adapters), one sequential client on a worker thread of the same process; scoresPerSecond counts distinct candidates (the service scores duplicates once)', results: http },
+    http: {
+      note: 'POST /v1/rank through the ranking app (embedded adapters), one sequential client on a worker thread of the same process; scoresPerSecond counts distinct candidates (the service scores duplicates once)',
+      results: http,
+    },
   };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   const svg = out.replace(/\.json$/, '') + '.svg';
-  writeSvg(svg, rankChart(ip.results, 'bench:rank: serving latency per request (in process, model in a worker thread)', `${src.source} model (${src.spec.model.kind}, ${(src.bytes.length / 1024).toFixed(0)} KiB), ${cpus().length} cpus, bars: 1 and 2 intra-op threads`, TARGET_MS));
+  writeSvg(
+    svg,
+    rankChart(
+      ip.results,
+      'bench:rank: serving latency per request (in process, model in a worker thread)',
+      `${src.source} model (${src.spec.model.kind}, ${(src.bytes.length / 1024).toFixed(0)} KiB), ${cpus().length} cpus, bars: 1 and 2 intra-op threads`,
+      TARGET_MS,
+    ),
+  );
   process.stderr.write(`wrote ${out} and ${svg}\n`);
 }
 

@@ -64,7 +64,15 @@ const pct = (xs: number[], p: number) => quantile(xs, p / 100);
 
 async function measure(mode: 'kafka' | 'inprocess') {
   const prefix = `fresh-${Date.now().toString(36)}.`;
-  const env: Record<string, string> = { APPS: 'retrieval', RETRIEVAL_PORT: '0', LOG_LEVEL: 'warn', RETRIEVAL_METRIC: 'l2', NAMESPACE_DIMS: `items:${dim}`, DATA_DIR: mkdtempSync(join(tmpdir(), 'fresh-')), KAFKA_TOPIC_PREFIX: prefix };
+  const env: Record<string, string> = {
+    APPS: 'retrieval',
+    RETRIEVAL_PORT: '0',
+    LOG_LEVEL: 'warn',
+    RETRIEVAL_METRIC: 'l2',
+    NAMESPACE_DIMS: `items:${dim}`,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'fresh-')),
+    KAFKA_TOPIC_PREFIX: prefix,
+  };
   if (mode === 'kafka') Object.assign(env, { KAFKA_BROKERS: brokers, REDIS_URL: redis, DATABASE_URL: database, STATE_PREFIX: prefix });
   const config = loadConfig(env);
   const log = createLogger('warn');

@@ -101,7 +101,13 @@ export function zipfStream(seed: number, cat: Catalog, users: number, events: nu
     if (!st) state.set(lo, (st = { prefs: Array.from({ length: 5 }, () => Math.floor(r.nextDouble() * cat.topics)), clock: 1_700_000_000_000 + Math.floor(r.nextDouble() * 3600_000) }));
     const pool = byTopic[st.prefs[Math.floor(r.nextDouble() * 5)]];
     st.clock += 1000 + Math.floor(r.nextDouble() * 120_000);
-    out.push({ eventId: pseudoUuid(r), userId: `${userPrefix}-${lo}`, itemId: cat.ids[pool[Math.floor(r.nextDouble() * pool.length)]], type: types[Math.floor(r.nextDouble() * types.length)], ts: st.clock });
+    out.push({
+      eventId: pseudoUuid(r),
+      userId: `${userPrefix}-${lo}`,
+      itemId: cat.ids[pool[Math.floor(r.nextDouble() * pool.length)]],
+      type: types[Math.floor(r.nextDouble() * types.length)],
+      ts: st.clock,
+    });
   }
   return out;
 }

@@ -51,7 +51,10 @@ export async function ingestThroughKafka(
       seen.users += new Set(events.map((e) => e.userId)).size;
       return apply(events);
     };
-    await bus.ensureTopics([{ topic: TOPICS.userBehaviors, partitions: opts.partitions }, { topic: `${TOPICS.userBehaviors}.dlq`, partitions: 1 }]);
+    await bus.ensureTopics([
+      { topic: TOPICS.userBehaviors, partitions: opts.partitions },
+      { topic: `${TOPICS.userBehaviors}.dlq`, partitions: 1 },
+    ]);
     const p0 = Date.now();
     for (let i = 0; i < stream.length; i += 5000) {
       await bus.produce(

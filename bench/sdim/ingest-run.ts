@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   await store.ping();
   let commit = '';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // not a checkout: the commit stays unknown
   }

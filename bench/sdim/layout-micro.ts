@@ -20,7 +20,6 @@ export interface LayoutCost {
   wallUsPerUser: number;
 }
 
-
 export async function layoutMicro(store: RedisStateStore, prefix: string, users = 500, rounds = 16, d = 64): Promise<{ users: number; rounds: number; blob: LayoutCost; hash: LayoutCost }> {
   const r: Redis = store.client;
   const tables = Buffer.alloc(24 + 2 * 128 + 4 * 128 + 4 * 128 * d, 3);

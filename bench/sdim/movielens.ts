@@ -20,13 +20,20 @@ export interface MovielensQuality {
 }
 
 export function movielensQuality(dir: string, d: number, hasher: SdimHasher, candidates = 500, minHistory = 50): MovielensQuality {
-  const rows = readFileSync(join(dir, 'u.data'), 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
+  const rows = readFileSync(join(dir, 'u.data'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t').map(Number));
   const nu = Math.max(...rows.map((r) => r[0]));
   const ni = Math.max(...rows.map((r) => r[1]));
   const clicks = rows.filter((r) => r[2] >= 4);
   const byUser: number[][][] = Array.from({ length: nu }, () => []);
   for (const [u, i, , ts] of clicks) byUser[u - 1].push([i - 1, ts]);
-  const emb = svdItemEmbeddings(byUser.map((l) => l.map(([i]) => i)), ni, d);
+  const emb = svdItemEmbeddings(
+    byUser.map((l) => l.map(([i]) => i)),
+    ni,
+    d,
+  );
   const g = new SplitMix64(3);
   const cands = Array.from({ length: candidates }, () => emb[Math.floor(g.nextDouble() * ni)]);
   const users = byUser.filter((l) => l.length >= minHistory);
@@ -68,12 +75,20 @@ function svdItemEmbeddings(userItems: number[][], ni: number, d: number): Float3
   // A * M for an (ni x d) matrix M (row-major), giving (nu x d); A^T * Y for (nu x d), giving (ni x d).
   const aTimes = (m: Float64Array) => {
     const out = new Float64Array(nu * d);
-    userItems.forEach((items, u) => items.forEach((i) => { for (let k = 0; k < d; k++) out[u * d + k] += m[i * d + k]; }));
+    userItems.forEach((items, u) =>
+      items.forEach((i) => {
+        for (let k = 0; k < d; k++) out[u * d + k] += m[i * d + k];
+      }),
+    );
     return out;
   };
   const atTimes = (y: Float64Array) => {
     const out = new Float64Array(ni * d);
-    userItems.forEach((items, u) => items.forEach((i) => { for (let k = 0; k < d; k++) out[i * d + k] += y[u * d + k]; }));
+    userItems.forEach((items, u) =>
+      items.forEach((i) => {
+        for (let k = 0; k < d; k++) out[i * d + k] += y[u * d + k];
+      }),
+    );
     return out;
   };
   let q = orthonormalColumns(aTimes(Float64Array.from({ length: ni * d }, () => g.next())), nu, d);

@@ -40,7 +40,10 @@ describe('platform on real Kafka, PostgreSQL and Redis (integration)', () => {
     await migrate(sql);
     await sql.exec(`CREATE TABLE ${table} (user_id text PRIMARY KEY, clicks int NOT NULL)`);
     await producer.connect();
-    await bus.ensureTopics([{ topic, partitions: 4 }, { topic: `${topic}.dlq`, partitions: 1 }]);
+    await bus.ensureTopics([
+      { topic, partitions: 4 },
+      { topic: `${topic}.dlq`, partitions: 1 },
+    ]);
   });
   afterAll(async () => {
     await producer.disconnect();

@@ -75,7 +75,10 @@ describe('TablesCache', () => {
     const size = c.size;
     const held = Array.from({ length: 40 }, (_, u) => c.take(`u${u}`)).filter((e) => e !== undefined);
     assert.equal(held.length, size);
-    assert.equal(held.reduce((a, e) => a + chargeOf(e), 0), charged);
+    assert.equal(
+      held.reduce((a, e) => a + chargeOf(e), 0),
+      charged,
+    );
     assert.equal(c.charged, 0);
   });
 

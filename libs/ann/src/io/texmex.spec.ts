@@ -70,7 +70,14 @@ describe('TEXMEX readers', () => {
     assert.equal(b.dim, d);
     assert.equal(b.count, n);
     assert.equal(b.data.length, n * d);
-    for (const [r, c] of [[0, 0], [0, 127], [1, 3], [500, 64], [999, 127]]) assert.equal(b.data[r * d + c], value(r, c));
+    for (const [r, c] of [
+      [0, 0],
+      [0, 127],
+      [1, 3],
+      [500, 64],
+      [999, 127],
+    ])
+      assert.equal(b.data[r * d + c], value(r, c));
     const head = readVectors(join(dir, 'siftsmall_base.fvecs'), { limit: 10 });
     assert.equal(head.count, 10);
     assert.deepEqual(Array.from(head.data), Array.from(b.data.subarray(0, 10 * d)));
