@@ -124,7 +124,7 @@ async function serving(url: string, decides: number, logRows: number) {
   try {
     await migrate(sql);
     const ctx = { name: 'adload', infra: { sql }, log: createLogger('silent'), metrics: new Registry(), subscriptions: [], shutdownHooks: [] } as unknown as AppContext;
-    const svc = new AdloadService(ctx, loadAdloadConfig({ ADLOAD_BATCH_SIZE: '2000', ADLOAD_FLUSH_MS: '50', ADLOAD_LEARN_INTERVAL_MS: '0' }));
+    const svc = new AdloadService(ctx, loadAdloadConfig({ ADLOAD_BATCH_SIZE: '5000', ADLOAD_FLUSH_MS: '50', ADLOAD_LEARN_INTERVAL_MS: '0' }));
     await svc.refreshLive();
     // Decide latency in process (the request path: context, policy, draw, enqueue to the log writer).
     const lat = new Float64Array(decides);
@@ -143,7 +143,7 @@ async function serving(url: string, decides: number, logRows: number) {
     const n = await sql.query<{ n: string }>('SELECT count(*) AS n FROM adload_decisions');
     return {
       decideMs: summarize(lat),
-      logging: { rows: logRows, seconds: secs, decisionsPerSecond: logRows / secs, rowsInTable: Number(n.rows[0].n), failed: svc.writer.failed, batchSize: 2000 },
+      logging: { rows: logRows, seconds: secs, decisionsPerSecond: logRows / secs, rowsInTable: Number(n.rows[0].n), failed: svc.writer.failed, batchSize: 5000 },
     };
   } finally {
     await sql.close();

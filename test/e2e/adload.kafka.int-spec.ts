@@ -90,6 +90,9 @@ describe('adload on real PostgreSQL and Kafka', () => {
     await svc.writer.flush();
     svc.decide({ userId: 'u-cont', surface: 'home', sessionFetchIndex: 0, requestId: 'req-cont-c' }, t + 2 * 3_600_000);
     await svc.writer.flush();
+    expect(await svc.log.markContinuations(t - 60_000, t + 3 * 3_600_000)).toBeGreaterThanOrEqual(1);
+    // Idempotent: a second pass changes nothing.
+    expect(await svc.log.markContinuations(t - 60_000, t + 3 * 3_600_000)).toBe(0);
     const r = await sql.query<{ request_id: string; continued: boolean }>(`SELECT request_id, continued FROM adload_outcomes WHERE request_id LIKE 'req-cont-%' ORDER BY request_id`);
     expect(r.rows).toEqual([{ request_id: a.requestId, continued: true }]);
     expect(b.requestId).toBe('req-cont-b');

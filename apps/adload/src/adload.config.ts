@@ -29,7 +29,7 @@ export const adloadConfigSchema = z.object({
   ADLOAD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Another fetch by the user within this many minutes counts as session continuation. */
   ADLOAD_CONTINUATION_MINUTES: z.coerce.number().min(0.01).max(1440).default(30),
-  ADLOAD_BATCH_SIZE: z.coerce.number().int().min(1).max(20_000).default(1000),
+  ADLOAD_BATCH_SIZE: z.coerce.number().int().min(1).max(20_000).default(5000),
   ADLOAD_FLUSH_MS: z.coerce.number().int().min(1).max(60_000).default(200),
   /** Learning job period (0 = only on demand through POST /v1/adload/learn). */
   ADLOAD_LEARN_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
@@ -41,6 +41,8 @@ export const adloadConfigSchema = z.object({
   ADLOAD_GUARDRAIL_TOLERANCE: z.coerce.number().min(0).default(0.01),
   /** Promote a staged winner automatically when its objective lower bound beats the live estimate. */
   ADLOAD_AUTO_PROMOTE: z.enum(['true', 'false']).default('false').transform((s) => s === 'true'),
+  /** Bootstrap resamples per reported interval (0: normal intervals only). Cost grows with resamples x window size. */
+  ADLOAD_BOOTSTRAP_RESAMPLES: z.coerce.number().int().min(0).max(10_000).default(100),
   /** Fewest joined decisions a learning run needs. */
   ADLOAD_MIN_ROUNDS: z.coerce.number().int().min(1).default(500),
 });

@@ -146,6 +146,7 @@ export class AdloadService {
       epsilon: this.config.ADLOAD_EPSILON,
       temperature: this.config.ADLOAD_TEMPERATURE,
       tolerance: this.config.ADLOAD_GUARDRAIL_TOLERANCE,
+      bootstrapResamples: this.config.ADLOAD_BOOTSTRAP_RESAMPLES,
     });
     const reportId = await this.policies.saveReport(surface, reportBody(surface, sc.lambda, live.policyId, from, to, res));
     let staged: PolicyRow | null = null;

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from '@recsys/infra/sql/sql.port';
+import type { SqlDatabase, SqlExecutor } from "@recsys/infra/sql/sql.port";
 
 /** One logged decision (a row of the day-partitioned adload_decisions). */
 export interface DecisionRecord {
@@ -19,14 +19,14 @@ export interface DecisionRecord {
 }
 
 const DAY = 86_400_000;
-export const partitionName = (day: number) => `adload_decisions_p${new Date(day * DAY).toISOString().slice(0, 10).replace(/-/g, '')}`;
+export const partitionName = (day: number) =>
+  `adload_decisions_p${new Date(day * DAY).toISOString().slice(0, 10).replace(/-/g, "")}`;
 const dayOf = (ts: number) => Math.floor(ts / DAY);
 
 /**
  * The decision log: day partitions of adload_decisions (declarative range partitioning, UTC days)
  * created on demand, dropped past the retention; rows written in batches (one INSERT of unnest()ed
- * arrays per batch); each batch also marks the session continuation of the same users' earlier
- * decisions within the continuation window.
+ * arrays per batch); session continuation is derived from the log itself (markContinuations).
  */
 export class DecisionLog {
   private readonly ensured = new Set<number>();
@@ -36,11 +36,16 @@ export class DecisionLog {
     private readonly continuationMs: number,
   ) {}
 
-  async ensurePartition(day: number, tx: SqlExecutor = this.sql): Promise<void> {
+  async ensurePartition(
+    day: number,
+    tx: SqlExecutor = this.sql,
+  ): Promise<void> {
     if (this.ensured.has(day)) return;
     const from = new Date(day * DAY).toISOString();
     const to = new Date((day + 1) * DAY).toISOString();
-    await tx.exec(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF adload_decisions FOR VALUES FROM ('${from}') TO ('${to}')`);
+    await tx.exec(
+      `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF adload_decisions FOR VALUES FROM ('${from}') TO ('${to}')`,
+    );
     this.ensured.add(day);
   }
 
@@ -54,7 +59,10 @@ export class DecisionLog {
   }
 
   /** Drops the day partitions that end before now - retentionDays. Returns the dropped names. */
-  async applyRetention(retentionDays: number, now = Date.now()): Promise<string[]> {
+  async applyRetention(
+    retentionDays: number,
+    now = Date.now(),
+  ): Promise<string[]> {
     const keepFrom = dayOf(now) - retentionDays + 1;
     const dropped: string[] = [];
     for (const name of await this.partitions()) {
@@ -70,52 +78,65 @@ export class DecisionLog {
     return dropped;
   }
 
-  /** Writes a batch of decisions (idempotent by decision id and time) and marks continuations. */
+  /** Writes a batch of decisions (idempotent by decision id and time): one INSERT of unnest()ed arrays. */
   async write(batch: DecisionRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    for (const d of new Set(batch.map((b) => dayOf(b.ts)))) await this.ensurePartition(d);
-    const col = <K extends keyof DecisionRecord>(k: K) => batch.map((b) => b[k]);
-    await this.sql.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO adload_decisions (decision_id, ts, request_id, user_id, surface, session_fetch_index, context_key, context, action, ad_slots, propensity, probs, policy_id, policy_version)
+    for (const d of new Set(batch.map((b) => dayOf(b.ts))))
+      await this.ensurePartition(d);
+    const col = <K extends keyof DecisionRecord>(k: K) =>
+      batch.map((b) => b[k]);
+    await this.sql.query(
+      `INSERT INTO adload_decisions (decision_id, ts, request_id, user_id, surface, session_fetch_index, context_key, context, action, ad_slots, propensity, probs, policy_id, policy_version)
          SELECT d, to_timestamp(t / 1000.0), r, u, s, f, k, c::jsonb, a, n, p, string_to_array(pr, ',')::float8[], pi, pv
          FROM unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[], $11::float8[], $12::text[], $13::text[], $14::int[])
            AS x(d, t, r, u, s, f, k, c, a, n, p, pr, pi, pv)
          ON CONFLICT DO NOTHING`,
-        [
-          col('decisionId'),
-          col('ts'),
-          col('requestId'),
-          col('userId'),
-          col('surface'),
-          col('sessionFetchIndex'),
-          col('contextKey'),
-          batch.map((b) => JSON.stringify(b.context)),
-          col('action'),
-          col('adSlots'),
-          col('propensity'),
-          batch.map((b) => b.probs.join(',')),
-          col('policyId'),
-          col('policyVersion'),
-        ],
-      );
-      // Session continuation: an earlier decision of the same user within the window gets continued = true
-      // (in the same millisecond: the one with the lower fetch index).
-      const minTs = Math.min(...batch.map((b) => b.ts));
-      await tx.query(
-        `INSERT INTO adload_outcomes (request_id, continued)
-         SELECT DISTINCT d.request_id, true FROM adload_decisions d
-         JOIN unnest($1::text[], $2::float8[], $5::int[], $6::text[]) AS n(u, t, f, id) ON d.user_id = n.u
-         WHERE d.decision_id <> n.id AND d.ts >= to_timestamp((n.t - $3) / 1000.0) AND d.ts >= to_timestamp(($4 - $3) / 1000.0)
-           AND (d.ts < to_timestamp(n.t / 1000.0) OR (d.ts = to_timestamp(n.t / 1000.0) AND d.session_fetch_index < n.f))
-         ON CONFLICT (request_id) DO UPDATE SET continued = true, updated_at = now() WHERE adload_outcomes.continued = false`,
-        [batch.map((b) => b.userId), col('ts'), this.continuationMs, minTs, col('sessionFetchIndex'), col('decisionId')],
-      );
-    });
+      [
+        col("decisionId"),
+        col("ts"),
+        col("requestId"),
+        col("userId"),
+        col("surface"),
+        col("sessionFetchIndex"),
+        col("contextKey"),
+        batch.map((b) => JSON.stringify(b.context)),
+        col("action"),
+        col("adSlots"),
+        col("propensity"),
+        batch.map((b) => b.probs.join(",")),
+        col("policyId"),
+        col("policyVersion"),
+      ],
+    );
+  }
+
+  /**
+   * Session continuation of the decisions in [from, to): a decision is continued when the same
+   * user's next decision (by time, then fetch index) comes within the continuation window. Stored
+   * in adload_outcomes.continued (idempotent); computed off the write path (one window query), so
+   * the writer only inserts.
+   */
+  async markContinuations(from: number, to: number): Promise<number> {
+    const r = await this.sql.query(
+      `INSERT INTO adload_outcomes (request_id, continued)
+       SELECT DISTINCT request_id, true FROM (
+         SELECT request_id, ts, lead(ts) OVER (PARTITION BY user_id ORDER BY ts, session_fetch_index) AS next_ts
+         FROM adload_decisions WHERE ts >= to_timestamp($1::float8 / 1000.0) AND ts < to_timestamp(($2::float8 + $3::float8) / 1000.0)
+       ) x
+       WHERE ts < to_timestamp($2::float8 / 1000.0) AND next_ts IS NOT NULL AND next_ts <= ts + make_interval(secs => $3::float8 / 1000.0)
+       ON CONFLICT (request_id) DO UPDATE SET continued = true, updated_at = now() WHERE adload_outcomes.continued = false`,
+      [from, to, this.continuationMs],
+    );
+    return r.rowCount;
   }
 
   /** Decisions of a surface in [from, to) joined with their outcomes. */
-  async window(surface: string, from: number, to: number): Promise<JoinedRound[]> {
+  async window(
+    surface: string,
+    from: number,
+    to: number,
+  ): Promise<JoinedRound[]> {
+    await this.markContinuations(from, to);
     const r = await this.sql.query<any>(
       `SELECT d.context_key, d.action, d.propensity, d.policy_id, coalesce(o.clicks, 0) AS clicks, coalesce(o.hides, 0) AS hides,
               coalesce(o.dwell_ms, 0) AS dwell_ms, coalesce(o.ad_clicks, 0) AS ad_clicks, coalesce(o.revenue_micros, 0) AS revenue_micros,
@@ -134,7 +155,7 @@ export class DecisionLog {
       dwellMs: Number(x.dwell_ms),
       adClicks: Number(x.ad_clicks),
       revenueMicros: Number(x.revenue_micros),
-      continued: x.continued === true || x.continued === 't',
+      continued: x.continued === true || x.continued === "t",
     }));
   }
 }
