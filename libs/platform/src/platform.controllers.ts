@@ -1,5 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiRoute } from './api-route';
 import type { Response } from 'express';
 import { APP_CONTEXT, AppContext, Dependency } from './app-context';
 import { consumerTracker } from './metrics';
@@ -17,6 +19,28 @@ function withTimeout(p: Promise<void>, ms: number): Promise<void> {
 }
 
 export const DEPENDENCIES = Symbol('DEPENDENCIES');
+
+const dependencyStatus = z.looseObject({ status: z.enum(['up', 'down']), error: z.string().optional() });
+/** The readiness body, the same for 200 (ready) and 503 (not ready). */
+export const readinessBody = z.looseObject({
+  status: z.enum(['ok', 'error']),
+  app: z.string(),
+  uptimeSeconds: z.number().int().nonnegative(),
+  dependencies: z.record(z.string(), dependencyStatus),
+  consumers: z.looseObject({
+    status: z.enum(['up', 'down']),
+    stuckAfterMs: z.number(),
+    partitions: z.number().int().nonnegative(),
+    lag: z.number(),
+    failing: z.number().int().nonnegative(),
+    stuck: z.array(z.looseObject({ group: z.string(), topic: z.string(), partition: z.number().int() })),
+  }),
+});
+export const livenessBody = z.looseObject({ status: z.literal('ok'), app: z.string(), uptimeSeconds: z.number().int().nonnegative() });
+const readinessResponses = {
+  200: { schema: readinessBody, description: 'ready: every dependency answers and no consumer partition is stuck' },
+  503: { schema: readinessBody, description: 'not ready: a dependency is down or a consumer partition is stuck past CONSUMER_STUCK_AFTER_MS' },
+};
 
 @ApiTags('platform')
 @Controller()
@@ -64,21 +88,21 @@ export class HealthController {
   }
 
   @Get('health')
-  @ApiOperation({ summary: 'Readiness (same as /health/ready): 200 when every dependency answers and no consumer is stuck, 503 otherwise' })
+  @ApiRoute({ summary: 'Readiness (same as /health/ready): 200 when every dependency answers and no consumer is stuck, 503 otherwise', responses: readinessResponses })
   async health(@Res() res: Response) {
     const r = await this.readiness();
     res.status(r.ok ? 200 : 503).json(r.body);
   }
 
   @Get('health/ready')
-  @ApiOperation({ summary: 'Readiness: 200 when every dependency answers and no consumer partition is stuck past CONSUMER_STUCK_AFTER_MS, 503 otherwise' })
+  @ApiRoute({ summary: 'Readiness: 200 when every dependency answers and no consumer partition is stuck past CONSUMER_STUCK_AFTER_MS, 503 otherwise', responses: readinessResponses })
   async ready(@Res() res: Response) {
     const r = await this.readiness();
     res.status(r.ok ? 200 : 503).json(r.body);
   }
 
   @Get('health/live')
-  @ApiOperation({ summary: 'Liveness: 200 while the process serves requests (no dependency is checked)' })
+  @ApiRoute({ summary: 'Liveness: 200 while the process serves requests (no dependency is checked)', responses: { 200: livenessBody } })
   live() {
     return { status: 'ok', app: this.ctx.name, uptimeSeconds: Math.round(process.uptime()) };
   }
@@ -90,7 +114,7 @@ export class MetricsController {
   constructor(@Inject(APP_CONTEXT) private readonly ctx: AppContext) {}
 
   @Get('metrics')
-  @ApiOperation({ summary: 'Prometheus metrics' })
+  @ApiRoute({ summary: 'Prometheus metrics', responses: { 200: { schema: z.string(), description: 'Prometheus text exposition format', contentType: 'text/plain' } } })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async metrics(): Promise<string> {
     return this.ctx.metrics.metrics();
