@@ -151,4 +151,28 @@ describe('npm start: graceful shutdown on SIGINT and SIGTERM', () => {
       if (target === 'node') assert.equal(npmCode, 0);
     });
   }
+
+  it('SIGTERM while the apps are still starting: startup completes, then the same graceful shutdown', async () => {
+    // The shutdown clock runs from the signal, so it covers the rest of the startup here: a roomier limit than the other cases.
+    const limitMs = 30_000;
+    const npm = spawn('npm', ['start'], { cwd: root, env: { ...env(dataDir), SHUTDOWN_TIMEOUT_MS: String(limitMs) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    npm.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    npm.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const npmExit = new Promise<number | null>((r) => npm.once('exit', (code) => r(code)));
+    const start = await until('scripts/start.mjs', () => childrenOf(npm.pid!)[0], 30_000);
+    const suite = await until('the suite process', () => childrenOf(start)[0], 30_000);
+    running.push({ npm, npmExit, start, suite, urls: [], output: () => out });
+    // The first log line of startup (the infrastructure is up, no app listens yet): the signal handlers are in place.
+    await until('startup to begin', () => out.includes('"msg":"migrations applied"'), START_TIMEOUT_MS);
+    assert.doesNotMatch(out, /^[a-z]+ http:\/\//m, 'no app line yet');
+    process.kill(suite, 'SIGTERM');
+    await until('the suite process to exit', () => !alive(suite), limitMs + 5000);
+    assert.equal(await npmExit, 0, 'graceful (a shutdown past the limit exits 1)');
+    assert.match(out, /"signal":"SIGTERM","msg":"stop requested while starting/);
+    assert.match(out, /"signal":"SIGTERM","msg":"shutting down/);
+    assert.match(out, /"msg":"stopped"/);
+    // Shut down before serving: no app line was printed, so nobody was told an address.
+    assert.doesNotMatch(out, /^[a-z]+ http:\/\//m);
+  });
 });
