@@ -23,7 +23,8 @@ import { VwAgent, vwPython } from './vw';
 import { movielensWorld, obdWorld, type World } from './worlds';
 import { measureLatency, measureLearning } from './latency';
 
-const USAGE = 'npm run bench:slates -- [--data DIR] [--seeds 20] [--requests 100000] [--vw-seeds N] [--vw-requests N] [--no-vw] [--worlds obd-men,obd-women,ml-100k] [--vw-parallel 2] [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000] [--brokers H:P] [--redis URL] [--out FILE]';
+const USAGE =
+  'npm run bench:slates -- [--data DIR] [--seeds 20] [--requests 100000] [--vw-seeds N] [--vw-requests N] [--no-vw] [--worlds obd-men,obd-women,ml-100k] [--vw-parallel 2] [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000] [--brokers H:P] [--redis URL] [--out FILE]';
 
 async function main() {
   const a = cli(
@@ -74,7 +75,12 @@ async function main() {
           const r = await runAgent(world, stream, seed, new BanditAgent(world, stream, p, seed));
           runs.push(r);
         }
-        process.stderr.write(`${world.name} seed ${seed}: ${runs.slice(-policies.length).map((r) => `${r.policy} regret ${r.regret.at(-1)!.toFixed(1)} (${r.seconds.toFixed(1)} s)`).join('; ')}\n`);
+        process.stderr.write(
+          `${world.name} seed ${seed}: ${runs
+            .slice(-policies.length)
+            .map((r) => `${r.policy} regret ${r.regret.at(-1)!.toFixed(1)} (${r.seconds.toFixed(1)} s)`)
+            .join('; ')}\n`,
+        );
       }
       if (!a['no-vw'] && vwSeeds > 0) {
         const py = vwPython(root);
@@ -91,14 +97,26 @@ async function main() {
         runs.push(...(await pool(jobs, int(a['vw-parallel'], '--vw-parallel', 2))));
       }
       const summary = summarize(runs, T, vwT);
-      sims.push({ world: world.name, source: world.source, slateSize: world.slateSize, candidates: world.candidates, items: world.items.length, groups: world.groupNames.length, examination: world.examination, ...summary });
+      sims.push({
+        world: world.name,
+        source: world.source,
+        slateSize: world.slateSize,
+        candidates: world.candidates,
+        items: world.items.length,
+        groups: world.groupNames.length,
+        examination: world.examination,
+        ...summary,
+      });
       panels.push({
         title: `${world.name}: cumulative regret (mean, 95% CI over seeds)`,
         x: { name: 'requests' },
         y: { name: 'regret (expected clicks)' },
-        series: (summary.curves as { policy: string; points: { x: number; y: number; lo: number; hi: number }[] }[]).map(
-          (c): Series => ({ name: c.policy, kind: 'line', interval: 'band', points: c.points }),
-        ),
+        series: (summary.curves as { policy: string; points: { x: number; y: number; lo: number; hi: number }[] }[]).map((c): Series => ({
+          name: c.policy,
+          kind: 'line',
+          interval: 'band',
+          points: c.points,
+        })),
       });
     }
     result.simulations = sims;
@@ -194,7 +212,12 @@ function digest(r: Record<string, unknown>) {
   const sims = (r.simulations as { world: string; table: { policy: string; cumulativeRegret: { mean: number; lo: number; hi: number }; cumulativeClicks: { mean: number } }[] }[] | undefined) ?? [];
   return {
     size: r.size,
-    simulations: sims.map((s) => ({ world: s.world, regret: Object.fromEntries(s.table.map((t) => [t.policy, `${t.cumulativeRegret.mean.toFixed(1)} [${t.cumulativeRegret.lo.toFixed(1)}, ${t.cumulativeRegret.hi.toFixed(1)}] clicks ${t.cumulativeClicks.mean.toFixed(0)}`])) })),
+    simulations: sims.map((s) => ({
+      world: s.world,
+      regret: Object.fromEntries(
+        s.table.map((t) => [t.policy, `${t.cumulativeRegret.mean.toFixed(1)} [${t.cumulativeRegret.lo.toFixed(1)}, ${t.cumulativeRegret.hi.toFixed(1)}] clicks ${t.cumulativeClicks.mean.toFixed(0)}`]),
+      ),
+    })),
     latency: r.latency,
     learning: r.learning,
   };

@@ -32,7 +32,8 @@ async function seedPosteriors(state: MemoryStateStore, n: number) {
   const r = new Rng(3);
   const writes: [string, string][] = [[slatesKeys.slope(), JSON.stringify({ ...newEffect(1.1, 900), clicks: 5000, exposures: 90000 })]];
   for (let g = 0; g < 25; g++) writes.push([slatesKeys.group(`g${g}`), JSON.stringify({ ...newEffect(0.2 * r.normal(), 50 + 200 * r.nextDouble()), clicks: 100, exposures: 1000 })]);
-  for (let i = 0; i < n; i++) writes.push([slatesKeys.item(`item-${i}`), JSON.stringify({ ...newEffect(0.4 * r.normal(), 4 + 60 * r.nextDouble()), clicks: 3, exposures: 40, group: `g${i % 25}`, updatedAt: 1 })]);
+  for (let i = 0; i < n; i++)
+    writes.push([slatesKeys.item(`item-${i}`), JSON.stringify({ ...newEffect(0.4 * r.normal(), 4 + 60 * r.nextDouble()), clicks: 3, exposures: 40, group: `g${i % 25}`, updatedAt: 1 })]);
   await state.setMany(writes);
 }
 
@@ -98,14 +99,27 @@ export async function measureLearning(opts: { brokers: string; redisUrl: string;
     const items = Array.from({ length: opts.itemsPerImpression }, (_, p) => ({ itemId: `it${r.nextInt(5000)}-${p}`, position: p, score: 0.05 + 0.2 * r.nextDouble(), group: `g${r.nextInt(30)}` }));
     imps.push({ key: user, value: JSON.stringify({ eventId: `i${q}`, key: user, timestamp: now, schemaVersion: 1, requestId: `r${q}`, userId: user, surface: 'home', items }) });
     for (const it of items)
-      if (r.nextDouble() < opts.clickRate) fbs.push({ key: user, value: JSON.stringify({ eventId: `c${q}-${it.itemId}`, key: user, timestamp: now + 1, schemaVersion: 1, requestId: `r${q}`, userId: user, itemId: it.itemId, type: 'click' }) });
+      if (r.nextDouble() < opts.clickRate)
+        fbs.push({
+          key: user,
+          value: JSON.stringify({ eventId: `c${q}-${it.itemId}`, key: user, timestamp: now + 1, schemaVersion: 1, requestId: `r${q}`, userId: user, itemId: it.itemId, type: 'click' }),
+        });
   }
   events = imps.length + fbs.length;
   await admin.createTopics({ topics: [TOPICS.feedImpressions, TOPICS.feedFeedback].map((t) => ({ topic: `${prefix}${t}`, numPartitions: 4 })) });
   for (let k = 0; k < imps.length; k += 500) await producer.send({ topic: `${prefix}${TOPICS.feedImpressions}`, messages: imps.slice(k, k + 500) });
   for (let k = 0; k < fbs.length; k += 2000) await producer.send({ topic: `${prefix}${TOPICS.feedFeedback}`, messages: fbs.slice(k, k + 2000) });
   process.env.SLATES_FEEDBACK_WINDOW_MS = '600000';
-  const config = loadConfig({ APPS: 'slates', SLATES_PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: 'false', KAFKA_BROKERS: opts.brokers, KAFKA_TOPIC_PREFIX: prefix, REDIS_URL: opts.redisUrl, STATE_PREFIX: prefix });
+  const config = loadConfig({
+    APPS: 'slates',
+    SLATES_PORT: '0',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    KAFKA_BROKERS: opts.brokers,
+    KAFKA_TOPIC_PREFIX: prefix,
+    REDIS_URL: opts.redisUrl,
+    STATE_PREFIX: prefix,
+  });
   const t0 = Date.now();
   const suite = await startSuite(config, [slatesApp], createLogger('warn'));
   const result: Record<string, unknown> = { requests: opts.requests, impressions: imps.length, clicks: fbs.length, events };
@@ -125,18 +139,39 @@ export async function measureLearning(opts: { brokers: string; redisUrl: string;
     result.startupSeconds = ((first || end) - t0) / 1000;
     result.applySeconds = (end - (first || t0)) / 1000;
     result.eventsPerSecond = events / Math.max(1e-3, (end - (first || t0)) / 1000);
-    result.nodeCpuUsPerEvent = ((cpu.user + cpu.system) / events);
-    result.note = 'events/s from the first applied event to the last (consumer fetch, validation, join, Laplace updates, one MULTI/EXEC per batch into Redis); startupSeconds = app start and consumer-group join';
+    result.nodeCpuUsPerEvent = (cpu.user + cpu.system) / events;
+    result.note =
+      'events/s from the first applied event to the last (consumer fetch, validation, join, Laplace updates, one MULTI/EXEC per batch into Redis); startupSeconds = app start and consumer-group join';
     // click -> posterior visibility
     const url = suite.apps[0].url;
     const lat: number[] = [];
     for (let k = 0; k < opts.probes; k++) {
       const user = `probe${k}`;
       const itemId = `probe-item-${k}`;
-      await producer.send({ topic: `${prefix}${TOPICS.feedImpressions}`, messages: [{ key: user, value: JSON.stringify({ eventId: `pi${k}`, key: user, timestamp: Date.now(), schemaVersion: 1, requestId: `pr${k}`, userId: user, surface: 'home', items: [{ itemId, position: 0, score: 0.1, group: 'gp' }] }) }] });
+      await producer.send({
+        topic: `${prefix}${TOPICS.feedImpressions}`,
+        messages: [
+          {
+            key: user,
+            value: JSON.stringify({
+              eventId: `pi${k}`,
+              key: user,
+              timestamp: Date.now(),
+              schemaVersion: 1,
+              requestId: `pr${k}`,
+              userId: user,
+              surface: 'home',
+              items: [{ itemId, position: 0, score: 0.1, group: 'gp' }],
+            }),
+          },
+        ],
+      });
       await new Promise((res) => setTimeout(res, 50));
       const t1 = process.hrtime.bigint();
-      await producer.send({ topic: `${prefix}${TOPICS.feedFeedback}`, messages: [{ key: user, value: JSON.stringify({ eventId: `pc${k}`, key: user, timestamp: Date.now(), schemaVersion: 1, requestId: `pr${k}`, userId: user, itemId, type: 'click' }) }] });
+      await producer.send({
+        topic: `${prefix}${TOPICS.feedFeedback}`,
+        messages: [{ key: user, value: JSON.stringify({ eventId: `pc${k}`, key: user, timestamp: Date.now(), schemaVersion: 1, requestId: `pr${k}`, userId: user, itemId, type: 'click' }) }],
+      });
       for (;;) {
         const res = await fetch(`${url}/v1/slates/posteriors/${itemId}`);
         const body = (await res.json()) as { item?: { clicks: number } };

@@ -113,16 +113,25 @@ export function obdWorld(dataDir: string, campaign: 'men' | 'women', opts: { can
  */
 export function movielensWorld(dataDir: string, opts: { topItems?: number; candidates?: number; slateSize?: number } = {}): World {
   const dir = join(dataDir, 'ml-100k');
-  const users = readFileSync(join(dir, 'u.user'), 'latin1').trim().split('\n').map((l) => l.split('|'));
+  const users = readFileSync(join(dir, 'u.user'), 'latin1')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
   const ageBand = (a: number) => (a < 25 ? 0 : a < 35 ? 1 : a < 50 ? 2 : 3);
   const clusterOf = new Map(users.map((u) => [u[0], (u[2] === 'M' ? 0 : 4) + ageBand(Number(u[1]))]));
   const C = 8;
   const usersPer = new Array(C).fill(0);
   for (const c of clusterOf.values()) usersPer[c]++;
-  const ratings = readFileSync(join(dir, 'u.data'), 'latin1').trim().split('\n').map((l) => l.split('\t'));
+  const ratings = readFileSync(join(dir, 'u.data'), 'latin1')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   const ratedCount = new Map<string, number>();
   for (const r of ratings) ratedCount.set(r[1], (ratedCount.get(r[1]) ?? 0) + 1);
-  const top = [...ratedCount.entries()].sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0])).slice(0, opts.topItems ?? 400).map((x) => x[0]);
+  const top = [...ratedCount.entries()]
+    .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))
+    .slice(0, opts.topItems ?? 400)
+    .map((x) => x[0]);
   const idx = new Map(top.map((x, i) => [x, i]));
   const n = top.length;
   const likes = new Float64Array(C * n);
@@ -133,8 +142,19 @@ export function movielensWorld(dataDir: string, opts: { topItems?: number; candi
   }
   const attr = new Float64Array(C * n);
   for (let c = 0; c < C; c++) for (let i = 0; i < n; i++) attr[c * n + i] = (likes[c * n + i] + 1) / (usersPer[c] + 2);
-  const genres = readFileSync(join(dir, 'u.genre'), 'latin1').trim().split('\n').map((l) => l.split('|')[0]);
-  const itemRows = new Map(readFileSync(join(dir, 'u.item'), 'latin1').trim().split('\n').map((l) => { const f = l.split('|'); return [f[0], f.slice(-19).map(Number)] as const; }));
+  const genres = readFileSync(join(dir, 'u.genre'), 'latin1')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|')[0]);
+  const itemRows = new Map(
+    readFileSync(join(dir, 'u.item'), 'latin1')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const f = l.split('|');
+        return [f[0], f.slice(-19).map(Number)] as const;
+      }),
+  );
   const first = top.map((id) => Math.max(0, itemRows.get(id)!.indexOf(1)));
   const used = [...new Set(first)].sort((a, b) => a - b);
   const size = opts.slateSize ?? 5;
@@ -168,8 +188,7 @@ export class Episode {
     const n = world.items.length;
     const u = Array.from({ length: n }, () => noise.item * r.normal());
     this.pctr = new Float64Array(world.attr.length);
-    for (let c = 0; c < world.contexts; c++)
-      for (let i = 0; i < n; i++) this.pctr[c * n + i] = sigmoid(noise.slope * logit(world.attr[c * n + i]) + u[i] + noise.pair * r.normal());
+    for (let c = 0; c < world.contexts; c++) for (let i = 0; i < n; i++) this.pctr[c * n + i] = sigmoid(noise.slope * logit(world.attr[c * n + i]) + u[i] + noise.pair * r.normal());
     this.rng = new Rng(seed * 7919 + 2);
     let acc = 0;
     this.cum = world.contextWeights.map((w) => (acc += w));

@@ -55,7 +55,10 @@ export async function slatesScenario(opts: { bus: EventBus; url: string; user: s
     greedy.body.slate.map((s: { itemId: string }) => s.itemId),
     [39, 38, 37, 36, 35].map((i) => `${u}-c${i}`),
   );
-  assert.deepEqual(greedy.body.slate.map((s: { propensity: number }) => s.propensity), [1, 1, 1, 1, 1]);
+  assert.deepEqual(
+    greedy.body.slate.map((s: { propensity: number }) => s.propensity),
+    [1, 1, 1, 1, 1],
+  );
   const capped = await postJson(`${url}/v1/slates`, { ...body, groupCap: 1, size: 4 });
   assert.equal(new Set(capped.body.slate.map((s: { itemId: string }) => candidates.find((c) => c.itemId === s.itemId)!.group)).size, 4);
 
@@ -90,16 +93,24 @@ export async function slatesScenario(opts: { bus: EventBus; url: string; user: s
   };
   await produce(TOPICS.feedFeedback, [click]);
   await produce(TOPICS.feedImpressions, [impression]);
-  const postB = await eventually(async () => {
-    const r = await getJson(`${url}/v1/slates/posteriors/${b}`);
-    return r.status === 200 && r.body.item.clicks === 1 ? r.body : undefined;
-  }, 30_000, 25);
+  const postB = await eventually(
+    async () => {
+      const r = await getJson(`${url}/v1/slates/posteriors/${b}`);
+      return r.status === 200 && r.body.item.clicks === 1 ? r.body : undefined;
+    },
+    30_000,
+    25,
+  );
   assert.ok(postB.item.mean > 0, 'a click moves the item up');
   assert.equal(postB.group, `${u}-g`);
-  const postA = await eventually(async () => {
-    const r = await getJson(`${url}/v1/slates/posteriors/${a}`);
-    return r.status === 200 && r.body.item.exposures > 0 ? r.body : undefined;
-  }, 30_000, 25);
+  const postA = await eventually(
+    async () => {
+      const r = await getJson(`${url}/v1/slates/posteriors/${a}`);
+      return r.status === 200 && r.body.item.exposures > 0 ? r.body : undefined;
+    },
+    30_000,
+    25,
+  );
   assert.ok(postA.item.mean < 0, 'a skip at the top moves the item down');
   assert.equal(postA.item.clicks, 0);
   const afterB = (await getJson(`${url}/v1/slates/posteriors/${b}`)).body;

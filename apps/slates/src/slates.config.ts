@@ -11,8 +11,16 @@ import { z } from 'zod';
  *   SLATES_MAX_CANDIDATES       most candidates per POST /v1/slates (default 2000)
  */
 export const slatesConfigSchema = z.object({
-  SLATES_FEEDBACK_WINDOW_MS: z.coerce.number().int().min(1).default(30 * 60_000),
-  SLATES_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 24 * 3600_000),
+  SLATES_FEEDBACK_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60_000),
+  SLATES_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600_000),
   SLATES_EXAMINATION: z.enum(['pbm', 'cascade']).default('pbm'),
   SLATES_POSITIONS: z.coerce.number().int().min(1).max(1000).default(20),
   SLATES_PBM_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),

@@ -68,7 +68,13 @@ export class GaussianBeliefs implements Beliefs {
     const g = groups ?? new Int32Array(n);
     const groupCount = n === 0 ? 0 : Math.max(...g) + 1;
     const items = Array.from({ length: n }, (_, i) => ({ m: mean[i], q: sd[i] > 0 ? 1 / (sd[i] * sd[i]) : Infinity }));
-    return new GaussianBeliefs({ m: 0, q: Infinity }, Array.from({ length: groupCount }, () => ({ m: 0, q: Infinity })), g, new Float64Array(n).fill(0.5), items);
+    return new GaussianBeliefs(
+      { m: 0, q: Infinity },
+      Array.from({ length: groupCount }, () => ({ m: 0, q: Infinity })),
+      g,
+      new Float64Array(n).fill(0.5),
+      items,
+    );
   }
 
   private sd(i: number): number {

@@ -1,15 +1,4 @@
-import {
-  chooseSlate,
-  ChoiceContext,
-  createPolicy,
-  EpsilonGreedyPolicy,
-  GaussianBeliefs,
-  GreedyPolicy,
-  InSlateThompsonPolicy,
-  Rng,
-  slatePropensities,
-  SlateThompsonPolicy,
-} from '@recsys/bandits';
+import { chooseSlate, ChoiceContext, createPolicy, EpsilonGreedyPolicy, GaussianBeliefs, GreedyPolicy, InSlateThompsonPolicy, Rng, slatePropensities, SlateThompsonPolicy } from '@recsys/bandits';
 
 function beliefs(n: number, seed: number, sd: number) {
   const r = new Rng(seed);
@@ -86,7 +75,7 @@ describe('slate policies', () => {
     };
     const a = count(pruned, r1);
     const c = count(full, r2);
-    for (const [i, k] of c) expect(Math.abs((a.get(i) ?? 0) - k)  / 800).toBeLessThan(0.08);
+    for (const [i, k] of c) expect(Math.abs((a.get(i) ?? 0) - k) / 800).toBeLessThan(0.08);
     for (const i of a.keys()) expect(pruned.active.includes(i)).toBe(true);
   });
 });

@@ -7,7 +7,11 @@ describe('diagonal Laplace posterior', () => {
       const r = new Rng(seed);
       const trueA = 0.8 + 0.4 * r.nextDouble();
       const trueB = -0.8 + 1.6 * r.nextDouble();
-      const post: ItemPosterior = { slope: newEffect(DEFAULT_PRIOR.aMean, DEFAULT_PRIOR.aPrecision), group: newEffect(0, DEFAULT_PRIOR.groupPrecision), item: newEffect(0, DEFAULT_PRIOR.itemPrecision) };
+      const post: ItemPosterior = {
+        slope: newEffect(DEFAULT_PRIOR.aMean, DEFAULT_PRIOR.aPrecision),
+        group: newEffect(0, DEFAULT_PRIOR.groupPrecision),
+        item: newEffect(0, DEFAULT_PRIOR.itemPrecision),
+      };
       const prior = { a: { ...post.slope }, group: { ...post.group }, item: { ...post.item } };
       const data: { pctr: number; clicked: boolean; weight: number }[] = [];
       for (let t = 0; t < 4000; t++) {
@@ -125,7 +129,15 @@ describe('rng', () => {
     const N = 400_000;
     const xs = Float64Array.from({ length: N }, () => r.normal()).sort();
     const ys = Float64Array.from({ length: N }, () => r.normalPolar()).sort();
-    for (const [p, z] of [[0.001, -3.0902], [0.0228, -2.0], [0.1587, -1.0], [0.5, 0], [0.8413, 1.0], [0.9772, 2.0], [0.999, 3.0902]] as const) {
+    for (const [p, z] of [
+      [0.001, -3.0902],
+      [0.0228, -2.0],
+      [0.1587, -1.0],
+      [0.5, 0],
+      [0.8413, 1.0],
+      [0.9772, 2.0],
+      [0.999, 3.0902],
+    ] as const) {
       expect(Math.abs(xs[Math.floor(p * N)] - z)).toBeLessThan(0.03 + 0.05 * Math.abs(z) ** 2 * (p < 0.01 || p > 0.99 ? 1 : 0));
       expect(Math.abs(xs[Math.floor(p * N)] - ys[Math.floor(p * N)])).toBeLessThan(0.08);
     }

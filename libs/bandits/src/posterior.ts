@@ -139,11 +139,7 @@ export function betaSkipWeight(group: Effect, item: Effect, examination: number,
  * Batch MAP fit of the same model (full Newton on the three weights with the same Gaussian
  * prior): the reference the online Laplace posterior is tested against.
  */
-export function batchFit(
-  prior: { a: Effect; group: Effect; item: Effect },
-  data: { pctr: number; clicked: boolean; weight: number }[],
-  iterations = 50,
-): { a: number; group: number; item: number } {
+export function batchFit(prior: { a: Effect; group: Effect; item: Effect }, data: { pctr: number; clicked: boolean; weight: number }[], iterations = 50): { a: number; group: number; item: number } {
   const m0 = [prior.a.m, prior.group.m, prior.item.m];
   const q0 = [prior.a.q, prior.group.q, prior.item.q];
   const w = [...m0];

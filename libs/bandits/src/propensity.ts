@@ -71,12 +71,7 @@ export function slatePropensities(
 }
 
 /** Chooses a slate and its propensities in one go (the shown slate from `seed`, the replicates from a derived stream). */
-export function chooseSlate(
-  policy: SlatePolicy,
-  beliefs: Beliefs,
-  opts: SlateOptions,
-  p: PropensityOptions,
-): { choice: SlateChoice; propensities: SlatePropensities } {
+export function chooseSlate(policy: SlatePolicy, beliefs: Beliefs, opts: SlateOptions, p: PropensityOptions): { choice: SlateChoice; propensities: SlatePropensities } {
   const ctx = new ChoiceContext(beliefs, opts);
   const choice = policy.choose(beliefs, opts, new Rng(p.seed), ctx);
   // Copy: policies may reuse buffers between calls.

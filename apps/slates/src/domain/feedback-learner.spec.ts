@@ -23,22 +23,40 @@ function learner(examination: 'pbm' | 'cascade' = 'pbm') {
   return { l, state, at: (t: number) => (now = t) };
 }
 
+/** Every posterior record, without its updatedAt stamp. */
 async function snapshot(state: MemoryStateStore) {
   const keys = (await state.scanKeys('{slates}:post:*')).sort();
   const vals = await state.getMany(keys);
-  return Object.fromEntries(keys.map((k, i) => [k, JSON.parse(vals[i]!.toString()).m ?? null]).map(([k, v]) => [k, v]).concat(keys.map((k, i) => [`${k}#full`, (() => { const o = JSON.parse(vals[i]!.toString()); delete o.updatedAt; return o; })()])));
+  return Object.fromEntries(
+    keys.map((k, i) => {
+      const { updatedAt: _ignored, ...rest } = JSON.parse(vals[i]!.toString()) as Record<string, unknown>;
+      return [k, rest];
+    }),
+  );
 }
 
 describe('feedback learner', () => {
   it('is independent of arrival order: a click before its impression gives the same posteriors', async () => {
     const first = learner();
-    await first.l.applyImpressions([imp('r1', [['a', 0], ['b', 1], ['c', 2]])]);
+    await first.l.applyImpressions([
+      imp('r1', [
+        ['a', 0],
+        ['b', 1],
+        ['c', 2],
+      ]),
+    ]);
     await first.l.applyFeedback([click('r1', 'b')]);
     first.at(500);
     expect(await first.l.closeDue()).toBe(1);
     const second = learner();
     await second.l.applyFeedback([click('r1', 'b')]);
-    await second.l.applyImpressions([imp('r1', [['a', 0], ['b', 1], ['c', 2]])]);
+    await second.l.applyImpressions([
+      imp('r1', [
+        ['a', 0],
+        ['b', 1],
+        ['c', 2],
+      ]),
+    ]);
     second.at(500);
     await second.l.closeDue();
     expect(await snapshot(second.state)).toEqual(await snapshot(first.state));
@@ -51,7 +69,15 @@ describe('feedback learner', () => {
 
   it('replaying both topics changes nothing; a click outside the window or on an unshown item is ignored', async () => {
     const { l, state, at } = learner();
-    const events = { imps: [imp('r1', [['a', 0], ['b', 1]])], clicks: [click('r1', 'a'), click('r1', 'zz'), click('r1', 'b', 5000)] };
+    const events = {
+      imps: [
+        imp('r1', [
+          ['a', 0],
+          ['b', 1],
+        ]),
+      ],
+      clicks: [click('r1', 'a'), click('r1', 'zz'), click('r1', 'b', 5000)],
+    };
     await l.applyImpressions(events.imps);
     await l.applyFeedback(events.clicks);
     at(500);
@@ -69,7 +95,12 @@ describe('feedback learner', () => {
 
   it('weights skips by examination: a skip deep in the slate moves less; cascade ignores items below the last click', async () => {
     const pbm = learner('pbm');
-    await pbm.l.applyImpressions([imp('r1', [['top', 0], ['deep', 4]])]);
+    await pbm.l.applyImpressions([
+      imp('r1', [
+        ['top', 0],
+        ['deep', 4],
+      ]),
+    ]);
     pbm.at(500);
     await pbm.l.closeDue();
     const top = JSON.parse((await pbm.state.get(slatesKeys.item('top')))!.toString());
@@ -77,7 +108,13 @@ describe('feedback learner', () => {
     expect(top.m).toBeLessThan(deep.m);
     expect(deep.m).toBeLessThan(0);
     const cas = learner('cascade');
-    await cas.l.applyImpressions([imp('r1', [['x', 0], ['y', 1], ['z', 2]])]);
+    await cas.l.applyImpressions([
+      imp('r1', [
+        ['x', 0],
+        ['y', 1],
+        ['z', 2],
+      ]),
+    ]);
     await cas.l.applyFeedback([click('r1', 'y')]);
     cas.at(500);
     await cas.l.closeDue();
@@ -87,14 +124,23 @@ describe('feedback learner', () => {
 
   it('rejects malformed impressions and estimates examination by EM once every position has clicks', async () => {
     const { l, at } = learner();
-    const bad = await l.applyImpressions([imp('r0', [['a', 0], ['a', 1]]), imp('r9', [['a', 0], ['b', 0]])]);
+    const bad = await l.applyImpressions([
+      imp('r0', [
+        ['a', 0],
+        ['a', 1],
+      ]),
+      imp('r9', [
+        ['a', 0],
+        ['b', 0],
+      ]),
+    ]);
     expect(bad.map((r) => r.code)).toEqual(['malformed_impression', 'malformed_impression']);
     const trueE = [1, 0.6, 0.3];
     let k = 0;
     for (let r = 0; r < 3000; r++) {
       const items: [string, number][] = [0, 1, 2].map((p) => [`i${(r + p) % 6}`, p]);
       await l.applyImpressions([imp(`q${r}`, items)]);
-      const clicks = items.filter(([, p]) => ((k = (k * 1103515245 + 12345) % 2147483648) / 2147483648) < trueE[p] * 0.5).map(([id]) => click(`q${r}`, id));
+      const clicks = items.filter(([, p]) => (k = (k * 1103515245 + 12345) % 2147483648) / 2147483648 < trueE[p] * 0.5).map(([id]) => click(`q${r}`, id));
       if (clicks.length) await l.applyFeedback(clicks);
     }
     at(10_000);

@@ -225,7 +225,10 @@ export class FeedbackLearner {
     let n = 0;
     if (obs.length) {
       const itemIds = [...new Set(obs.map((o) => o.itemId))];
-      const snap = await this.posteriors.read(itemIds, obs.map((o) => o.group));
+      const snap = await this.posteriors.read(
+        itemIds,
+        obs.map((o) => o.group),
+      );
       const items = new Map<string, ItemRecord>();
       const now = this.now();
       for (const o of obs) {
