@@ -73,8 +73,26 @@ async function main() {
   // Budgets: median = a campaign's fair share of a day's revenue x 0.5, log-normal (sigma 0.9).
   const campaigns = makeCampaigns(o.campaigns, o.seed, (o.requests * o.slots * 0.006) / o.campaigns);
   // --pacing kp=8,ki=4,... overrides the controller's defaults (for tuning runs)
-  const pacing = Object.fromEntries((args.pacing ?? '').split(',').filter(Boolean).map((kv) => { const [k, v] = kv.split('='); return [k, Number(v)]; }));
-  const dayOpts = { requests: o.requests, eligiblePerRequest: o.eligible, slots: o.slots, reserveEcpm: 0.5, stepMinutes: int(args.step, '--step', 5), clickWindowMinutes: 2, profileShares: shares, seed: o.seed, pacing };
+  const pacing = Object.fromEntries(
+    (args.pacing ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => {
+        const [k, v] = kv.split('=');
+        return [k, Number(v)];
+      }),
+  );
+  const dayOpts = {
+    requests: o.requests,
+    eligiblePerRequest: o.eligible,
+    slots: o.slots,
+    reserveEcpm: 0.5,
+    stepMinutes: int(args.step, '--step', 5),
+    clickWindowMinutes: 2,
+    profileShares: shares,
+    seed: o.seed,
+    pacing,
+  };
   const days: Partial<Record<Mode, DayResult>> = {};
   for (const mode of modes) {
     const r = await simulateDay(campaigns, mode, dayOpts);
@@ -201,10 +219,11 @@ async function main() {
       pacingOptions: pacing,
       cpcClickWindowMinutes: dayOpts.clickWindowMinutes,
       traffic: 'diurnal intensity (libs/ads simulation.ts: night trough, 12:30 and 20:30 peaks), Poisson requests per minute',
-      profile: "learned from a simulated previous day (Poisson hourly counts of the same curve), 2% uniform mix",
+      profile: 'learned from a simulated previous day (Poisson hourly counts of the same curve), 2% uniform mix',
       campaignsMix: 'half CPC (bid log-normal median 0.5, CTR log-normal median 2%), half CPM (median 8); budgets log-normal (sigma 0.9); pCTR = true CTR x log-normal noise (sigma 0.3)',
       budgetLimited: 'campaigns whose eligible traffic exceeds their budget: in the unpaced run they have spent 98% of it before 20:00',
-      hourlyError: 'per campaign sum_h |spend_h - target_h| / budget (target = budget x learned profile share); aggregate = the same on the sum over budget-limited campaigns. A campaign with k billing events an hour has a Poisson floor of about 1/sqrt(k) per hour: 10% needs ~100 an hour (2400 a day)',
+      hourlyError:
+        'per campaign sum_h |spend_h - target_h| / budget (target = budget x learned profile share); aggregate = the same on the sum over budget-limited campaigns. A campaign with k billing events an hour has a Poisson floor of about 1/sqrt(k) per hour: 10% needs ~100 an hour (2400 a day)',
     },
     machine: machine({}, start),
     figures: {
@@ -229,8 +248,21 @@ async function main() {
   console.log(`wrote ${out}`);
 }
 
-function plots(out: string, perMode: Record<string, { aggregateHourly: { actual: number[]; target: number[] } }>, days: Partial<Record<Mode, DayResult>>, campaigns: ReturnType<typeof makeCampaigns>, limited: number[], shares: number[]) {
-  const base = join(dirname(out), out.split('/').pop()!.replace(/\.json$/, ''));
+function plots(
+  out: string,
+  perMode: Record<string, { aggregateHourly: { actual: number[]; target: number[] } }>,
+  days: Partial<Record<Mode, DayResult>>,
+  campaigns: ReturnType<typeof makeCampaigns>,
+  limited: number[],
+  shares: number[],
+) {
+  const base = join(
+    dirname(out),
+    out
+      .split('/')
+      .pop()!
+      .replace(/\.json$/, ''),
+  );
   const hours = Array.from({ length: 24 }, (_, h) => h);
   const cum = (xs: number[]) => {
     let c = 0;
@@ -245,13 +277,19 @@ function plots(out: string, perMode: Record<string, { aggregateHourly: { actual:
         title: 'hourly spend',
         x: { name: 'hour' },
         y: { name: 'spend' },
-        series: [{ name: 'target', kind: 'line', points: hours.map((h) => ({ x: h, y: target[h] })) }, ...Object.entries(perMode).map(([m, r]) => ({ name: m, kind: 'line' as const, points: hours.map((h) => ({ x: h, y: r.aggregateHourly.actual[h] })) }))],
+        series: [
+          { name: 'target', kind: 'line', points: hours.map((h) => ({ x: h, y: target[h] })) },
+          ...Object.entries(perMode).map(([m, r]) => ({ name: m, kind: 'line' as const, points: hours.map((h) => ({ x: h, y: r.aggregateHourly.actual[h] })) })),
+        ],
       },
       {
         title: 'cumulative spend',
         x: { name: 'hour' },
         y: { name: 'spend' },
-        series: [{ name: 'target', kind: 'line', points: cum(target).map((y, h) => ({ x: h, y })) }, ...Object.entries(perMode).map(([m, r]) => ({ name: m, kind: 'line' as const, points: cum(r.aggregateHourly.actual).map((y, h) => ({ x: h, y })) }))],
+        series: [
+          { name: 'target', kind: 'line', points: cum(target).map((y, h) => ({ x: h, y })) },
+          ...Object.entries(perMode).map(([m, r]) => ({ name: m, kind: 'line' as const, points: cum(r.aggregateHourly.actual).map((y, h) => ({ x: h, y })) })),
+        ],
       },
     ],
   });

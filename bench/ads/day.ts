@@ -138,7 +138,11 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
         if (mode === 'paced') rate[i] = pid[i].update({ targetFraction: F(m / 1440), spent: usage[i].spent, budget });
         else if (mode === 'throttle') rate[i] = thr[i].update(m / 1440, usage[i].spent, budget);
       }
-      o.trace?.(m, rate, usage.map((u) => u.spent + u.reserved));
+      o.trace?.(
+        m,
+        rate,
+        usage.map((u) => u.spent + u.reserved),
+      );
     }
     const nReq = poisson(rand, (o.requests * intensity[m]) / iSum);
     for (let q = 0; q < nReq; q++) {
@@ -155,7 +159,13 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
       }
       for (const c of drawn) seen[c] = 0;
       if (eligible.length === 0) continue;
-      let pool: AuctionBid[] = eligible.map((c) => ({ adId: String(c), campaignId: String(c), bidType: campaigns[c].bidType, bid: campaigns[c].bid, pctr: Math.min(1, campaigns[c].trueCtr * Math.exp(0.3 * gaussianish(rand))) }));
+      let pool: AuctionBid[] = eligible.map((c) => ({
+        adId: String(c),
+        campaignId: String(c),
+        bidType: campaigns[c].bidType,
+        bid: campaigns[c].bid,
+        pctr: Math.min(1, campaigns[c].trueCtr * Math.exp(0.3 * gaussianish(rand))),
+      }));
       // as in the app: a winner whose reservation is refused leaves, and the auction runs again for the slots left
       let slotsLeft = o.slots;
       for (let round = 0; round < 3 && slotsLeft > 0 && pool.length > 0; round++) {

@@ -62,7 +62,14 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
     const vec = () => Array.from({ length: d }, () => rand() * 2 - 1);
     for (let i = 0; i < o.campaigns; i++) {
       const cpc = i % 2 === 0;
-      await call(`${url}/v1/ads/campaigns`, 'POST', { id: `bench-${i}`, name: `bench ${i}`, bidType: cpc ? 'cpc' : 'cpm', bid: Math.round((cpc ? 0.2 + rand() : 2 + 10 * rand()) * 1e4) / 1e4, dailyBudget: 1e6, timeZone: 'UTC' });
+      await call(`${url}/v1/ads/campaigns`, 'POST', {
+        id: `bench-${i}`,
+        name: `bench ${i}`,
+        bidType: cpc ? 'cpc' : 'cpm',
+        bid: Math.round((cpc ? 0.2 + rand() : 2 + 10 * rand()) * 1e4) / 1e4,
+        dailyBudget: 1e6,
+        timeZone: 'UTC',
+      });
       await call(`${url}/v1/ads/campaigns/bench-${i}/creatives/bench-ad-${i}`, 'PUT', { embedding: vec() });
     }
     const users = Array.from({ length: 200 }, (_, i) => `bench-user-${i}`);
@@ -76,7 +83,11 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
       await new Promise((r) => setTimeout(r, 100));
     }
     for (let t = 0; ; t++) {
-      const res = await fetch(`${urlOf('ranking')}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'x', domain: 'ads', candidates: ['bench-ad-0'] }) });
+      const res = await fetch(`${urlOf('ranking')}/v1/rank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'x', domain: 'ads', candidates: ['bench-ad-0'] }),
+      });
       await res.text();
       if (res.status === 200) break;
       if (t > 600) throw new Error('ranking has no live model');
@@ -101,7 +112,17 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
         }
       }),
     );
-    return { campaigns: o.campaigns, candidates: o.candidates, slots: o.slots, requests: o.requests, concurrency: o.concurrency, latencyMs: summarize(lat), adsPerFill: served / o.requests, degraded, model: 'synthetic CTR model (apps/ranking/src/testing/synthetic-model.ts), domains family/thrill/drama/ads' };
+    return {
+      campaigns: o.campaigns,
+      candidates: o.candidates,
+      slots: o.slots,
+      requests: o.requests,
+      concurrency: o.concurrency,
+      latencyMs: summarize(lat),
+      adsPerFill: served / o.requests,
+      degraded,
+      model: 'synthetic CTR model (apps/ranking/src/testing/synthetic-model.ts), domains family/thrill/drama/ads',
+    };
   } finally {
     await ads.close();
     await upstream.close();

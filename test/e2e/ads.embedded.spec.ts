@@ -76,7 +76,10 @@ describe('ads service (embedded adapters, retrieval app, stub ranking)', () => {
     assert.equal(frozen.status, 409);
     assert.equal(frozen.body.code, 'campaign_archived');
     await eventually(async () => {
-      const types = adsEvents.map((r) => JSON.parse(r.value.toString())).filter((e) => e.campaignId === 'life').map((e) => e.type);
+      const types = adsEvents
+        .map((r) => JSON.parse(r.value.toString()))
+        .filter((e) => e.campaignId === 'life')
+        .map((e) => e.type);
       return types.filter((t) => t === 'campaign_upsert').length >= 4 && types.includes('campaign_pause') && types.includes('campaign_archive');
     });
     // The creative went to catalog.items (namespace ads, group = campaign) and left it on archive.

@@ -58,7 +58,15 @@ export interface AdsEnv {
 
 /** `env`: real servers (REDIS_URL, DATABASE_URL, KAFKA_BROKERS...) or nothing for the embedded adapters. */
 export async function startAdsEnv(env: Record<string, string> = {}, adsEnv: Record<string, string> = {}): Promise<AdsEnv> {
-  const base = { DATA_DIR: mkdtempSync(join(tmpdir(), 'ads-e2e-')), LOG_LEVEL: 'warn', SEED_DEMO: 'false', ADMIN_TOKEN: ADMIN, RETRIEVAL_METRIC: 'l2', NAMESPACE_DIMS: `items:${DIM},ads:${DIM}`, ...env };
+  const base = {
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'ads-e2e-')),
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    ADMIN_TOKEN: ADMIN,
+    RETRIEVAL_METRIC: 'l2',
+    NAMESPACE_DIMS: `items:${DIM},ads:${DIM}`,
+    ...env,
+  };
   const log = createLogger('warn');
   const infra = await createInfra(loadConfig({ ...base, APPS: 'retrieval,ads' }), log);
   const retrieval = await startSuite(loadConfig({ ...base, APPS: 'retrieval', RETRIEVAL_PORT: '0' }), ALL_APPS, log, infra);

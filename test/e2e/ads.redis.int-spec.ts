@@ -48,7 +48,10 @@ describe('ads budgets on real Redis', () => {
     // Alone on its surface, every win pays the reserve: 1 per mille = 1000 micros; 37 wins = 0.037.
     await campaignWithAd(id, `${tag}-s1`, { dailyBudget: 0.037 });
     const fills = await Promise.all(Array.from({ length: 500 }, (_, i) => postJson(`${url}/v1/ads/fill`, { userId: `${tag}-u${i}`, surface: `${tag}-s1`, positions: [0] })));
-    assert.ok(fills.every((r) => r.status === 200), JSON.stringify(fills.find((r) => r.status !== 200)?.body));
+    assert.ok(
+      fills.every((r) => r.status === 200),
+      JSON.stringify(fills.find((r) => r.status !== 200)?.body),
+    );
     const wins = fills.flatMap((r) => r.body.ads);
     assert.equal(wins.length, 37);
     assert.ok(wins.every((a: { price: number }) => a.price === 1));

@@ -19,7 +19,11 @@ import {
 } from './api/dto';
 import { AdsService } from './ads.service';
 
-const pathId = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/);
+const pathId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/);
 function idParam(name: string, v: string): string {
   if (!pathId.safeParse(v).success) throw new DomainError('validation_failed', 422, `invalid ${name}`, { errors: [{ path: name, message: 'letters, digits, . _ : - (max 200)' }] });
   return v;

@@ -373,9 +373,7 @@ export class AdsService {
     const t = decodeToken(req.token);
     if (!t) throw new DomainError('invalid_token', 422, 'the tracking token is not one this service issued');
     const eventId = req.eventId ?? `${req.type}:${t.r}`;
-    await this.ctx.publisher.publish(TOPICS.adsEvents, [
-      { eventId, key: t.a, adId: t.a, campaignId: t.c, type: req.type, token: req.token, timestamp: this.now(), schemaVersion: 1 },
-    ]);
+    await this.ctx.publisher.publish(TOPICS.adsEvents, [{ eventId, key: t.a, adId: t.a, campaignId: t.c, type: req.type, token: req.token, timestamp: this.now(), schemaVersion: 1 }]);
     return { eventId, accepted: true };
   }
 
@@ -499,7 +497,6 @@ export class AdsService {
     };
   }
 }
-
 
 function notFound(id: string) {
   return new DomainError('campaign_not_found', 404, `no campaign '${id}'`, { id });

@@ -88,20 +88,29 @@ describe('runAuction', () => {
     for (const c of cases) {
       const g = runAuction(c.bids, { slots: c.slots, reserveEcpm: c.reserve, tieSeed: c.seed });
       const v = runAuction(c.bids, { slots: c.slots, reserveEcpm: c.reserve, mechanism: 'vcg', slotFactors: [1, 0.7, 0.5, 0.2], tieSeed: c.seed });
-      assert.deepEqual(v.map((w) => w.adId), g.map((w) => w.adId));
+      assert.deepEqual(
+        v.map((w) => w.adId),
+        g.map((w) => w.adId),
+      );
       v.forEach((w, i) => assert.ok(w.priceEcpm <= g[i].priceEcpm + 1e-9));
     }
     // b = 10, 8, 5, 3 for 3 slots, alpha = 1, .5, .25: P_3 = .25*3 = .75; P_2 = (.5-.25)*5 + .75 = 2; P_1 = (1-.5)*8 + 2 = 6
     const bids: AuctionBid[] = [10, 8, 5, 3].map((b, i) => ({ adId: `a${i}`, campaignId: `c${i}`, bidType: 'cpm', bid: b, pctr: 0.1 }));
     const v = runAuction(bids, { slots: 3, mechanism: 'vcg', slotFactors: [1, 0.5, 0.25] });
-    assert.deepEqual(v.map((w) => w.priceEcpm), [6, 4, 3]);
+    assert.deepEqual(
+      v.map((w) => w.priceEcpm),
+      [6, 4, 3],
+    );
   });
 
   it('breaks ties deterministically: same seed same order, independent of input order; different seeds spread the wins', () => {
     const tied: AuctionBid[] = Array.from({ length: 10 }, (_, i) => ({ adId: `t${i}`, campaignId: `c${i}`, bidType: 'cpm', bid: 4, pctr: 0.01 }));
     const first = runAuction(tied, { slots: 3, tieSeed: 42 }).map((w) => w.adId);
     const shuffled = [...tied].reverse();
-    assert.deepEqual(runAuction(shuffled, { slots: 3, tieSeed: 42 }).map((w) => w.adId), first);
+    assert.deepEqual(
+      runAuction(shuffled, { slots: 3, tieSeed: 42 }).map((w) => w.adId),
+      first,
+    );
     const winners = new Set<string>();
     for (let seed = 0; seed < 50; seed++) winners.add(runAuction(tied, { slots: 1, tieSeed: seed })[0].adId);
     assert.ok(winners.size >= 5, `only ${winners.size} distinct tie winners over 50 seeds`);
@@ -118,8 +127,14 @@ describe('runAuction', () => {
       { adId: 'neg', campaignId: 'C', bidType: 'cpm', bid: -1, pctr: 0.1 },
       { adId: 'b', campaignId: 'D', bidType: 'cpm', bid: 1, pctr: 0 },
     ];
-    assert.deepEqual(runAuction(bids, { slots: 3 }).map((w) => w.adId), ['high', 'b']);
-    assert.deepEqual(runAuction(bids, { slots: 3, onePerCampaign: false }).map((w) => w.adId), ['high', 'low', 'b']);
+    assert.deepEqual(
+      runAuction(bids, { slots: 3 }).map((w) => w.adId),
+      ['high', 'b'],
+    );
+    assert.deepEqual(
+      runAuction(bids, { slots: 3, onePerCampaign: false }).map((w) => w.adId),
+      ['high', 'low', 'b'],
+    );
     assert.equal(ecpmOf({ bidType: 'cpc', bid: 2, pctr: 0.01 }), 20);
     assert.throws(() => runAuction(bids, { slots: -1 }), RangeError);
     assert.deepEqual(runAuction(bids, { slots: 0 }), []);

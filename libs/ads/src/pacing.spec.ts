@@ -4,7 +4,6 @@ import { diurnalShares, poisson, seededRandom } from './simulation';
 import { cumulative, hourlyTargets, spendError, zonedTime } from './spend-curve';
 import { TrafficProfile } from './traffic-profile';
 
-
 /**
  * One campaign over one day of diurnal traffic, controlled every `stepMin` minutes: each minute
  * brings Poisson(opportunities) auctions it would win at full participation, each costing `cost`.

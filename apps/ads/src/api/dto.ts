@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '@recsys/ads';
 
-const id = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, . _ : - (starting with a letter or digit)');
+const id = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, . _ : - (starting with a letter or digit)');
 /** Money in currency units with at most 6 decimals (stored as integer micros). */
 const money = z
   .number()
@@ -75,7 +79,11 @@ export const fillRequest = z
     userId: z.string().min(1).max(200),
     surface: z.string().min(1).max(100),
     /** Feed positions of the ad slots (the ad-load decision); the first is the best slot. */
-    positions: z.array(z.number().int().nonnegative().max(10_000)).min(1).max(10).refine((p) => new Set(p).size === p.length, 'positions must be distinct'),
+    positions: z
+      .array(z.number().int().nonnegative().max(10_000))
+      .min(1)
+      .max(10)
+      .refine((p) => new Set(p).size === p.length, 'positions must be distinct'),
     context: z
       .object({
         requestId: z.string().min(1).max(200).optional(),
