@@ -205,6 +205,7 @@ async function main() {
   const fill = args['skip-fill'] ? null : await benchFill({ campaigns: o.campaigns, requests: o.fillRequests, candidates: 200, slots: 3, concurrency: o.fillConcurrency, seed: o.seed });
   if (fill) console.log(`# fill: p50 ${fill.latencyMs.p50.toFixed(2)} ms, p99 ${fill.latencyMs.p99.toFixed(2)} ms, ${fill.adsPerFill.toFixed(2)} ads/fill`);
 
+  const pacedFigures = perMode.paced as { budgetLimited: { utilisation: { mean: number }; hourlySpendError: { aggregate: number; meanOfCampaigns: number } } } | undefined;
   const result = {
     command: `npm run bench:ads -- ${process.argv.slice(2).join(' ')}`.trim(),
     data: {
@@ -233,9 +234,9 @@ async function main() {
       fill,
       targets: {
         overspendZero: modes.every((m) => days[m]!.overspendMicros === 0),
-        utilisationAtLeast98: (perMode.paced as any)?.budgetLimited.utilisation.mean >= 0.98,
-        hourlyErrorAtMost10Aggregate: (perMode.paced as any)?.budgetLimited.hourlySpendError.aggregate <= 0.1,
-        hourlyErrorAtMost10MeanOfCampaigns: (perMode.paced as any)?.budgetLimited.hourlySpendError.meanOfCampaigns <= 0.1,
+        utilisationAtLeast98: pacedFigures ? pacedFigures.budgetLimited.utilisation.mean >= 0.98 : null,
+        hourlyErrorAtMost10Aggregate: pacedFigures ? pacedFigures.budgetLimited.hourlySpendError.aggregate <= 0.1 : null,
+        hourlyErrorAtMost10MeanOfCampaigns: pacedFigures ? pacedFigures.budgetLimited.hourlySpendError.meanOfCampaigns <= 0.1 : null,
         auctionP99AtMost1ms: auction.gsp.p99 <= 1000,
         auctionBestRoundP99AtMost1ms: Math.min(...auction.gsp.roundP99s) <= 1000,
         fillP99AtMost10ms: fill ? fill.latencyMs.p99 <= 10 : null,
