@@ -91,7 +91,6 @@ export async function measureLearning(opts: { brokers: string; redisUrl: string;
   const r = new Rng(9);
   const users = 1000;
   const now = Date.now();
-  let events = 0;
   const imps: { key: string; value: string }[] = [];
   const fbs: { key: string; value: string }[] = [];
   for (let q = 0; q < opts.requests; q++) {
@@ -105,7 +104,7 @@ export async function measureLearning(opts: { brokers: string; redisUrl: string;
           value: JSON.stringify({ eventId: `c${q}-${it.itemId}`, key: user, timestamp: now + 1, schemaVersion: 1, requestId: `r${q}`, userId: user, itemId: it.itemId, type: 'click' }),
         });
   }
-  events = imps.length + fbs.length;
+  const events = imps.length + fbs.length;
   await admin.createTopics({ topics: [TOPICS.feedImpressions, TOPICS.feedFeedback].map((t) => ({ topic: `${prefix}${t}`, numPartitions: 4 })) });
   for (let k = 0; k < imps.length; k += 500) await producer.send({ topic: `${prefix}${TOPICS.feedImpressions}`, messages: imps.slice(k, k + 500) });
   for (let k = 0; k < fbs.length; k += 2000) await producer.send({ topic: `${prefix}${TOPICS.feedFeedback}`, messages: fbs.slice(k, k + 2000) });

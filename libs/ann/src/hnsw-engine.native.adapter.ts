@@ -7,6 +7,7 @@ let addon: AddonModule | null = null;
 
 /** The addon is loaded on first use, so the hnswlib-node engine works even where it is not built. */
 function loadAddon(): AddonModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, so the hnswlib-node engine works where the addon is not built
   addon ??= require('@recsys/hnsw-native') as AddonModule;
   return addon;
 }

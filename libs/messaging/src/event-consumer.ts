@@ -1,7 +1,7 @@
 import type { BusRecord, EventBus, StartOffsets, Subscription } from '@recsys/infra/event-bus/event-bus.port';
 import { decodeEvent, dlqTopic, EventOf, EventValidationError, TopicName } from '@recsys/contracts';
 import type { IdempotencyLedger } from './idempotency';
-import { classifyError, errorCode, errorMessage, PermanentEventError } from './errors';
+import { classifyError, errorCode, errorMessage } from './errors';
 import { DeadLetterLedger, deadLetterOnce, MemoryDeadLetterLedger, sendToDeadLetter } from './dead-letter';
 
 export { PermanentEventError, TransientEventError, classifyError } from './errors';

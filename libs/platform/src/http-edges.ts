@@ -19,7 +19,7 @@ function routeLayers(expressApp: unknown): RouteLayer[] {
 export function allowedMethods(expressApp: unknown, path: string): string[] {
   const methods = new Set<string>();
   for (const layer of routeLayers(expressApp)) {
-    let hit = false;
+    let hit: boolean;
     try {
       hit = layer.match(path);
     } catch {

@@ -12,6 +12,7 @@ const ADMIN_AUTH_SCHEME = 'admin';
 export type JsonSchema = Record<string, unknown>;
 export type OpenApiDocument = {
   openapi: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- operations are edited as untyped JSON Schema / OpenAPI objects
   paths: Record<string, Record<string, any>>;
   components?: { schemas?: Record<string, JsonSchema>; [k: string]: unknown };
   [k: string]: unknown;

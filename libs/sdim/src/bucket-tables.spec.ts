@@ -81,7 +81,7 @@ describe('BucketTables', () => {
     const before = t.clone();
     const sigs = h.signatures(tv.behaviors[0]);
     const other = Array.from(sigs, (s) => s); // same buckets as behaviour 0, except group 5 points to an empty one
-    let j = 5;
+    const j = 5;
     for (let c = 0; c < 8; c++) if (t.counts[j * 8 + c] === 0) other[j] = c;
     assert.throws(() => t.remove(tv.behaviors[0], other), /empty bucket/);
     assert.ok(t.equals(before));

@@ -181,7 +181,6 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
   // Lists whose primaries alone exceed the cap: split (with reassignment) until every part fits.
   settleOverfull(core, overfull);
   progress(1, 'done');
-  routing = stored = new Float32Array(0);
   return core;
 }
 

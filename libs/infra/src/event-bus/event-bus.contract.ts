@@ -54,6 +54,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
           if (k in KNOWN_PARTITIONS_OF_4) assert.equal(mine[0].partition, KNOWN_PARTITIONS_OF_4[k], `murmur2 partition of ${k}`);
         }
       }),
+      T,
     );
 
     it('redelivers after a handler error and commits nothing past the failing record', () =>
@@ -105,6 +106,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         await sub3.stop();
         assert.deepEqual(c3.values(), ['12', '13', '14']);
       }),
+      T,
     );
 
     it('commits after handling: a new subscriber of the group continues where a stopped one left off', () =>
@@ -128,6 +130,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         const dups = duplicates(both);
         assert.ok(dups.length <= 1, `at most the in-flight record is redelivered, got ${dups.length}: ${dups.join(',')}`);
       }),
+      T,
     );
 
     it('gives every group every record', () =>
@@ -143,6 +146,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         await Promise.all(subs.map((s) => s.stop()));
         for (const c of [a, b]) assert.deepEqual([...c.values()].sort(), [...all].sort());
       }),
+      T,
     );
 
     it('splits the partitions of a group between its subscribers, each record handled once', () =>
@@ -165,6 +169,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         assert.deepEqual([...pa].filter((p) => pb.has(p)), [], 'no partition shared');
         assert.equal(pa.size + pb.size, 4);
       }),
+      T,
     );
 
     it('applies fromBeginning only without a committed offset; startOffsets override both', () =>
@@ -211,6 +216,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         await sub.stop();
         assert.deepEqual(resumed.values(), ['c0']);
       }),
+      T,
     );
 
     it('starts a new group without fromBeginning at the end of the log', () =>
@@ -228,6 +234,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         await sub.stop();
         assert.deepEqual(c.values().filter((v) => v.startsWith('old')), []);
       }),
+      T,
     );
 
     it('reports end offsets per partition; ensureTopics is idempotent', () =>
@@ -245,6 +252,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         assert.deepEqual(await bus.endOffsets(topic), expected);
         await bus.ping();
       }, 3),
+      T,
     );
 
     it('round-trips binary values, headers, null and unicode keys', () =>
@@ -273,6 +281,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         assert.equal(byKey.get('ключ-🔑')!.value.length, 0);
         assert.equal(byKey.get('ключ-🔑')!.partition, partitionForKey('ключ-🔑', 4));
       }),
+      T,
     );
 
     it('batch handler: one partition per call, in order, at most maxBatchSize, whole batch redelivered on error', () =>
@@ -306,6 +315,7 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
           assert.ok(b.every((r, i) => i === 0 || BigInt(r.offset) === BigInt(b[i - 1].offset) + 1n), `consecutive offsets in one call (${b.map(tp)})`);
         }
       }),
+      T,
     );
   });
 }

@@ -98,7 +98,7 @@ export class BullMqJobQueue implements JobQueue {
     return q;
   }
 
-  async process<D = any, R = unknown>(queue: string, handler: JobHandler<D, R>, options: { concurrency?: number } = {}): Promise<void> {
+  async process<D = unknown, R = unknown>(queue: string, handler: JobHandler<D, R>, options: { concurrency?: number } = {}): Promise<void> {
     if (this.closed) throw new Error('job queue is closed');
     if (this.workers.has(queue)) throw new Error(`queue '${queue}' already has a worker`);
     checkQueueName(queue);

@@ -79,7 +79,7 @@ export class InProcessJobQueue implements JobQueue {
     return q;
   }
 
-  async process<D = any, R = unknown>(queue: string, handler: JobHandler<D, R>, options: { concurrency?: number } = {}): Promise<void> {
+  async process<D = unknown, R = unknown>(queue: string, handler: JobHandler<D, R>, options: { concurrency?: number } = {}): Promise<void> {
     if (this.closed) throw new Error('job queue is closed');
     const q = this.q(queue);
     if (q.handler) throw new Error(`queue '${queue}' already has a worker`);

@@ -34,12 +34,12 @@ export interface AddJobOptions {
   attempts?: number;
 }
 
-export type JobHandler<D = any, R = unknown> = (job: JobContext<D>) => Promise<R>;
+export type JobHandler<D = unknown, R = unknown> = (job: JobContext<D>) => Promise<R>;
 
 export interface JobQueue {
   readonly kind: string;
   /** Starts a worker for the queue. */
-  process<D = any, R = unknown>(queue: string, handler: JobHandler<D, R>, options?: { concurrency?: number }): Promise<void>;
+  process<D = unknown, R = unknown>(queue: string, handler: JobHandler<D, R>, options?: { concurrency?: number }): Promise<void>;
   /** Stops this process's worker for the queue (waits for its running jobs); jobs stay queued. */
   stopProcessing(queue: string): Promise<void>;
   add<D = unknown>(queue: string, data: D, options?: AddJobOptions): Promise<string>;

@@ -122,7 +122,7 @@ export class OnnxWorkerModelRunner implements ModelRunner {
   constructor(private readonly options: OnnxRunnerOptions = {}) {}
 
   async load(bytes: Uint8Array, options: ModelLoadOptions = {}): Promise<ModelSession> {
-    const threads = checkIntraOpThreads(options.intraOpThreads);
+    checkIntraOpThreads(options.intraOpThreads); // rejects a bad value here; the worker applies it
     const worker = new Worker(workerScript());
     try {
       const loaded = await new Promise<Extract<WorkerResponse, { op: 'loaded' }>>((resolve, reject) => {
