@@ -226,7 +226,11 @@ async function main() {
       {
         title: 'true objective per seed',
         x: { name: 'seed', type: 'category' },
-        y: { name: 'objective (satisfaction + lambda revenue)' },
+        y: {
+          name: 'objective (satisfaction + lambda revenue)',
+          min: Math.floor(Math.min(...perSeed.map((r) => r.logging.objective)) * 100 - 1) / 100,
+          max: Math.ceil(Math.max(...perSeed.map((r) => r.learned.objective)) * 100 + 1) / 100,
+        },
         series: [
           { name: 'learned', kind: 'scatter', points: perSeed.map((r) => ({ x: String(r.seed), y: r.learned.objective })) },
           { name: 'best fixed density', kind: 'scatter', points: perSeed.map((r) => ({ x: String(r.seed), y: r.bestFixed.objective, label: `${r.bestFixed.ads} ads` })) },
