@@ -229,7 +229,7 @@ runMain(async () => {
       {
         title: 'assignment latency vs running experiments',
         x: { name: 'running experiments', type: 'log' },
-        y: { name: 'latency', type: 'log', unit: ' us' },
+        y: { name: 'latency', type: 'log', unit: ' us', max: 2000 },
         series: [
           { name: 'p50', kind: 'line', points: sweep.map((s) => ({ x: s.experiments, y: s.latencyUs.p50 })) },
           { name: 'p99', kind: 'line', points: sweep.map((s) => ({ x: s.experiments, y: s.latencyUs.p99 })) },
