@@ -9,7 +9,7 @@ export const slateRequest = z
     size: z.number().int().min(1).max(100),
     candidates: z
       .array(
-        z.object({
+        z.strictObject({
           itemId: id,
           /** the ranker's pCTR, in [0, 1] */
           score: z.number().min(0).max(1),
@@ -31,6 +31,8 @@ export const slateRequest = z
   })
   .strict();
 export type SlateRequest = z.output<typeof slateRequest>;
+
+export const posteriorParams = z.strictObject({ itemId: id });
 
 const effect = z.object({ mean: z.number(), sd: z.number(), clicks: z.number(), exposures: z.number() });
 
