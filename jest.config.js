@@ -40,8 +40,8 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
   moduleNameMapper,
-  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/\.venv', '<rootDir>/\.data/'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist', '<rootDir>/\.venv'],
+  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/\\.venv', '<rootDir>/\\.data/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist', '<rootDir>/\\.venv'],
 };
 
 /** @type {import('jest').Config} */
