@@ -366,7 +366,7 @@ async function main() {
             type: 'category',
             categories: rates.map(String),
           },
-          y: { name: 'ms', unit: ' ms' },
+          y: { name: 'ms (log)', type: 'log', unit: ' ms' },
           series: series.map((s) => ({
             ...s,
             points: s.points.map((p) => ({ ...p, x: String(p.x) })),
@@ -380,7 +380,7 @@ async function main() {
           series: (['p50', 'p99'] as const).map((q) => ({
             name: q,
             kind: 'bar' as const,
-            points: degradedRuns.filter((r) => r.rate === 200).map((r) => ({ x: r.label, y: r.latencyMs[q] })),
+            points: degradedRuns.filter((r) => r.rate === 200).map((r) => ({ x: r.label.replace(', ', '\n'), y: r.latencyMs[q] })),
           })),
         },
       ],
