@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
 import { AdloadController } from './adload.controller';
+import { adloadConfigSchema } from './adload.config';
 import { AdloadService } from './adload.service';
 
 @Module({})
@@ -17,6 +18,7 @@ export const adloadApp: AppDefinition = {
   title: 'Adload service',
   description: 'Ad-load decisions with logged propensities (day-partitioned decision log), outcome joins, off-policy evaluation (libs/ope) and safe policy improvement.',
   dependencies: ['bus', 'state', 'sql', 'jobs'],
+  config: adloadConfigSchema,
   module: (): DynamicModule => ({
     module: AdloadModule,
     controllers: [AdloadController],

@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
 import { SlatesController } from './slates.controller';
+import { slatesConfigSchema } from './slates.config';
 import { SlatesService } from './slates.service';
 
 /** Slate building with in-slate Thompson sampling over per-item and per-group posteriors. */
@@ -17,6 +18,7 @@ export const slatesApp: AppDefinition = {
   title: 'Slates service',
   description: 'Slate building with in-slate Thompson sampling over per-item and per-group posteriors, learned from feed.impressions and feed.feedback.',
   dependencies: ['bus', 'state'],
+  config: slatesConfigSchema,
   module: (): DynamicModule => ({
     module: SlatesModule,
     controllers: [SlatesController],

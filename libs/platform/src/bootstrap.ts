@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
+import type { ZodObject } from 'zod';
 import { APP_CONTEXT, AppContext, Dependency } from './app-context';
 import { DEPENDENCIES, HealthController, MetricsController } from './platform.controllers';
 import { httpMetricsMiddleware } from './metrics';
@@ -47,6 +48,8 @@ export interface AppDefinition {
   description: string;
   dependencies: Dependency[];
   module(ctx: AppContext): DynamicModule;
+  /** The app's own settings (env keys and their zod schema), validated at boot with the suite's. */
+  config?: ZodObject;
 }
 
 export interface RunningApp {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, portOf } from './config';
+import { z } from 'zod';
+import { ConfigError, loadConfig, loadProcessConfig, portOf } from './config';
 
 describe('config', () => {
   it('defaults to embedded adapters and the documented ports', () => {
@@ -32,5 +33,18 @@ describe('config', () => {
   it('accepts real-server URLs', () => {
     const c = loadConfig({ KAFKA_BROKERS: '127.0.0.1:19092,h2:9092', DATABASE_URL: 'postgres://u:p@h:5432/db', REDIS_URL: 'redis://h:6379' });
     assert.equal(c.KAFKA_BROKERS, '127.0.0.1:19092,h2:9092');
+  });
+
+  it("validates the selected apps' own settings with the suite's, listing every bad key of all of them", () => {
+    const slates = { name: 'slates', config: z.object({ SLATES_POSITIONS: z.coerce.number().int().min(1).default(20) }) };
+    const ads = { name: 'ads', config: z.object({ ADS_RESERVE: z.coerce.number().min(0).default(0) }) };
+    const bad = { GATEWAY_PORT: 'abc', SLATES_POSITIONS: '0', ADS_RESERVE: '-1' };
+    assert.throws(
+      () => loadProcessConfig(bad, [slates, ads]),
+      (e: unknown) => e instanceof ConfigError && ['GATEWAY_PORT', 'SLATES_POSITIONS', 'ADS_RESERVE'].every((k) => e.problems.some((p) => p.key === k)),
+    );
+    // An app that is not selected is not checked; valid settings pass.
+    assert.equal(loadProcessConfig({ APPS: 'slates', ADS_RESERVE: '-1' }, [slates, ads]).APPS.join(), 'slates');
+    assert.throws(() => loadProcessConfig({ APPS: 'slates', SLATES_POSITIONS: 'x' }, [slates, ads]), ConfigError);
   });
 });

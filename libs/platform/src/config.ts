@@ -155,6 +155,39 @@ export function portOf(config: SuiteConfig, app: AppName): number {
   return config[`${app.toUpperCase()}_PORT` as keyof SuiteConfig] as number;
 }
 
+/**
+ * The problems of an app's own settings (`AppDefinition.config`): its keys read from env and
+ * parsed by its schema, every bad key listed. Empty when they are valid.
+ */
+export function appConfigProblems(schema: z.ZodObject, env: Record<string, string | undefined>): { key: string; message: string }[] {
+  const input: Record<string, string> = {};
+  for (const k of Object.keys(schema.shape)) {
+    const v = env[k];
+    if (v !== undefined && v !== '') input[k] = v;
+  }
+  const r = schema.safeParse(input);
+  return r.success ? [] : r.error.issues.map((i) => ({ key: String(i.path[0] ?? '(config)'), message: i.message }));
+}
+
+/**
+ * The suite's configuration and the own settings of every selected app, validated together at
+ * boot: one ConfigError lists every bad key of all of them.
+ */
+export function loadProcessConfig(env: Record<string, string | undefined>, apps: { name: string; config?: z.ZodObject }[]): SuiteConfig {
+  let config: SuiteConfig | undefined;
+  const problems: { key: string; message: string }[] = [];
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  const selected = config ? apps.filter((a) => config!.APPS.includes(a.name as AppName)) : apps;
+  for (const a of selected) if (a.config) problems.push(...appConfigProblems(a.config, env));
+  if (problems.length) throw new ConfigError(problems);
+  return config!;
+}
+
 /** Validates every known key at once and lists all the bad ones (never just the first). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): SuiteConfig {
   const known = Object.keys(configSchema.shape);

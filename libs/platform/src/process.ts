@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { Logger } from 'pino';
 import type { AppDefinition } from './bootstrap';
-import { ConfigError, loadConfig, SuiteConfig } from './config';
+import { ConfigError, loadProcessConfig, SuiteConfig } from './config';
 import { createLogger } from './logger';
 import { adminAuthWarning } from './admin-auth';
 import { RunningSuite, startSuite } from './suite';
@@ -26,7 +26,7 @@ export async function runProcess(definitions: AppDefinition[], opts: ProcessOpti
   else if (only >= 0) env.APPS = process.argv[only + 1] ?? process.env.APP ?? '';
   let config: SuiteConfig;
   try {
-    config = loadConfig(env);
+    config = loadProcessConfig(env, definitions);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
