@@ -28,7 +28,13 @@ describe('experiments service (embedded adapters)', () => {
     assert.equal(bad.status, 422);
     assert.equal(bad.body.code, 'validation_failed');
     assert.ok(bad.body.errors.some((e: { path: string }) => e.path === 'key'));
-    assert.ok(bad.body.errors.some((e: { path: string }) => e.path === 'variants'));
+    // A rule JSON Schema cannot state is the service's, with its own code.
+    const dup = await adminPost(`${url}/v1/experiments`, { ...body, variants: [{ key: 'a', weight: 1 }, { key: 'a', weight: 1 }] });
+    assert.equal(dup.status, 422);
+    assert.equal(dup.body.code, 'duplicate_variant');
+    const share = await adminPost(`${url}/v1/experiments`, { ...body, key: 'x2', layerShare: 0.5 });
+    assert.equal(share.status, 422);
+    assert.equal(share.body.code, 'layer_share_without_layer');
     const missing = await getJson(`${url}/v1/experiments/nope`);
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'experiment_not_found');

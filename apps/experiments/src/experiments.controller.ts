@@ -57,7 +57,7 @@ export class ExperimentsController {
     summary: 'Create an experiment (draft, or running with start: true)',
     body: createExperimentRequest,
     responses: { 201: experimentResponse },
-    errors: { 409: ['experiment_exists', 'layer_full'] },
+    errors: { 409: ['experiment_exists', 'layer_full'], 422: ['duplicate_variant', 'layer_share_without_layer'] },
   })
   async create(@Body() body: CreateExperimentRequest) {
     return this.svc.create(body);

@@ -149,6 +149,12 @@ export class ExperimentsService {
   }
 
   async create(body: CreateExperimentRequest) {
+    const seen = new Set<string>();
+    for (const v of body.variants) {
+      if (seen.has(v.key)) throw new DomainError('duplicate_variant', 422, `variant key '${v.key}' appears twice: variant keys must be unique`, { variant: v.key });
+      seen.add(v.key);
+    }
+    if (body.layerShare !== undefined && !body.layer) throw new DomainError('layer_share_without_layer', 422, 'layerShare needs a layer');
     const created = await this.repo.insert({
       key: body.key,
       name: body.name,

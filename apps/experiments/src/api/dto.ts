@@ -37,12 +37,10 @@ export const createExperimentRequest = z
     layerShare: z.number().gt(0).max(1).optional().describe('share of the layer this experiment takes when it starts (default 1)'),
     primaryMetric: metricKey.default('ctr'),
     start: z.boolean().default(false).describe('start right away (draft -> running)'),
-  })
-  .superRefine((e, ctx) => {
-    const keys = new Set(e.variants.map((v) => v.key));
-    if (keys.size !== e.variants.length) ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variant keys must be unique' });
-    if (e.layerShare !== undefined && !e.layer) ctx.addIssue({ code: 'custom', path: ['layerShare'], message: 'layerShare needs a layer' });
   });
+// Rules JSON Schema cannot state (unique variant keys, layerShare only with a layer) are the
+// service's, answered 422 with their own codes (duplicate_variant, layer_share_without_layer), so
+// the document and the validator agree on every request.
 export type CreateExperimentRequest = z.output<typeof createExperimentRequest>;
 
 export const updateExperimentRequest = z.strictObject({
