@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@recsys/contracts';
 import { startEventBatchConsumer } from '@recsys/messaging';
-import { consumerMetrics, DomainError, type AppContext } from '@recsys/platform';
+import { consumerKit, DomainError, type AppContext } from '@recsys/platform';
 import { loadAdloadConfig, type AdloadConfig } from './adload.config';
 import { DecisionLog, DecisionWriter } from './domain/decision-log';
 import { learn, type LearnResult } from './domain/learner';
@@ -112,7 +112,7 @@ export class AdloadService {
         topic: TOPICS.feedFeedback,
         groupId: 'adload-feedback',
         maxBatchSize: 2000,
-        hooks: consumerMetrics(this.ctx.metrics),
+        ...consumerKit(this.ctx),
         handleBatch: (events) => handle(events.map((e) => feedbackDelta(e.event))),
       }),
       await startEventBatchConsumer({
@@ -120,7 +120,7 @@ export class AdloadService {
         topic: TOPICS.adsEvents,
         groupId: 'adload-ads',
         maxBatchSize: 2000,
-        hooks: consumerMetrics(this.ctx.metrics),
+        ...consumerKit(this.ctx),
         handleBatch: (events) => handle(events.map((e) => adDelta(e.event))),
       }),
     );

@@ -19,7 +19,7 @@ export const experimentsApp: AppDefinition = {
   description:
     'A/B experiments: GrowthBook-compatible layered assignment with config overrides for any stage, exposures and metrics from ' +
     'feed.impressions / feed.feedback / ads.events, statistics equal to gbstats (sequential, CUPED, Bayesian, SRM), and the dashboard at /dashboard.',
-  dependencies: ['bus', 'sql'],
+  dependencies: ['bus', 'state', 'sql'],
   module: (): DynamicModule => ({
     module: ExperimentsModule,
     controllers: [ExperimentsController, DashboardController],

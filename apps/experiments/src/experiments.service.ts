@@ -16,7 +16,7 @@ import {
 } from '@recsys/experiments';
 import { estimateAll } from '@recsys/ope';
 import { startEventBatchConsumer } from '@recsys/messaging';
-import { consumerMetrics, DomainError, type AppContext } from '@recsys/platform';
+import { consumerKit, DomainError, type AppContext } from '@recsys/platform';
 import type { CreateExperimentRequest, ResultsQuery, UpdateExperimentRequest } from './api/dto';
 import { ExperimentsRepository, type ExperimentRecord, type Status } from './domain/experiments.repository';
 import { adFact, feedbackFact, impressionFact, type AdloadLogOp, type Fact } from './domain/facts';
@@ -285,14 +285,15 @@ export class ExperimentsService {
   }
 
   private async startConsumers() {
-    const hooks = consumerMetrics(this.ctx.metrics);
+    // Metric hooks and the dead-letter ledger (one DLQ record per bad message across restarts).
+    const kit = consumerKit(this.ctx);
     const subscribe = async <T extends 'feed.impressions' | 'feed.feedback' | 'ads.events'>(topic: T, group: string, map: (e: never) => { fact?: Fact; adload?: AdloadLogOp }) => {
       const sub = await startEventBatchConsumer({
         bus: this.ctx.infra.bus,
         topic,
         groupId: group,
         maxBatchSize: 2000,
-        hooks,
+        ...kit,
         handleBatch: async (records) => {
           const facts: Fact[] = [];
           const adload: AdloadLogOp[] = [];
