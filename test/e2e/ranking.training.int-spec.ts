@@ -83,7 +83,7 @@ describe('ranking: a model trained in Python, exported to ONNX, served by Node (
       BEHAVIOR_UNKNOWN_ITEM_WAIT_MS: '2000',
     });
     publisher = new EventPublisher(suite.infra.bus);
-  });
+  }, 900_000); // training in Python takes minutes on a busy 2-core machine (its own limit is 600 s)
   afterAll(async () => {
     await suite?.close();
     rmSync(work, { recursive: true, force: true });
