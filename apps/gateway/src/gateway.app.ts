@@ -13,7 +13,7 @@ import { FeedMetrics } from './feed/feed.metrics';
 import { FeedService } from './feed/feed.service';
 import { PopularItems } from './feed/popular';
 import { TrackingTokens } from './feed/tracking-token';
-import { loadGatewayConfig, type GatewayConfig } from './gateway.config';
+import { gatewayConfigSchema, loadGatewayConfig, type GatewayConfig } from './gateway.config';
 import { HttpStageClients, type StageClients } from './stages/stage-clients';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -87,5 +87,6 @@ export const gatewayApp: AppDefinition = {
     'GET /v1/feed (assignment -> retrieval -> ranking -> slates, ad-load and ads, with per-stage deadlines, fallbacks and circuit breakers), ' +
     'POST /v1/events (the event collector, API keys with scopes and rate limits), the AsyncAPI document at /docs/events, and the demo page at /.',
   dependencies: ['bus', 'state', 'sql'],
+  config: gatewayConfigSchema,
   module: (ctx: AppContext): DynamicModule => gatewayModule(ctx),
 };
