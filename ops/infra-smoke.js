@@ -84,7 +84,11 @@ async function redisPing() {
 
 (async () => {
   let failed = 0;
-  for (const [name, fn] of [['redis', redisPing], ['postgres', pgSelect], ['kafka', kafkaRoundTrip]]) {
+  for (const [name, fn] of [
+    ['redis', redisPing],
+    ['postgres', pgSelect],
+    ['kafka', kafkaRoundTrip],
+  ]) {
     try {
       console.log(await fn());
     } catch (err) {

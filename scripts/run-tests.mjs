@@ -45,5 +45,9 @@ if (jestArgs.length === 0 && existsSync(join(root, 'eslint.config.mjs'))) {
 }
 
 const projects = unitOnly ? ['--selectProjects', 'unit'] : [];
-const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', join(root, 'node_modules/jest/bin/jest.js'), ...projects, ...jestArgs], { stdio: 'inherit', env, cwd: root });
+const r = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', join(root, 'node_modules/jest/bin/jest.js'), ...projects, ...jestArgs], {
+  stdio: 'inherit',
+  env,
+  cwd: root,
+});
 process.exit((r.status ?? 1) || pytestStatus || lintStatus);

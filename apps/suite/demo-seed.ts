@@ -266,12 +266,7 @@ export function demoCatalog(modelDir = demoModelDir()): { group?: string; embedd
  * live ranking model, demo campaigns, the ad-load policy check and a running experiment through the
  * apps' HTTP APIs (each skipped with a warning when its app is absent).
  */
-export async function seedDemoSuite(
-  suite: { apps: { name: string; url: string }[] },
-  publisher: EventPublisher,
-  config: { EMBEDDING_DIM: number; ADMIN_TOKEN?: string },
-  log: Logger,
-) {
+export async function seedDemoSuite(suite: { apps: { name: string; url: string }[] }, publisher: EventPublisher, config: { EMBEDDING_DIM: number; ADMIN_TOKEN?: string }, log: Logger) {
   const catalog = await seedDemo(publisher, { dim: config.EMBEDDING_DIM });
   log.info({ seeded: catalog }, 'demo catalog and users published (SEED_DEMO=false to skip)');
   const urlOf = (name: string) => suite.apps.find((a) => a.name === name)?.url;

@@ -184,7 +184,9 @@ async function main() {
   const perSeed: ReturnType<typeof simulateSeed>[] = [];
   for (let s = 1; s <= seeds; s++) {
     const r = simulateSeed(s, days, perDay, lambda, truthSamples);
-    process.stderr.write(`seed ${s}: winner ${r.winner}, learned ${r.learned.objective.toFixed(4)} vs best fixed (${r.bestFixed.ads} ads) ${r.bestFixed.objective.toFixed(4)}, logging ${r.logging.objective.toFixed(4)}\n`);
+    process.stderr.write(
+      `seed ${s}: winner ${r.winner}, learned ${r.learned.objective.toFixed(4)} vs best fixed (${r.bestFixed.ads} ads) ${r.bestFixed.objective.toFixed(4)}, logging ${r.logging.objective.toFixed(4)}\n`,
+    );
     perSeed.push(r);
   }
   const learnedCi = ci95(perSeed.map((r) => r.learned.objective));

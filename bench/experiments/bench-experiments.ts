@@ -126,7 +126,19 @@ function foldUsers(exposures: number, days: number) {
 async function timeResults(db: SqlDatabase, exposures: number, days: number, runs: number) {
   const svc = new ExperimentsService({ infra: { sql: db } } as unknown as AppContext);
   const key = 'bench-results';
-  await svc.create({ key, name: 'bench', description: '', variants: [{ key: 'control', weight: 1, overrides: {} }, { key: 'treatment', weight: 1, overrides: {} }], coverage: 1, targeting: {}, primaryMetric: 'ctr', start: false });
+  await svc.create({
+    key,
+    name: 'bench',
+    description: '',
+    variants: [
+      { key: 'control', weight: 1, overrides: {} },
+      { key: 'treatment', weight: 1, overrides: {} },
+    ],
+    coverage: 1,
+    targeting: {},
+    primaryMetric: 'ctr',
+    start: false,
+  });
   await db.query(`UPDATE experiments SET status = 'running' WHERE key = $1`, [key]);
   const f = foldUsers(exposures, days);
   const day0 = Date.UTC(2026, 9, 1);
@@ -151,14 +163,34 @@ async function timeResults(db: SqlDatabase, exposures: number, days: number, run
 
 async function timeIngest(db: SqlDatabase, users: number) {
   const svc = new ExperimentsService({ infra: { sql: db } } as unknown as AppContext);
-  await svc.create({ key: 'bench-ingest', name: 'ingest', description: '', variants: [{ key: 'control', weight: 1, overrides: {} }, { key: 'treatment', weight: 1, overrides: {} }], coverage: 1, targeting: {}, primaryMetric: 'ctr', start: true });
+  await svc.create({
+    key: 'bench-ingest',
+    name: 'ingest',
+    description: '',
+    variants: [
+      { key: 'control', weight: 1, overrides: {} },
+      { key: 'treatment', weight: 1, overrides: {} },
+    ],
+    coverage: 1,
+    targeting: {},
+    primaryMetric: 'ctr',
+    start: true,
+  });
   const r = rng(7);
   const facts: Fact[] = [];
   const t = Date.UTC(2026, 9, 1);
   for (let u = 0; u < users; u++) {
     for (let d = 0; d < 3; d++) {
       const ts = t + d * 86_400_000 + u;
-      facts.push({ eventId: `i-${u}-${d}`, userId: `bu-${u}`, ts, day: dayOf(ts), deltas: { fetches: 1, items: 10, adItems: 1 }, isFetch: true, variants: { 'bench-ingest': u % 2 ? 'treatment' : 'control' } });
+      facts.push({
+        eventId: `i-${u}-${d}`,
+        userId: `bu-${u}`,
+        ts,
+        day: dayOf(ts),
+        deltas: { fetches: 1, items: 10, adItems: 1 },
+        isFetch: true,
+        variants: { 'bench-ingest': u % 2 ? 'treatment' : 'control' },
+      });
       for (let c = 0; c < 3; c++) if (r() < 0.5) facts.push({ eventId: `c-${u}-${d}-${c}`, userId: `bu-${u}`, ts: ts + 1000 + c, day: dayOf(ts), deltas: { clicks: 1 }, isFetch: false });
     }
   }
@@ -175,16 +207,20 @@ async function timeIngest(db: SqlDatabase, users: number) {
 }
 
 runMain(async () => {
-  const a = cli(process.argv.slice(2), {
-    out: { type: 'string', default: 'bench/results/experiments.json' },
-    experiments: { type: 'string' },
-    assignments: { type: 'string' },
-    exposures: { type: 'string' },
-    days: { type: 'string' },
-    'results-runs': { type: 'string' },
-    'ingest-users': { type: 'string' },
-    'database-url': { type: 'string' },
-  }, USAGE);
+  const a = cli(
+    process.argv.slice(2),
+    {
+      out: { type: 'string', default: 'bench/results/experiments.json' },
+      experiments: { type: 'string' },
+      assignments: { type: 'string' },
+      exposures: { type: 'string' },
+      days: { type: 'string' },
+      'results-runs': { type: 'string' },
+      'ingest-users': { type: 'string' },
+      'database-url': { type: 'string' },
+    },
+    USAGE,
+  );
   const start = machine();
   const nExp = int(a.experiments, '--experiments', 50);
   const calls = int(a.assignments, '--assignments', 200_000);
@@ -212,7 +248,11 @@ runMain(async () => {
   }
   const out = {
     command: `npm run bench:experiments -- ${process.argv.slice(2).join(' ')}`.trim(),
-    data: { assignment: 'synthetic experiments: 4 in 5 in layers of 3, targeting by surface/attribute, coverage 0.5 on 1 in 4, holdout 5%', results: `${exposures} synthetic users over ${days} days, 2 variants`, database: kind },
+    data: {
+      assignment: 'synthetic experiments: 4 in 5 in layers of 3, targeting by surface/attribute, coverage 0.5 on 1 in 4, holdout 5%',
+      results: `${exposures} synthetic users over ${days} days, 2 variants`,
+      database: kind,
+    },
     targets: { assignmentP99Us: 1000, resultsMs: 1000 },
     assignment: main,
     assignmentSweep: sweep,
@@ -241,7 +281,18 @@ runMain(async () => {
         title: `results request, ${results!.exposures.toLocaleString('en-US')} exposures`,
         x: { name: 'percentile', type: 'category' },
         y: { name: 'time', unit: ' ms', min: 0 },
-        series: [{ name: 'results', kind: 'bar', points: [{ x: 'p50', y: results!.resultsMs.p50 }, { x: 'p90', y: results!.resultsMs.p90 }, { x: 'p99', y: results!.resultsMs.p99 }, { x: 'max', y: results!.resultsMs.max }] }],
+        series: [
+          {
+            name: 'results',
+            kind: 'bar',
+            points: [
+              { x: 'p50', y: results!.resultsMs.p50 },
+              { x: 'p90', y: results!.resultsMs.p90 },
+              { x: 'p99', y: results!.resultsMs.p99 },
+              { x: 'max', y: results!.resultsMs.max },
+            ],
+          },
+        ],
         lines: [{ axis: 'y', value: 1000, label: 'target 1 s' }],
       },
     ],

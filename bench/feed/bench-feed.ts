@@ -112,11 +112,7 @@ const USERS = Array.from({ length: 20 }, (_, i) => `demo-user-${i}`);
  * if ranking runs). On a machine too busy for the stage deadlines that may never happen: after
  * `timeoutMs` the run goes on and the report records what the feed looked like (`ready: false`).
  */
-async function waitReady(
-  gateway: string,
-  expectRanking: boolean,
-  timeoutMs = 150_000,
-): Promise<{ ready: boolean; degraded: string[]; versions?: unknown; source?: string }> {
+async function waitReady(gateway: string, expectRanking: boolean, timeoutMs = 150_000): Promise<{ ready: boolean; degraded: string[]; versions?: unknown; source?: string }> {
   const end = Date.now() + timeoutMs;
   let last: any;
   while (Date.now() < end) {
@@ -130,9 +126,7 @@ async function waitReady(
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  process.stderr.write(
-    `feed not ready after ${timeoutMs} ms (going on): degraded ${JSON.stringify(last?.degraded)} reasons ${JSON.stringify(last?.degradedReasons)}\n`,
-  );
+  process.stderr.write(`feed not ready after ${timeoutMs} ms (going on): degraded ${JSON.stringify(last?.degraded)} reasons ${JSON.stringify(last?.degradedReasons)}\n`);
   return { ready: false, degraded: last?.degraded ?? [], versions: last?.versions, source: last?.source };
 }
 
@@ -318,11 +312,9 @@ async function main() {
     const report = {
       command: `npm run bench:feed -- ${process.argv.slice(2).join(' ')}`.trim(),
       data: {
-        suite:
-          'all apps in one child process (node dist/apps/suite/main.js), demo seed: apps/suite/demo-model (MovieLens-100K catalog, 1682 items; AdaptDHM live), 20 demo users',
+        suite: 'all apps in one child process (node dist/apps/suite/main.js), demo seed: apps/suite/demo-model (MovieLens-100K catalog, 1682 items; AdaptDHM live), 20 demo users',
         request: `GET /v1/feed?userId=demo-user-<0..19>&limit=${limit}, ${candidates} candidates asked from retrieval`,
-        client:
-          'autocannon (same machine, overallRate fixed; latency is per request as sent, so queueing behind a slow response is not corrected for coordinated omission)',
+        client: 'autocannon (same machine, overallRate fixed; latency is per request as sent, so queueing behind a slow response is not corrected for coordinated omission)',
         deadlinesMs: 'defaults: experiments 15, history 15, retrieval 40, ranking 40, slates 25, adload 15, ads 25; fetch budget 150',
         readyAtStart: ready,
       },

@@ -54,7 +54,10 @@ export function loadObd(dir: string, campaign: string): Logs {
   const n = rows.length;
   const out: Logs = { reward: new Float64Array(n), action: new Int32Array(n), position: new Int32Array(n), pscore: new Float64Array(n), nActions: 0, lenList: 0 };
   const positions = [...new Set(rows.map((r) => Number(r[pos])))].sort((a, b) => a - b);
-  const items = readFileSync(join(dir, 'random', campaign, 'item_context.csv'), 'utf8').split('\n').filter((l) => l.length > 0).length - 1;
+  const items =
+    readFileSync(join(dir, 'random', campaign, 'item_context.csv'), 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0).length - 1;
   rows.forEach((r, i) => {
     out.reward[i] = Number(r[click]);
     out.action[i] = Number(r[item]);
@@ -171,7 +174,16 @@ async function main() {
       msEstimators: tEst,
       estimates: Object.fromEntries(res.map((e) => [e.estimator, summary(e)])),
     };
-    inputs[c] = { reward: Array.from(logs.reward), action: Array.from(logs.action), position: Array.from(logs.position), pscore: Array.from(logs.pscore), nActions: logs.nActions, lenList: logs.lenList, actionDist: Array.from(dist), qHat: Array.from(q) };
+    inputs[c] = {
+      reward: Array.from(logs.reward),
+      action: Array.from(logs.action),
+      position: Array.from(logs.position),
+      pscore: Array.from(logs.pscore),
+      nActions: logs.nActions,
+      lenList: logs.lenList,
+      actionDist: Array.from(dist),
+      qHat: Array.from(q),
+    };
     process.stderr.write(`${c}: ${n} rounds, BTS action distribution ${tDist.toFixed(0)} ms, estimators ${tEst.toFixed(0)} ms\n`);
   }
 
@@ -193,7 +205,14 @@ async function main() {
   for (const c of campaigns) {
     const o = obp?.[c];
     const parity = o
-      ? Math.max(...ESTIMATORS.map((e) => Math.max(Math.abs(o.onOurInputs[e].value - ours[c].estimates[e].value), ...(['lower', 'upper'] as const).map((f) => Math.abs(o.onOurInputs[e].bootstrap[f] - ours[c].estimates[e].bootstrap[f])))))
+      ? Math.max(
+          ...ESTIMATORS.map((e) =>
+            Math.max(
+              Math.abs(o.onOurInputs[e].value - ours[c].estimates[e].value),
+              ...(['lower', 'upper'] as const).map((f) => Math.abs(o.onOurInputs[e].bootstrap[f] - ours[c].estimates[e].bootstrap[f])),
+            ),
+          ),
+        )
       : undefined;
     const rel = (v: number) => (truth[c] !== undefined ? Math.abs(v - truth[c]) / truth[c] : undefined);
     campaignsOut[c] = {
@@ -208,7 +227,15 @@ async function main() {
     command: `npm run bench:ope -- ${process.argv.slice(2).join(' ')}`.trim(),
     data: { path: dataDir, source: 'Open Bandit Dataset (ZOZO, CC BY 4.0), small sample, uniform-random logging policy', campaigns },
     policy: 'obp BernoulliTS, is_zozotown_prior=True (prior from obp 0.5.7 prior_bts.yaml), action distribution by Monte Carlo',
-    settings: { nSim, bootstrapResamples: bootN, seed, alpha, ...lambdas, ourRewardModel: 'smoothed CTR per (item, position), m = 10', obpRewardModel: 'obp RegressionModel(LogisticRegression(C=100)), 3-fold cross-fitting' },
+    settings: {
+      nSim,
+      bootstrapResamples: bootN,
+      seed,
+      alpha,
+      ...lambdas,
+      ourRewardModel: 'smoothed CTR per (item, position), m = 10',
+      obpRewardModel: 'obp RegressionModel(LogisticRegression(C=100)), 3-fold cross-fitting',
+    },
     machine: machine({}, start),
     campaigns: campaignsOut,
     notes: 'No on-policy value of the BTS policy is in this sample (it needs the bts logs); pass --truth to get relative errors.',
@@ -217,9 +244,18 @@ async function main() {
   writeFileSync(out, JSON.stringify(result, null, 1));
   const panels = campaigns.map((c) => {
     const series: Series[] = [
-      { name: 'libs/ope', kind: 'scatter', points: ESTIMATORS.map((e) => ({ x: e, y: ours[c].estimates[e].value, lo: ours[c].estimates[e].bootstrap.lower, hi: ours[c].estimates[e].bootstrap.upper })) },
+      {
+        name: 'libs/ope',
+        kind: 'scatter',
+        points: ESTIMATORS.map((e) => ({ x: e, y: ours[c].estimates[e].value, lo: ours[c].estimates[e].bootstrap.lower, hi: ours[c].estimates[e].bootstrap.upper })),
+      },
     ];
-    if (obp?.[c]) series.push({ name: 'obp 0.5.7 pipeline', kind: 'scatter', points: ESTIMATORS.map((e) => ({ x: e, y: obp![c].obp[e].value, lo: obp![c].obp[e].bootstrap.lower, hi: obp![c].obp[e].bootstrap.upper })) });
+    if (obp?.[c])
+      series.push({
+        name: 'obp 0.5.7 pipeline',
+        kind: 'scatter',
+        points: ESTIMATORS.map((e) => ({ x: e, y: obp![c].obp[e].value, lo: obp![c].obp[e].bootstrap.lower, hi: obp![c].obp[e].bootstrap.upper })),
+      });
     return {
       title: `${c}: BTS (ZOZOTOWN prior), ${ours[c].nRounds} random-policy rounds`,
       x: { name: 'estimator', type: 'category' as const, categories: [...ESTIMATORS] },
@@ -228,7 +264,11 @@ async function main() {
       lines: [{ axis: 'y' as const, value: ours[c].loggedCtr, label: 'logging policy CTR' }, ...(truth[c] !== undefined ? [{ axis: 'y' as const, value: truth[c], label: 'on-policy truth' }] : [])],
     };
   });
-  writeSvg(out.replace(/\.json$/, '.svg'), { title: 'Off-policy estimates of Bernoulli TS on the Open Bandit Dataset', subtitle: `libs/ope vs obp 0.5.7, n_sim ${nSim}, ${bootN} bootstrap resamples`, panels });
+  writeSvg(out.replace(/\.json$/, '.svg'), {
+    title: 'Off-policy estimates of Bernoulli TS on the Open Bandit Dataset',
+    subtitle: `libs/ope vs obp 0.5.7, n_sim ${nSim}, ${bootN} bootstrap resamples`,
+    panels,
+  });
   process.stdout.write(`${JSON.stringify({ out, parity: Object.fromEntries(campaigns.map((c) => [c, campaignsOut[c].parityOnSameInputs?.maxAbsDiff])) })}\n`);
 }
 

@@ -82,10 +82,7 @@ describe('drill: poison messages (real Kafka and Redis)', () => {
       { name: 'beyond float32 (negative)', r: rec('bad-2', item(1002, { key: 'bad-2', itemId: 'bad-2', embedding: [-1e300, ...vec(2).slice(1)] })) },
       {
         name: 'overflows to Infinity',
-        r: rec(
-          'bad-3',
-          JSON.stringify(item(1003, { key: 'bad-3', itemId: 'bad-3' })).replace(/"embedding":\[[^\]]*\]/, `"embedding":[1e999${',0'.repeat(DIM - 1)}]`),
-        ),
+        r: rec('bad-3', JSON.stringify(item(1003, { key: 'bad-3', itemId: 'bad-3' })).replace(/"embedding":\[[^\]]*\]/, `"embedding":[1e999${',0'.repeat(DIM - 1)}]`)),
       },
       { name: 'norm too large', r: rec('bad-4', item(1004, { key: 'bad-4', itemId: 'bad-4', embedding: Array(DIM).fill(300) })) },
       { name: 'wrong dimension', r: rec('bad-5', item(1005, { key: 'bad-5', itemId: 'bad-5', embedding: vec(5).slice(0, 8) })) },
@@ -106,15 +103,12 @@ describe('drill: poison messages (real Kafka and Redis)', () => {
     const rankingUrl = suite.url('ranking');
 
     // Every valid item is indexed and every behaviour applied.
-    await eventually(
-      async () =>
-        ((await getJson(`${retrievalUrl}/v1/indexes`)).body.indexes?.find((n: { namespace: string }) => n.namespace === 'items')?.size ?? 0) === N_ITEMS,
-      60_000,
-      200,
-    ).catch(async (e) => {
-      console.log(JSON.stringify((await getJson(`${retrievalUrl}/v1/indexes`)).body), JSON.stringify((await getJson(`${retrievalUrl}/health/ready`)).body));
-      throw e;
-    });
+    await eventually(async () => ((await getJson(`${retrievalUrl}/v1/indexes`)).body.indexes?.find((n: { namespace: string }) => n.namespace === 'items')?.size ?? 0) === N_ITEMS, 60_000, 200).catch(
+      async (e) => {
+        console.log(JSON.stringify((await getJson(`${retrievalUrl}/v1/indexes`)).body), JSON.stringify((await getJson(`${retrievalUrl}/health/ready`)).body));
+        throw e;
+      },
+    );
     // Behaviours once the catalog is in (each refers to a valid item).
     const badBehaviors = [rec('user-1', behavior(5001, { type: 'teleport' })), rec('user-2', behavior(5002, { userId: 'user-3', key: 'user-3' }))];
     const behaviors = Array.from({ length: 300 }, (_, n) => rec(`user-${n % USERS}`, behavior(n)));

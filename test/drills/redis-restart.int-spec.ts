@@ -124,8 +124,7 @@ describe('drill: Redis restart under load (real Kafka, dedicated Redis)', () => 
       ],
     });
     await admin.disconnect();
-    const value = (topic: string, name: string) =>
-      cfg.resources.find((r) => r.resourceName === `${prefix}${topic}`)?.configEntries.find((c) => c.configName === name)?.configValue;
+    const value = (topic: string, name: string) => cfg.resources.find((r) => r.resourceName === `${prefix}${topic}`)?.configEntries.find((c) => c.configName === name)?.configValue;
     assert.equal(value('catalog.items', 'cleanup.policy'), 'compact');
     assert.equal(value('user.behaviors', 'retention.ms'), '-1');
 

@@ -86,11 +86,15 @@ describe('adload service (embedded adapters)', () => {
     // Under the uniform live policy IPS is the mean reward: continuation (1) + 0.2 per click, over
     // every logged fetch. Learn until the feedback consumer has joined every click.
     const expected = (continued * 1.2) / (1200 + continued);
-    const res = await eventually(async () => {
-      const b = await learnOnce();
-      const rep = await getJson(`${url}/v1/adload/reports/${b.reportId}`);
-      return Math.abs(rep.body.body.live.estimators.ips.satisfaction.value - expected) < 1e-9 ? b : undefined;
-    }, 60_000, 500);
+    const res = await eventually(
+      async () => {
+        const b = await learnOnce();
+        const rep = await getJson(`${url}/v1/adload/reports/${b.reportId}`);
+        return Math.abs(rep.body.body.live.estimators.ips.satisfaction.value - expected) < 1e-9 ? b : undefined;
+      },
+      60_000,
+      500,
+    );
     assert.equal(res.rounds, 1200 + continued);
     assert.ok(last);
     assert.ok(res.staged, JSON.stringify(res));

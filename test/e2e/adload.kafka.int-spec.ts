@@ -52,7 +52,12 @@ describe('adload on real PostgreSQL and Kafka', () => {
       subscriptions: [],
       shutdownHooks: [],
     } as unknown as AppContext;
-    const config = loadAdloadConfig({ ADLOAD_SURFACES: '{"home":{"actions":[0,1,2,3],"pageSize":10,"lambda":1}}', ADLOAD_LEARN_INTERVAL_MS: '0', ADLOAD_MIN_ROUNDS: '200', ADLOAD_RETENTION_DAYS: '30' });
+    const config = loadAdloadConfig({
+      ADLOAD_SURFACES: '{"home":{"actions":[0,1,2,3],"pageSize":10,"lambda":1}}',
+      ADLOAD_LEARN_INTERVAL_MS: '0',
+      ADLOAD_MIN_ROUNDS: '200',
+      ADLOAD_RETENTION_DAYS: '30',
+    });
     svc = new AdloadService(ctx, config);
     await svc.start();
   });
@@ -144,8 +149,8 @@ describe('adload on real PostgreSQL and Kafka', () => {
     expect(policies.filter((p) => p.status === 'live')).toHaveLength(1);
     if (res.staged) {
       expect(policies.find((p) => p.policyId === res.staged!.policyId)?.status).toBe('staged');
-      const winner = rep!.body.candidates.find((c: any) => c.staged);
-      expect(winner.guardrailOk).toBe(true);
+      const winner = rep!.body.candidates.find((c) => c.staged);
+      expect(winner?.guardrailOk).toBe(true);
     } else {
       expect(rep!.body.winner).toBeNull();
     }

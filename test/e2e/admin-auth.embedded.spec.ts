@@ -58,7 +58,10 @@ describe('admin routes with ADMIN_TOKEN set (@nestjs/testing, embedded adapters)
 
 describe('ADMIN_TOKEN config', () => {
   it('rejects a short token at boot and warns when none is set', () => {
-    assert.throws(() => loadConfig({ ADMIN_TOKEN: 'short' }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.key === 'ADMIN_TOKEN'));
+    assert.throws(
+      () => loadConfig({ ADMIN_TOKEN: 'short' }),
+      (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.key === 'ADMIN_TOKEN'),
+    );
     assert.match(adminAuthWarning(loadConfig({})) ?? '', /ADMIN_TOKEN is not set/);
     assert.equal(adminAuthWarning(loadConfig({ ADMIN_TOKEN: TOKEN })), undefined);
   });

@@ -32,10 +32,14 @@ export async function behaviorScenario(opts: { bus: EventBus; behaviorUrl: strin
     type: 'click',
   }));
   await produce(TOPICS.userBehaviors, behaviors);
-  const history = await eventually(async () => {
-    const h = await getJson(`${behaviorUrl}/v1/users/${user}/history?limit=100`);
-    return h.status === 200 && h.body.total === 30 ? h.body : undefined;
-  }, 30_000, 50);
+  const history = await eventually(
+    async () => {
+      const h = await getJson(`${behaviorUrl}/v1/users/${user}/history?limit=100`);
+      return h.status === 200 && h.body.total === 30 ? h.body : undefined;
+    },
+    30_000,
+    50,
+  );
   assert.equal(history.items[0].itemId, 'it-9', 'newest first');
 
   const emb = await getJson(`${behaviorUrl}/v1/users/${user}/embedding`);
@@ -50,10 +54,14 @@ export async function behaviorScenario(opts: { bus: EventBus; behaviorUrl: strin
   assert.ok(norm > 0.1, `interest for a clicked item is non-zero (${norm})`);
 
   // The user embedding written by behavior is what retrieval uses for userId queries.
-  const cands = await eventually(async () => {
-    const r = await postJson(`${retrievalUrl}/v1/candidates`, { namespace: 'items', k: 10, userId: user });
-    return r.status === 200 ? r.body : undefined;
-  }, 30_000, 50);
+  const cands = await eventually(
+    async () => {
+      const r = await postJson(`${retrievalUrl}/v1/candidates`, { namespace: 'items', k: 10, userId: user });
+      return r.status === 200 ? r.body : undefined;
+    },
+    30_000,
+    50,
+  );
   assert.equal(cands.length, 10);
 
   // Replay: the same events again change nothing; an unknown item goes to the DLQ, and later events still apply.

@@ -39,9 +39,12 @@ describe('experiments dashboard in headless Chromium', () => {
     let last: unknown;
     await eventually(async () => {
       const t0 = Date.now();
-      const b = await getJson(`${url}/v1/experiments/adload-two-slots/results`).then((r) => r.body, (e) => {
-        throw new Error(`${(e as Error).message} ${String((e as { cause?: unknown }).cause)} after ${Date.now() - t0} ms`);
-      });
+      const b = await getJson(`${url}/v1/experiments/adload-two-slots/results`).then(
+        (r) => r.body,
+        (e) => {
+          throw new Error(`${(e as Error).message} ${String((e as { cause?: unknown }).cause)} after ${Date.now() - t0} ms`);
+        },
+      );
       last = { variants: b.variants, days: b.daily?.points?.length, expected: exp.users };
       return b.variants.every((v: { key: string; users: number }) => v.users === exp.users[v.key]) && b.daily.points.length === 5;
     }, 60_000).catch((e) => {
@@ -98,7 +101,13 @@ describe('experiments dashboard in headless Chromium', () => {
     assert.equal(e.status, 200);
     assert.equal(e.body.status, 'running');
     assert.equal(e.body.name, 'Made in the UI');
-    assert.deepEqual(e.body.variants.map((v: { key: string; weight: number }) => [v.key, v.weight]), [['control', 0.7], ['bold', 0.3]]);
+    assert.deepEqual(
+      e.body.variants.map((v: { key: string; weight: number }) => [v.key, v.weight]),
+      [
+        ['control', 0.7],
+        ['bold', 0.3],
+      ],
+    );
     assert.deepEqual(e.body.variants[1].overrides, { retrievalKind: 'spann', limit: 30 });
     assert.deepEqual(e.body.targeting, { surfaces: ['home', 'search'] });
     assert.equal(e.body.layer.key, 'retrieval');

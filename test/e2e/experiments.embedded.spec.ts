@@ -20,16 +20,36 @@ describe('experiments service (embedded adapters)', () => {
   });
 
   it('guards writes with the admin token and answers problem+json', async () => {
-    const body = { key: 'x1', name: 'x', variants: [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }] };
+    const body = {
+      key: 'x1',
+      name: 'x',
+      variants: [
+        { key: 'a', weight: 1 },
+        { key: 'b', weight: 1 },
+      ],
+    };
     const open = await postJson(`${url}/v1/experiments`, body);
     assert.equal(open.status, 401);
     assert.equal(open.body.code, 'unauthorized');
-    const bad = await adminPost(`${url}/v1/experiments`, { ...body, key: 'Bad Key', variants: [{ key: 'a', weight: 1 }, { key: 'a', weight: 1 }] });
+    const bad = await adminPost(`${url}/v1/experiments`, {
+      ...body,
+      key: 'Bad Key',
+      variants: [
+        { key: 'a', weight: 1 },
+        { key: 'a', weight: 1 },
+      ],
+    });
     assert.equal(bad.status, 422);
     assert.equal(bad.body.code, 'validation_failed');
     assert.ok(bad.body.errors.some((e: { path: string }) => e.path === 'key'));
     // A rule JSON Schema cannot state is the service's, with its own code.
-    const dup = await adminPost(`${url}/v1/experiments`, { ...body, variants: [{ key: 'a', weight: 1 }, { key: 'a', weight: 1 }] });
+    const dup = await adminPost(`${url}/v1/experiments`, {
+      ...body,
+      variants: [
+        { key: 'a', weight: 1 },
+        { key: 'a', weight: 1 },
+      ],
+    });
     assert.equal(dup.status, 422);
     assert.equal(dup.body.code, 'duplicate_variant');
     const share = await adminPost(`${url}/v1/experiments`, { ...body, key: 'x2', layerShare: 0.5 });
@@ -52,7 +72,19 @@ describe('experiments service (embedded adapters)', () => {
     });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     assert.equal(c.body.status, 'draft');
-    assert.equal((await adminPost(`${url}/v1/experiments`, { key: 'rank-v2', name: 'again', variants: [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }] })).body.code, 'experiment_exists');
+    assert.equal(
+      (
+        await adminPost(`${url}/v1/experiments`, {
+          key: 'rank-v2',
+          name: 'again',
+          variants: [
+            { key: 'a', weight: 1 },
+            { key: 'b', weight: 1 },
+          ],
+        })
+      ).body.code,
+      'experiment_exists',
+    );
     assert.equal((await adminPost(`${url}/v1/experiments/rank-v2/stop`, {})).body.code, 'invalid_transition');
     const before = await postJson(`${url}/v1/assignments`, { userId: 'lc-1' });
     assert.equal(before.body.assignments.length, 0, 'a draft assigns nobody');
@@ -72,7 +104,10 @@ describe('experiments service (embedded adapters)', () => {
   });
 
   it('assigns like the library (GrowthBook hashing), keeps layers exclusive, and refuses a full layer', async () => {
-    for (const [key, share] of [['slate-a', 0.5], ['slate-b', 0.5]] as const) {
+    for (const [key, share] of [
+      ['slate-a', 0.5],
+      ['slate-b', 0.5],
+    ] as const) {
       const r = await adminPost(`${url}/v1/experiments`, {
         key,
         name: key,
@@ -80,16 +115,35 @@ describe('experiments service (embedded adapters)', () => {
         layerShare: share,
         start: true,
         targeting: { surfaces: ['home'] },
-        variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1, overrides: { slatePolicy: key } }],
+        variants: [
+          { key: 'control', weight: 1 },
+          { key: 'treatment', weight: 1, overrides: { slatePolicy: key } },
+        ],
       });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       assert.equal(r.body.status, 'running');
     }
-    const full = await adminPost(`${url}/v1/experiments`, { key: 'slate-c', name: 'c', layer: 'slates', layerShare: 0.2, start: true, variants: [{ key: 'a', weight: 1 }, { key: 'b', weight: 1 }] });
+    const full = await adminPost(`${url}/v1/experiments`, {
+      key: 'slate-c',
+      name: 'c',
+      layer: 'slates',
+      layerShare: 0.2,
+      start: true,
+      variants: [
+        { key: 'a', weight: 1 },
+        { key: 'b', weight: 1 },
+      ],
+    });
     assert.equal(full.status, 409);
     assert.equal(full.body.code, 'layer_full');
     const defs = await Promise.all(['slate-a', 'slate-b'].map(async (k) => (await getJson(`${url}/v1/experiments/${k}`)).body));
-    assert.deepEqual(defs.map((d) => d.layer.range), [[0, 0.5], [0.5, 1]]);
+    assert.deepEqual(
+      defs.map((d) => d.layer.range),
+      [
+        [0, 0.5],
+        [0.5, 1],
+      ],
+    );
     const lib: ExperimentDef[] = defs.map((d) => ({ key: d.key, seed: d.seed, variants: d.variants, coverage: d.coverage, targeting: d.targeting, layer: { key: 'slates', range: d.layer.range } }));
     for (let i = 0; i < 300; i++) {
       const userId = `lay-${i}`;
@@ -122,7 +176,8 @@ describe('experiments service (embedded adapters)', () => {
       const r = await getJson(`${url}/v1/experiments/adload-more/results`);
       last = { variants: r.body.variants, clicks: r.body.metrics.filter((m: { metric: string }) => m.metric === 'clicks_per_user'), expected: { users: exp.users, clicks: exp.clicks } };
       const clicks = r.body.metrics.filter((m: { metric: string }) => m.metric === 'clicks_per_user');
-      const done = r.body.variants.every((v: { key: string; users: number }) => v.users === exp.users[v.key]) &&
+      const done =
+        r.body.variants.every((v: { key: string; users: number }) => v.users === exp.users[v.key]) &&
         clicks.every((m: { variant: string; mean: number }) => Math.abs(m.mean * exp.users[m.variant] - exp.clicks[m.variant]) < 1e-6);
       return done && r.body;
     }, 20_000).catch((e) => {
@@ -153,7 +208,10 @@ describe('experiments service (embedded adapters)', () => {
     await eventually(async () => (await suite.infra.sql.query('SELECT 1 FROM processed_events WHERE event_id = $1', [marker])).rowCount > 0, 20_000);
     const again = (await getJson(`${url}/v1/experiments/adload-more/results`)).body;
     assert.deepEqual(again.variants, res.variants);
-    assert.deepEqual(again.metrics.map((m: { mean: number }) => m.mean), res.metrics.map((m: { mean: number }) => m.mean));
+    assert.deepEqual(
+      again.metrics.map((m: { mean: number }) => m.mean),
+      res.metrics.map((m: { mean: number }) => m.mean),
+    );
 
     const ope = (await getJson(`${url}/v1/experiments/adload-more/ope`)).body;
     assert.equal(ope.available, true, JSON.stringify(ope));
@@ -165,11 +223,26 @@ describe('experiments service (embedded adapters)', () => {
   });
 
   it('raises the SRM alarm when exposures do not follow the weights', async () => {
-    await adminPost(`${url}/v1/experiments`, { key: 'srm-skew', name: 'skew', start: true, variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1 }] });
+    await adminPost(`${url}/v1/experiments`, {
+      key: 'srm-skew',
+      name: 'skew',
+      start: true,
+      variants: [
+        { key: 'control', weight: 1 },
+        { key: 'treatment', weight: 1 },
+      ],
+    });
     // Impressions claim 'control' for 3 users in 4: not what the 50/50 split would give.
     const events = Array.from({ length: 800 }, (_, i) => ({
-      eventId: `srm-${i}`, key: `srm-u${i}`, timestamp: Date.now(), schemaVersion: 1 as const, requestId: `srm-r${i}`, userId: `srm-u${i}`, surface: 'home',
-      items: [{ itemId: 'i', position: 0, isAd: false }], variants: { 'srm-skew': i % 4 === 0 ? 'treatment' : 'control' },
+      eventId: `srm-${i}`,
+      key: `srm-u${i}`,
+      timestamp: Date.now(),
+      schemaVersion: 1 as const,
+      requestId: `srm-r${i}`,
+      userId: `srm-u${i}`,
+      surface: 'home',
+      items: [{ itemId: 'i', position: 0, isAd: false }],
+      variants: { 'srm-skew': i % 4 === 0 ? 'treatment' : 'control' },
     }));
     await produce('feed.impressions', events);
     const r = await eventually(async () => {

@@ -36,7 +36,10 @@ describe('experiments service on real Kafka and PostgreSQL (integration)', () =>
       key,
       name: 'integration',
       start: true,
-      variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1, overrides: { slatePolicy: 'v2' } }],
+      variants: [
+        { key: 'control', weight: 1 },
+        { key: 'treatment', weight: 1, overrides: { slatePolicy: 'v2' } },
+      ],
     });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     const produce = (async (topic: string, events: Array<{ key: string }>) => {
@@ -51,11 +54,15 @@ describe('experiments service on real Kafka and PostgreSQL (integration)', () =>
         .filter((m: { metric: string }) => m.metric === 'clicks_per_user')
         .every((m: { variant: string; mean: number }) => Math.abs(m.mean * exp.users[m.variant] - exp.clicks[m.variant]) < 1e-6);
     let last: unknown;
-    const res = await eventually(async () => {
-      const r = await getJson(`${url}/v1/experiments/${key}/results`);
-      last = { variants: r.body.variants, clicks: r.body.metrics?.filter((m: { metric: string }) => m.metric === 'clicks_per_user'), expected: { users: exp.users, clicks: exp.clicks } };
-      return r.status === 200 && matches(r.body) && r.body;
-    }, 60_000, 200).catch((e) => {
+    const res = await eventually(
+      async () => {
+        const r = await getJson(`${url}/v1/experiments/${key}/results`);
+        last = { variants: r.body.variants, clicks: r.body.metrics?.filter((m: { metric: string }) => m.metric === 'clicks_per_user'), expected: { users: exp.users, clicks: exp.clicks } };
+        return r.status === 200 && matches(r.body) && r.body;
+      },
+      60_000,
+      200,
+    ).catch((e) => {
       throw new Error(`${(e as Error).message}; last: ${JSON.stringify(last)}`);
     });
     const ctr = res.metrics.find((m: { metric: string; variant: string }) => m.metric === 'ctr' && m.variant === 'treatment');
@@ -71,6 +78,9 @@ describe('experiments service on real Kafka and PostgreSQL (integration)', () =>
     await eventually(async () => (await suite.infra.sql.query('SELECT 1 FROM exp_pending_events WHERE event_id = $1', [marker])).rowCount > 0, 60_000, 200);
     const again = (await getJson(`${url}/v1/experiments/${key}/results`)).body;
     assert.ok(matches(again));
-    assert.deepEqual(again.metrics.map((m: { mean: number }) => m.mean), res.metrics.map((m: { mean: number }) => m.mean));
+    assert.deepEqual(
+      again.metrics.map((m: { mean: number }) => m.mean),
+      res.metrics.map((m: { mean: number }) => m.mean),
+    );
   });
 });

@@ -97,7 +97,10 @@ describe('feed end to end (whole suite, embedded)', () => {
       assert.ok(sd > 0.02 && Math.min(...pctr) > 0.001 && Math.max(...pctr) < 0.999, `pCTR mean ${mean}, sd ${sd}, min ${Math.min(...pctr)}, max ${Math.max(...pctr)}`);
       assert.equal(rec.versions!.rankingModelVersion, 'demo-ml100k-adaptdhm-e2-s0');
       assert.equal(rec.recordVersion, 2);
-      assert.deepEqual(rec.items.map((i) => i.itemId), r.body.items.map((i: any) => i.itemId));
+      assert.deepEqual(
+        rec.items.map((i) => i.itemId),
+        r.body.items.map((i: any) => i.itemId),
+      );
     } finally {
       await sub.stop();
     }
@@ -125,17 +128,25 @@ describe('feed end to end (whole suite, embedded)', () => {
     // Behaviour history (behavior app, from user.behaviors).
     await eventually(async () => (await getJson(`${url('behavior')}/v1/users/${user}/history?limit=5`)).body.items?.some((i: any) => i.itemId === clicked), 30_000, 100);
     // Slate posterior of the clicked item (slates joins feed.impressions and feed.feedback by requestId).
-    await eventually(async () => {
-      const after = await getJson(`${url('slates')}/v1/slates/posteriors/${clicked}`);
-      return after.status === 200 && after.body.beta.alpha > (before.status === 200 ? before.body.beta.alpha : 0) + 0.5;
-    }, 30_000, 200);
+    await eventually(
+      async () => {
+        const after = await getJson(`${url('slates')}/v1/slates/posteriors/${clicked}`);
+        return after.status === 200 && after.body.beta.alpha > (before.status === 200 ? before.body.beta.alpha : 0) + 0.5;
+      },
+      30_000,
+      200,
+    );
     // The experiment saw the user's exposure (feed.impressions variants).
     if (Object.keys(first.body.variants).length > 0) {
       const [experiment, variant] = Object.entries(first.body.variants)[0] as [string, string];
-      await eventually(async () => {
-        const r = await getJson(`${url('experiments')}/v1/experiments/${experiment}/results`);
-        return r.status === 200 && r.body.variants.some((v: any) => v.key === variant && v.users >= 1);
-      }, 30_000, 250);
+      await eventually(
+        async () => {
+          const r = await getJson(`${url('experiments')}/v1/experiments/${experiment}/results`);
+          return r.status === 200 && r.body.variants.some((v: any) => v.key === variant && v.users >= 1);
+        },
+        30_000,
+        250,
+      );
     } else {
       assert.fail(`no running experiment assigned ${user}: ${JSON.stringify(first.body)}`.slice(0, 500));
     }

@@ -19,7 +19,16 @@ export async function startFeedSuite(env: Record<string, string> = {}, gatewayEn
   const base = { DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-feed-')), LOG_LEVEL: 'error', SEED_DEMO: 'false', BEHAVIOR_TABLE_TYPES: 'click', ...ports, ...env };
   const config = loadConfig(base);
   const log = createLogger(config.LOG_LEVEL, { test: true });
-  const stages = await startSuite(loadConfig({ ...base, APPS: ALL_APPS.filter((a) => a.name !== 'gateway').map((a) => a.name).join(',') }), ALL_APPS, log);
+  const stages = await startSuite(
+    loadConfig({
+      ...base,
+      APPS: ALL_APPS.filter((a) => a.name !== 'gateway')
+        .map((a) => a.name)
+        .join(','),
+    }),
+    ALL_APPS,
+    log,
+  );
   const stageUrl = (app: string) => stages.apps.find((a) => a.name === app)!.url;
   const gwEnv = {
     GATEWAY_DEADLINES: 'experiments=3000,history=3000,retrieval=3000,ranking=3000,slates=3000,adload=3000,ads=3000',
@@ -43,11 +52,15 @@ export async function startFeedSuite(env: Record<string, string> = {}, gatewayEn
     const gw = gateway.apps[0]!.url;
     const headers: Record<string, string> = gatewayEnv.GATEWAY_TEST_KEY ? { 'x-api-key': gatewayEnv.GATEWAY_TEST_KEY } : {};
     let last: unknown;
-    await eventually(async () => {
-      const r = await getJson(`${gw}/v1/feed?userId=demo-user-0&limit=5`, { headers });
-      last = { status: r.status, degraded: r.body.degraded, reasons: r.body.degradedReasons, source: r.body.source, versions: r.body.versions };
-      return r.status === 200 && r.body.source === 'retrieval' && !r.body.degraded.includes('ranking');
-    }, 180_000, 250).catch((e) => {
+    await eventually(
+      async () => {
+        const r = await getJson(`${gw}/v1/feed?userId=demo-user-0&limit=5`, { headers });
+        last = { status: r.status, degraded: r.body.degraded, reasons: r.body.degradedReasons, source: r.body.source, versions: r.body.versions };
+        return r.status === 200 && r.body.source === 'retrieval' && !r.body.degraded.includes('ranking');
+      },
+      180_000,
+      250,
+    ).catch((e) => {
       throw new Error(`${(e as Error).message}; last feed: ${JSON.stringify(last)}`);
     });
     return { suite, seeded, gw, url: (app: string) => suite.apps.find((a) => a.name === app)!.url };

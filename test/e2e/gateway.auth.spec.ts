@@ -13,7 +13,8 @@ const json = (body: unknown, headers: Record<string, string> = {}) => ({ method:
 describe('gateway API keys and event collector (embedded)', () => {
   let gw: Awaited<ReturnType<typeof startGatewayWithFakes>>;
   const received: Record<string, any[]> = { 'feed.feedback': [], 'user.behaviors': [], 'ads.events': [] };
-  const admin = (path: string, init: RequestInit = {}) => getJson(`${gw.url}/v1/admin/api-keys${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  const admin = (path: string, init: RequestInit = {}) =>
+    getJson(`${gw.url}/v1/admin/api-keys${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
   const createKey = async (body: object) => {
     const r = await admin('', { method: 'POST', body: JSON.stringify(body) });
     assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -25,7 +26,10 @@ describe('gateway API keys and event collector (embedded)', () => {
 
   beforeAll(async () => {
     gw = await startGatewayWithFakes({ GATEWAY_API_KEYS: 'required', GATEWAY_KEY_CACHE_MS: '0' }, { ADMIN_TOKEN: ADMIN });
-    gw.fakes.items = [{ itemId: 'a1', group: 'g0' }, { itemId: 'a2', group: 'g1' }];
+    gw.fakes.items = [
+      { itemId: 'a1', group: 'g0' },
+      { itemId: 'a2', group: 'g1' },
+    ];
     await gw.seedCatalog(gw.fakes.items);
     for (const topic of Object.keys(received)) {
       const sub = await gw.suite.infra.bus.subscribe({
@@ -138,7 +142,9 @@ describe('gateway API keys and event collector (embedded)', () => {
     const r = await getJson(`${gw.url}/v1/events`, json({ events }, { 'x-api-key': writer }));
     assert.equal(r.status, 202, JSON.stringify(r.body).slice(0, 500));
     assert.equal(r.body.accepted, 500);
-    await eventually(async () => received['user.behaviors']!.filter((e) => e.eventId.startsWith('bh-')).length === 250 && received['ads.events']!.filter((e) => e.eventId.startsWith('ad-')).length === 250);
+    await eventually(
+      async () => received['user.behaviors']!.filter((e) => e.eventId.startsWith('bh-')).length === 250 && received['ads.events']!.filter((e) => e.eventId.startsWith('ad-')).length === 250,
+    );
     const tooMany = await getJson(`${gw.url}/v1/events`, json({ events: [...events, events[0]] }, { 'x-api-key': writer }));
     assert.equal(tooMany.status, 422);
   });

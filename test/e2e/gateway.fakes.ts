@@ -74,7 +74,16 @@ export class FakeStages {
               : req.method === 'POST' && url.pathname === '/v1/slates'
                 ? ['slates', () => this.slate(body)]
                 : req.method === 'POST' && url.pathname === '/v1/adload/decide'
-                  ? ['adload', () => ({ decisionId: `dec-${Math.random().toString(36).slice(2)}`, policyId: 'adload-policy-3', adSlots: this.adPositions.length, positions: this.adPositions, propensity: 0.25 })]
+                  ? [
+                      'adload',
+                      () => ({
+                        decisionId: `dec-${Math.random().toString(36).slice(2)}`,
+                        policyId: 'adload-policy-3',
+                        adSlots: this.adPositions.length,
+                        positions: this.adPositions,
+                        propensity: 0.25,
+                      }),
+                    ]
                   : req.method === 'POST' && url.pathname === '/v1/ads/fill'
                     ? ['ads', () => ({ requestId: 'fill-1', ads: (body.positions as number[]).map((p, i) => ({ ...this.ads[i % this.ads.length], position: p, slot: i })), degraded: [] })]
                     : undefined;
@@ -112,7 +121,7 @@ export class FakeStages {
 
   /** pCTR = a deterministic function of the id, so ranking reorders retrieval's list. */
   private rank(body: { candidates: string[] }) {
-    const score = (id: string) => (([...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1009, 7) / 1009) * 0.2);
+    const score = (id: string) => ([...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1009, 7) / 1009) * 0.2;
     return body.candidates.map((itemId) => ({ itemId, pctr: score(itemId) })).sort((a, b) => b.pctr - a.pctr);
   }
 

@@ -45,7 +45,10 @@ describe('gateway feed (embedded, stand-in stages)', () => {
     const ads = b.items.filter((i: any) => i.isAd);
     assert.equal(organic.length, 10);
     // The paused campaign's ad (slot 5) is dropped; the live one sits at position 2.
-    assert.deepEqual(ads.map((a: any) => [a.adId, a.position, a.campaignId]), [['ad-1', 2, 'camp-live']]);
+    assert.deepEqual(
+      ads.map((a: any) => [a.adId, a.position, a.campaignId]),
+      [['ad-1', 2, 'camp-live']],
+    );
     assert.equal(ads[0].propensity, 0.25);
     assert.equal(ads[0].adToken, 'ads-token-ad-1');
     assert.equal(ads[0].eCPM, 2.5);
@@ -55,7 +58,10 @@ describe('gateway feed (embedded, stand-in stages)', () => {
     b.items.forEach((it: any, i: number) => assert.equal(it.position, i));
     // The slate's propensities; the item the slate invented is dropped and its slot backfilled from
     // the ranked order (propensity 1: chosen deterministically).
-    assert.deepEqual(organic.map((o: any) => o.propensity), [...Array(9).fill(0.5), 1]);
+    assert.deepEqual(
+      organic.map((o: any) => o.propensity),
+      [...Array(9).fill(0.5), 1],
+    );
     assert.ok(!organic.some((o: any) => o.itemId === 'never-given'));
     assert.equal(b.versions.rankingModelVersion, 'v7');
     const tokens = new TrackingTokens('tracking:recsys-development-secret');
@@ -87,7 +93,10 @@ describe('gateway feed (embedded, stand-in stages)', () => {
     // A surface restricted to groups g0 and g1 gets only those, from retrieval and from the fallback.
     const kids = await feed('userId=u-kids&surface=kids&limit=12');
     assert.equal(gw.fakes.lastRequests.retrieval.filter.groups.join(','), 'g0,g1');
-    assert.ok(kids.body.items.filter((i: any) => !i.isAd).every((i: any) => ['g0', 'g1'].includes(i.group)), JSON.stringify(kids.body.items));
+    assert.ok(
+      kids.body.items.filter((i: any) => !i.isAd).every((i: any) => ['g0', 'g1'].includes(i.group)),
+      JSON.stringify(kids.body.items),
+    );
     gw.fakes.modes.retrieval = 'down';
     const kidsFallback = await feed('userId=u-kids2&surface=kids&limit=12');
     assert.equal(kidsFallback.body.source, 'popular');
@@ -131,13 +140,20 @@ describe('gateway feed (embedded, stand-in stages)', () => {
     if (stage === 'retrieval') assert.equal(b.source, 'popular');
     if (stage === 'ranking') {
       // Retrieval scores stand in for pCTR (the stand-in's are 1 - rank/1000).
-      assert.ok(organic.every((o: any) => o.score > 0.9), JSON.stringify(organic.map((o: any) => o.score)));
+      assert.ok(
+        organic.every((o: any) => o.score > 0.9),
+        JSON.stringify(organic.map((o: any) => o.score)),
+      );
     }
     if (stage === 'slates') {
       assert.equal(b.slatePolicy, 'ranked-order');
       assert.ok(organic.every((o: any) => o.propensity === 1));
       const scores = organic.map((o: any) => o.score);
-      assert.deepEqual(scores, [...scores].sort((x: number, y: number) => y - x), 'ranked order');
+      assert.deepEqual(
+        scores,
+        [...scores].sort((x: number, y: number) => y - x),
+        'ranked order',
+      );
     }
     if (stage === 'adload') {
       assert.equal(b.items.filter((i: any) => i.isAd).length, 0);
@@ -182,10 +198,14 @@ describe('gateway feed (embedded, stand-in stages)', () => {
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(metrics, /gateway_breaker_open\{stage="ranking",app="gateway"\} 1/);
     gw.fakes.modes.ranking = 'ok';
-    const healed = await eventually(async () => {
-      const r = await feed(`userId=u-breaker&limit=5`);
-      return r.body.degraded.length === 0 ? r : undefined;
-    }, 5000, 50);
+    const healed = await eventually(
+      async () => {
+        const r = await feed(`userId=u-breaker&limit=5`);
+        return r.body.degraded.length === 0 ? r : undefined;
+      },
+      5000,
+      50,
+    );
     assert.equal(healed.status, 200);
     assert.ok(gw.fakes.calls.ranking >= 4);
   });

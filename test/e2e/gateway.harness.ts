@@ -36,7 +36,17 @@ export async function startGatewayWithFakes(env: Record<string, string> = {}, su
     const now = Date.now();
     await publisher.publish(
       TOPICS.catalogItems,
-      items.map((it) => ({ eventId: `c-${it.itemId}-${now}`, key: it.itemId, timestamp: now, schemaVersion: 1 as const, op: 'upsert' as const, namespace: 'items', itemId: it.itemId, group: it.group, embedding: [1, 0] })),
+      items.map((it) => ({
+        eventId: `c-${it.itemId}-${now}`,
+        key: it.itemId,
+        timestamp: now,
+        schemaVersion: 1 as const,
+        op: 'upsert' as const,
+        namespace: 'items',
+        itemId: it.itemId,
+        group: it.group,
+        embedding: [1, 0],
+      })),
     );
     if (deleted.length) {
       await publisher.publish(
@@ -50,7 +60,9 @@ export async function startGatewayWithFakes(env: Record<string, string> = {}, su
   /** A campaign_pause on ads.events, and wait until the gateway's view has it. */
   async function pauseCampaign(campaignId: string) {
     const now = Date.now();
-    await publisher.publish(TOPICS.adsEvents, [{ eventId: `pause-${campaignId}-${now}`, key: `ad-of-${campaignId}`, timestamp: now, schemaVersion: 1, adId: `ad-of-${campaignId}`, campaignId, type: 'campaign_pause' }]);
+    await publisher.publish(TOPICS.adsEvents, [
+      { eventId: `pause-${campaignId}-${now}`, key: `ad-of-${campaignId}`, timestamp: now, schemaVersion: 1, adId: `ad-of-${campaignId}`, campaignId, type: 'campaign_pause' },
+    ]);
     await eventually(async () => catalog.pausedCampaigns.has(campaignId));
   }
 

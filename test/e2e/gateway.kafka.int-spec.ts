@@ -52,7 +52,10 @@ describe('gateway on real Kafka, PostgreSQL and Redis (integration)', () => {
       assert.equal(rec.key, 'demo-user-2');
       assert.deepEqual(rec.degraded, r.body.degraded);
       assert.ok(rec.candidates.length >= 400);
-      assert.deepEqual(rec.items.map((i: any) => [i.itemId, i.position, i.propensity]), r.body.items.map((i: any) => [i.itemId, i.position, i.propensity]));
+      assert.deepEqual(
+        rec.items.map((i: any) => [i.itemId, i.position, i.propensity]),
+        r.body.items.map((i: any) => [i.itemId, i.position, i.propensity]),
+      );
     } finally {
       await consumer.disconnect();
     }
@@ -65,10 +68,14 @@ describe('gateway on real Kafka, PostgreSQL and Redis (integration)', () => {
     const post = () => getJson(`${gw}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal((await post()).body.accepted, 1);
     assert.equal((await post()).body.duplicates, 1);
-    const history = await eventually(async () => {
-      const h = await getJson(`${url('behavior')}/v1/users/demo-user-4/history?limit=50`);
-      return h.body.items?.some((i: any) => i.itemId === item) ? h.body.items : undefined;
-    }, 60_000, 200);
+    const history = await eventually(
+      async () => {
+        const h = await getJson(`${url('behavior')}/v1/users/demo-user-4/history?limit=50`);
+        return h.body.items?.some((i: any) => i.itemId === item) ? h.body.items : undefined;
+      },
+      60_000,
+      200,
+    );
     assert.equal(history.filter((i: any) => i.itemId === item && i.type === 'click' && i.eventId === `${prefix}click-1`).length <= 1, true);
     const next = await getJson(`${gw}/v1/feed?userId=demo-user-4&limit=5`);
     assert.ok(!next.body.items.some((i: any) => i.itemId === item));
@@ -90,7 +97,11 @@ describe('gateway on real Kafka, PostgreSQL and Redis (integration)', () => {
     assert.deepEqual(statuses, [200, 200, 429, 429]);
     const bucket = await suite.infra.state.hgetall(`gw:rl:{${create.body.keyId}}`);
     assert.ok(bucket.t !== undefined && bucket.ts !== undefined, 'bucket state lives in Redis');
-    const events = await getJson(`${gw}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify({ topic: 'feed.feedback', eventId: 'x', userId: 'u', itemId: 'i', type: 'click' }) });
+    const events = await getJson(`${gw}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ topic: 'feed.feedback', eventId: 'x', userId: 'u', itemId: 'i', type: 'click' }),
+    });
     assert.equal(events.status, 403);
   });
 });

@@ -79,12 +79,20 @@ describe('ranking service (embedded adapters)', () => {
     const ref = await ReferenceScorer.create(v1.bytes, v1.spec, items);
     refs.push(ref);
     const candidates = ['it-5', 'it-1', 'unknown-item', 'it-33', 'it-2', 'it-1', 'it-59'];
-    for (const [userId, domain] of [['alice', 'thrill'], ['bob', 'family'], ['nobody-knows-me', 'drama']]) {
+    for (const [userId, domain] of [
+      ['alice', 'thrill'],
+      ['bob', 'family'],
+      ['nobody-knows-me', 'drama'],
+    ]) {
       const r = await postJson(`${url}/v1/rank`, { userId, domain, candidates, context: { surface: 'home' } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.length, 6, 'duplicates are scored once');
       const scores = r.body.map((x: { pctr: number }) => x.pctr);
-      assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+      assert.deepEqual(
+        scores,
+        [...scores].sort((a, b) => b - a),
+        'best first',
+      );
       const want = await ref.score(suite.infra.state, userId, domain, [...new Set(candidates)]);
       for (const x of r.body) assert.equal(x.pctr, want.get(x.itemId), `${userId} ${x.itemId}`);
       assert.ok(r.body.every((x: { pctr: number; routing?: unknown }) => x.pctr > 0 && x.pctr < 1 && x.routing === undefined));
@@ -96,7 +104,11 @@ describe('ranking service (embedded adapters)', () => {
   });
 
   it('explain=true returns the routing coefficients; headers name the model and time the stages', async () => {
-    const r = await fetch(`${url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'alice', domain: 'drama', candidates: ['it-7', 'it-8'], explain: true }) });
+    const r = await fetch(`${url}/v1/rank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'alice', domain: 'drama', candidates: ['it-7', 'it-8'], explain: true }),
+    });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-model-version'), 'v1');
     assert.equal(r.headers.get('x-model-name'), 'ctr');
@@ -131,7 +143,11 @@ describe('ranking service (embedded adapters)', () => {
     await promote(url, 'ctr', 'v2', 'shadow');
     await waitServing(url, 'v1', 'v2');
     const ref1 = refs[0];
-    const r = await fetch(`${url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'alice', domain: 'thrill', candidates: ['it-1', 'it-20', 'it-30'] }) });
+    const r = await fetch(`${url}/v1/rank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'alice', domain: 'thrill', candidates: ['it-1', 'it-20', 'it-30'] }),
+    });
     assert.equal(r.headers.get('x-model-version'), 'v1');
     assert.equal(r.headers.get('x-shadow-version'), 'v2');
     const body = (await r.json()) as { itemId: string; pctr: number; routing: number[] }[];
@@ -147,7 +163,11 @@ describe('ranking service (embedded adapters)', () => {
 
     await promote(url, 'ctr', 'v2', 'live');
     await waitServing(url, 'v2', null);
-    const after2 = await fetch(`${url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'alice', domain: 'thrill', candidates: ['it-1'] }) });
+    const after2 = await fetch(`${url}/v1/rank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'alice', domain: 'thrill', candidates: ['it-1'] }),
+    });
     assert.equal(after2.headers.get('x-model-version'), 'v2');
     assert.equal(after2.headers.get('x-shadow-version'), null);
 
@@ -164,9 +184,18 @@ describe('ranking service (embedded adapters)', () => {
 
     const d = await getJson(`${url}/v1/models/ctr`);
     assert.equal(d.body.live, 'v1');
-    assert.deepEqual(d.body.versions.map((v: { version: string; status: string }) => [v.version, v.status]).sort(), [['v1', 'live'], ['v2', 'retired']]);
+    assert.deepEqual(d.body.versions.map((v: { version: string; status: string }) => [v.version, v.status]).sort(), [
+      ['v1', 'live'],
+      ['v2', 'retired'],
+    ]);
     assert.equal(d.body.versions.find((v: { version: string }) => v.version === 'v1').metrics.auc, 0.71);
-    assert.deepEqual(d.body.events.slice(0, 2).map((e: { action: string; version: string }) => [e.action, e.version]), [['rolled_back', 'v1'], ['retired', 'v2']]);
+    assert.deepEqual(
+      d.body.events.slice(0, 2).map((e: { action: string; version: string }) => [e.action, e.version]),
+      [
+        ['rolled_back', 'v1'],
+        ['retired', 'v2'],
+      ],
+    );
     assert.equal(d.body.serving.live.version, 'v1');
     const list = await getJson(`${url}/v1/models`);
     assert.deepEqual(list.body, [{ name: 'ctr', versions: 2, live: 'v1', shadow: null }]);
@@ -176,10 +205,12 @@ describe('ranking service (embedded adapters)', () => {
     // The API refuses such a version at registration; a row written by another deployment (or by
     // hand) into the shared registry is the way it can still be promoted.
     const other = syntheticCtrModel({ seed: 5, spec: exampleFeatureSpec() });
-    await suite.infra.sql.query(
-      `INSERT INTO model_versions (name, version, checksum, artifact, artifact_bytes, feature_spec) VALUES ('ctr', 'foreign', $1, $2, $3, $4::jsonb)`,
-      ['f'.repeat(64), other.bytes, other.bytes.length, JSON.stringify({ ...other.spec, sdim: { ...other.spec.sdim, m: 24 } })],
-    );
+    await suite.infra.sql.query(`INSERT INTO model_versions (name, version, checksum, artifact, artifact_bytes, feature_spec) VALUES ('ctr', 'foreign', $1, $2, $3, $4::jsonb)`, [
+      'f'.repeat(64),
+      other.bytes,
+      other.bytes.length,
+      JSON.stringify({ ...other.spec, sdim: { ...other.spec.sdim, m: 24 } }),
+    ]);
     const p = await postJson(`${url}/v1/models/ctr/versions/foreign/promote`, { to: 'live' });
     assert.equal(p.status, 200);
     assert.equal(p.body.serving.live.version, 'v1', 'still serving the previous model');

@@ -54,11 +54,15 @@ export async function promote(rankingUrl: string, name: string, version: string,
 
 /** Waits until a ranking replica serves `version` live (and `shadow`, when given; null = none). */
 export async function waitServing(rankingUrl: string, live: string, shadow?: string | null, timeoutMs = 20_000) {
-  return eventually(async () => {
-    const s = await getJson(`${rankingUrl}/v1/status`);
-    const m = s.body.models;
-    return m.live?.version === live && (shadow === undefined || (m.shadow?.version ?? null) === shadow) ? s.body : undefined;
-  }, timeoutMs, 25);
+  return eventually(
+    async () => {
+      const s = await getJson(`${rankingUrl}/v1/status`);
+      const m = s.body.models;
+      return m.live?.version === live && (shadow === undefined || (m.shadow?.version ?? null) === shadow) ? s.body : undefined;
+    },
+    timeoutMs,
+    25,
+  );
 }
 
 /**

@@ -67,7 +67,9 @@ describe('ranking hot swap under concurrent requests (embedded adapters)', () =>
     const { total, seen, failures, p50, p99, max } = await load.stop();
     delay.disable();
     const status = (await getJson(`${url}/v1/status`)).body;
-    console.log(`hot swap: ${total} requests, by version ${JSON.stringify(seen)}, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; live load ${status.models.live.loadMs} ms; event loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`);
+    console.log(
+      `hot swap: ${total} requests, by version ${JSON.stringify(seen)}, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; live load ${status.models.live.loadMs} ms; event loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`,
+    );
     assert.deepEqual(failures.slice(0, 5), []);
     assert.ok(seen.v1 > 0 && seen.v2 > 0, JSON.stringify(seen));
     assert.ok(total >= 50, `${total} requests`);

@@ -66,7 +66,10 @@ describe('ranking: a model trained in Python, exported to ONNX, served by Node (
     model = readFileSync(join(out, 'model.onnx'));
     spec = parseFeatureSpec(JSON.parse(readFileSync(join(out, 'feature-spec.json'), 'utf8')));
     rows = JSON.parse(readFileSync(join(out, 'parity.json'), 'utf8')).rows;
-    catalog = readFileSync(join(out, 'catalog.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    catalog = readFileSync(join(out, 'catalog.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     assert.ok(rows.length >= 10, `parity.json has ${rows.length} rows`);
     suite = await startTestSuite({
       APPS: 'behavior,ranking',
@@ -163,7 +166,9 @@ describe('ranking: a model trained in Python, exported to ONNX, served by Node (
         if (prefix > published) {
           await publisher.publish(
             TOPICS.userBehaviors,
-            history.slice(published, prefix).map((c) => ({ eventId: `py-${userId}-${c.line}`, key: userId, timestamp: c.ts * 1000, schemaVersion: 1 as const, userId, itemId: c.itemId, type: 'click' as const })),
+            history
+              .slice(published, prefix)
+              .map((c) => ({ eventId: `py-${userId}-${c.line}`, key: userId, timestamp: c.ts * 1000, schemaVersion: 1 as const, userId, itemId: c.itemId, type: 'click' as const })),
           );
           published = prefix;
         }

@@ -45,7 +45,10 @@ describe('retrieval service (embedded adapters)', () => {
   });
 
   it('makes catalog upserts searchable, honours filters, and forgets deletes', async () => {
-    await publisher.publish(TOPICS.catalogItems, Array.from({ length: 300 }, (_, i) => upsert(i)));
+    await publisher.publish(
+      TOPICS.catalogItems,
+      Array.from({ length: 300 }, (_, i) => upsert(i)),
+    );
     await eventually(async () => (await getJson(`${url}/v1/indexes`)).body.indexes?.[0]?.size === 300);
     const r = await postJson(`${url}/v1/candidates`, { namespace: 'items', k: 5, vector: vec(42) });
     assert.equal(r.status, 200);
@@ -107,7 +110,10 @@ describe('retrieval service (embedded adapters)', () => {
       assert.equal(info.kind, kind);
       assert.equal(info.size, 300);
       const after = await postJson(`${url}/v1/candidates`, { k: 10, vector: vec(3) });
-      assert.deepEqual(after.body.map((c: { itemId: string }) => c.itemId), before.body.map((c: { itemId: string }) => c.itemId));
+      assert.deepEqual(
+        after.body.map((c: { itemId: string }) => c.itemId),
+        before.body.map((c: { itemId: string }) => c.itemId),
+      );
     });
   }
 

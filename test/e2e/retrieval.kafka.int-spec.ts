@@ -71,10 +71,14 @@ describe('retrieval on real Kafka (integration)', () => {
       await producer.send({ topic, messages: Array.from({ length: 1000 }, (_, j) => event(i + j)) });
     }
     await producer.send({ topic, messages: [{ key: 'item-x', value: '{"op":"upsert","itemId":"item-x"}' }, event(5, 'delete'), event(6, 'delete')] });
-    const info = await eventually(async () => {
-      const i = (await getJson(`${url}/v1/indexes`)).body.indexes?.[0];
-      return i && i.size === 9998 ? i : undefined;
-    }, 120_000, 100);
+    const info = await eventually(
+      async () => {
+        const i = (await getJson(`${url}/v1/indexes`)).body.indexes?.[0];
+        return i && i.size === 9998 ? i : undefined;
+      },
+      120_000,
+      100,
+    );
     log.info({ seconds: (Date.now() - started) / 1000 }, '10k upserts indexed');
     assert.equal(info.kind, 'hnsw');
     const hit = await postJson(`${url}/v1/candidates`, { k: 10, vector: vec(1234) });
@@ -102,10 +106,14 @@ describe('retrieval on real Kafka (integration)', () => {
     await producer.send({ topic, messages: [event(20_000), event(20_001), event(9, 'delete')] });
     suite = await startSuite(config, ALL_APPS, log, infra);
     url = suite.apps[0].url;
-    const info = await eventually(async () => {
-      const i = (await getJson(`${url}/v1/indexes`)).body.indexes?.[0];
-      return i && i.upserts + i.deletes >= 3 ? i : undefined;
-    }, 60_000, 100);
+    const info = await eventually(
+      async () => {
+        const i = (await getJson(`${url}/v1/indexes`)).body.indexes?.[0];
+        return i && i.upserts + i.deletes >= 3 ? i : undefined;
+      },
+      60_000,
+      100,
+    );
     assert.equal(info.size, 9999);
     assert.equal(info.upserts, 2, 'only the records after the snapshot are applied');
     assert.equal(info.deletes, 1);

@@ -67,9 +67,15 @@ beforeAll(async () => {
   assert.equal(pro.status, 200, JSON.stringify(pro.body));
   // The demo catalog's namespace exists and the model serves before fuzzing starts (the rest of
   // the catalog keeps arriving meanwhile).
-  await eventually(async () => (await getJson(`${urls.get('retrieval')}/v1/indexes`)).body.indexes?.some((i: { namespace: string; size: number }) => i.namespace === 'items' && i.size >= 100), 120_000, 100);
   await eventually(
-    async () => (await getJson(`${ranking}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'u', domain: spec.domains[0], candidates: ['item-1'] }) })).status === 200,
+    async () => (await getJson(`${urls.get('retrieval')}/v1/indexes`)).body.indexes?.some((i: { namespace: string; size: number }) => i.namespace === 'items' && i.size >= 100),
+    120_000,
+    100,
+  );
+  await eventually(
+    async () =>
+      (await getJson(`${ranking}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'u', domain: spec.domains[0], candidates: ['item-1'] }) }))
+        .status === 200,
     30_000,
     50,
   );
@@ -90,7 +96,10 @@ function report(app: string, r: StResult): string {
   return `${app}: exit ${r.exitCode}, ${r.operations} operations, ${r.failures.length} failures in ${r.seconds.toFixed(1)} s\n${lines.join('\n')}\n--- st output (tail) ---\n${r.output.slice(-6000)}`;
 }
 
-async function raw(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+async function raw(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
       let text = '';
@@ -159,7 +168,10 @@ describe('HTTP edges, through libs/platform (every app)', () => {
     const extra = await getJson(`${r}/v1/candidates`, { method: 'POST', headers: json, body: JSON.stringify({ userId: 'demo-user-0', bogus: 1 }) });
     assert.equal(extra.status, 422);
     assert.equal(extra.body.code, 'validation_failed');
-    assert.ok(extra.body.errors.some((e: { message: string; location: string }) => e.location === 'body' && /bogus/.test(e.message)), JSON.stringify(extra.body));
+    assert.ok(
+      extra.body.errors.some((e: { message: string; location: string }) => e.location === 'body' && /bogus/.test(e.message)),
+      JSON.stringify(extra.body),
+    );
     const both = await getJson(`${r}/v1/candidates`, { method: 'POST', headers: json, body: JSON.stringify({ userId: 'demo-user-0', vector: [1] }) });
     assert.equal(both.status, 422);
     const neither = await getJson(`${r}/v1/candidates`, { method: 'POST', headers: json, body: JSON.stringify({ k: 3 }) });
@@ -203,7 +215,10 @@ describe('HTTP edges, through libs/platform (every app)', () => {
     assert.equal(rank.responses['200'].headers['x-shadow-version'].required, false);
     const register = ranking.paths['/v1/models/{name}/versions/{version}'].post;
     assert.ok(register.responses['201'] && register.responses['200'] && register.responses['409']);
-    assert.ok(register.parameters.every((x: { schema: { pattern?: string } }) => x.schema.pattern), 'name and version patterns documented');
+    assert.ok(
+      register.parameters.every((x: { schema: { pattern?: string } }) => x.schema.pattern),
+      'name and version patterns documented',
+    );
   });
 });
 
@@ -242,21 +257,25 @@ describe('the schemathesis harness finds what it should (negative control)', () 
 });
 
 describe('schemathesis against every app (all checks, bounded)', () => {
-  it.each(APP_NAMES.map((a) => [a]))('%s: exit 0, no failures, every operation tested', async (app) => {
-    const r = await runSchemathesis(urls.get(app)!, {
-      maxExamples: MAX_EXAMPLES,
-      maxTimeSeconds: MAX_TIME,
-      seed: SEED,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-      killAfterMs: (MAX_TIME + 40) * 1000,
-    });
-    results.set(app, r);
-    // The report lists a test case per operation of the document (and one for the stateful phase).
-    const doc = (await getJson(`${urls.get(app)}/docs-json`)).body as { paths: Record<string, Record<string, unknown>> };
-    const declared = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).length, 0);
-    assert.ok(declared >= 2 && r.operations >= declared, `${declared} operations in the document, ${r.operations} in the report\n${report(app, r)}`);
-    console.log(`schemathesis ${app}: ${declared} operations, ${r.generated} test cases, ${r.failures.length} failures, exit ${r.exitCode}, ${r.seconds.toFixed(1)} s`);
-    assert.deepEqual(r.failures, [], report(app, r));
-    assert.equal(r.exitCode, 0, report(app, r));
-  }, (MAX_TIME + 60) * 1000);
+  it.each(APP_NAMES.map((a) => [a]))(
+    '%s: exit 0, no failures, every operation tested',
+    async (app) => {
+      const r = await runSchemathesis(urls.get(app)!, {
+        maxExamples: MAX_EXAMPLES,
+        maxTimeSeconds: MAX_TIME,
+        seed: SEED,
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        killAfterMs: (MAX_TIME + 40) * 1000,
+      });
+      results.set(app, r);
+      // The report lists a test case per operation of the document (and one for the stateful phase).
+      const doc = (await getJson(`${urls.get(app)}/docs-json`)).body as { paths: Record<string, Record<string, unknown>> };
+      const declared = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).length, 0);
+      assert.ok(declared >= 2 && r.operations >= declared, `${declared} operations in the document, ${r.operations} in the report\n${report(app, r)}`);
+      console.log(`schemathesis ${app}: ${declared} operations, ${r.generated} test cases, ${r.failures.length} failures, exit ${r.exitCode}, ${r.seconds.toFixed(1)} s`);
+      assert.deepEqual(r.failures, [], report(app, r));
+      assert.equal(r.exitCode, 0, report(app, r));
+    },
+    (MAX_TIME + 60) * 1000,
+  );
 });

@@ -29,7 +29,6 @@ function run(env: Record<string, string>, main = MAIN) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-
 /** The app lines of stdout; JSON lines are pino logs (e.g. the open-admin-routes warning). */
 function appLines(out: string): string[] {
   return out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
@@ -58,7 +57,7 @@ describe('the suite process (what npm start runs)', () => {
     await assert.rejects(fetch(`${lines[0].split(' ')[1]}/health`));
   });
 
-  it("runs one app alone from its own entry file (the Nest CLI entryFile)", async () => {
+  it('runs one app alone from its own entry file (the Nest CLI entryFile)', async () => {
     const p = run({ BEHAVIOR_PORT: '0' }, resolve(DIST, 'apps/behavior/src/main.js'));
     const started = Date.now();
     while (appLines(p.out()).length === 0) {

@@ -12,9 +12,7 @@ export interface RealInfra {
 export function realInfra(): RealInfra {
   const missing = ['TEST_KAFKA_BROKERS', 'TEST_DATABASE_URL', 'TEST_REDIS_URL'].filter((k) => !process.env[k]);
   if (missing.length) {
-    throw new Error(
-      `integration spec needs real servers: ${missing.join(', ')} unset. Run through 'npm test' (which starts them via ops/infra-up.sh).`,
-    );
+    throw new Error(`integration spec needs real servers: ${missing.join(', ')} unset. Run through 'npm test' (which starts them via ops/infra-up.sh).`);
   }
   return {
     kafkaBrokers: process.env.TEST_KAFKA_BROKERS!.split(','),

@@ -31,8 +31,7 @@ export async function getJson(url: string, init?: RequestInit): Promise<{ status
   return { status: res.status, body, type: res.headers.get('content-type') };
 }
 
-export const postJson = (url: string, body: unknown) =>
-  getJson(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export const postJson = (url: string, body: unknown) => getJson(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 25): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -34,13 +34,20 @@ export const adloadConfigSchema = z.object({
   /** Learning job period (0 = only on demand through POST /v1/adload/learn). */
   ADLOAD_LEARN_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** The learning window: decisions older than this are not used (outcomes need time to arrive, see ADLOAD_LEARN_DELAY_MS). */
-  ADLOAD_LEARN_WINDOW_HOURS: z.coerce.number().gt(0).max(24 * 365).default(72),
+  ADLOAD_LEARN_WINDOW_HOURS: z.coerce
+    .number()
+    .gt(0)
+    .max(24 * 365)
+    .default(72),
   /** Decisions younger than this are left out of a learning window (their outcomes are still arriving). */
   ADLOAD_LEARN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Satisfaction guardrail tolerance (satisfaction units per fetch). */
   ADLOAD_GUARDRAIL_TOLERANCE: z.coerce.number().min(0).default(0.01),
   /** Promote a staged winner automatically when its objective lower bound beats the live estimate. */
-  ADLOAD_AUTO_PROMOTE: z.enum(['true', 'false']).default('false').transform((s) => s === 'true'),
+  ADLOAD_AUTO_PROMOTE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((s) => s === 'true'),
   /** Bootstrap resamples per reported interval (0: normal intervals only). Cost grows with resamples x window size. */
   ADLOAD_BOOTSTRAP_RESAMPLES: z.coerce.number().int().min(0).max(10_000).default(100),
   /** Fewest joined decisions a learning run needs. */

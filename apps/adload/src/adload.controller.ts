@@ -46,7 +46,7 @@ export class AdloadController {
   @HttpCode(200)
   @AdminOnly()
   @ApiRoute({
-    summary: "Run the learning job of a surface now (the same job the schedule runs) and return its outcome",
+    summary: 'Run the learning job of a surface now (the same job the schedule runs) and return its outcome',
     body: learnRequest,
     responses: { 200: learnResponse },
     errors: { 422: ['unknown_surface'] },

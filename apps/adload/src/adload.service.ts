@@ -29,7 +29,10 @@ export class AdloadService {
   private readonly live = new Map<string, PolicyRow>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly ctx: AppContext, config?: AdloadConfig) {
+  constructor(
+    private readonly ctx: AppContext,
+    config?: AdloadConfig,
+  ) {
     this.config = config ?? loadAdloadConfig();
     this.log = new DecisionLog(ctx.infra.sql, this.config.ADLOAD_CONTINUATION_MINUTES * 60_000);
     this.writer = new DecisionWriter(this.log, this.config.ADLOAD_BATCH_SIZE, this.config.ADLOAD_FLUSH_MS, (e, n) => ctx.log.error({ err: e, n }, 'decision log write failed'));
@@ -103,7 +106,10 @@ export class AdloadService {
 
   private async startConsumers() {
     const handle = async (deltas: (OutcomeDelta | undefined)[]) => {
-      await applyOutcomes(this.ctx.infra.sql, deltas.filter((d): d is OutcomeDelta => !!d));
+      await applyOutcomes(
+        this.ctx.infra.sql,
+        deltas.filter((d): d is OutcomeDelta => !!d),
+      );
       return { rejected: [] };
     };
     this.ctx.subscriptions.push(
@@ -159,7 +165,15 @@ export class AdloadService {
         await this.refreshLive();
       }
     }
-    return { surface, rounds: res.rounds, reportId, staged: staged && { policyId: staged.policyId, version: staged.version, status: staged.status }, promotable: res.promotable, promoted, reason: res.reason };
+    return {
+      surface,
+      rounds: res.rounds,
+      reportId,
+      staged: staged && { policyId: staged.policyId, version: staged.version, status: staged.status },
+      promotable: res.promotable,
+      promoted,
+      reason: res.reason,
+    };
   }
 
   async promote(policyId: string) {
@@ -167,7 +181,7 @@ export class AdloadService {
     if (!p) throw new DomainError('policy_not_found', 404, `policy '${policyId}' does not exist`);
     if (p.status !== 'staged') throw new DomainError('policy_not_staged', 409, `policy '${policyId}' is ${p.status}, only a staged policy can be promoted`);
     const rep = p.reportId ? await this.policies.report(p.reportId) : undefined;
-    const c = rep?.body?.candidates?.find((x: any) => x.staged);
+    const c = rep?.body?.candidates?.find((x) => x.staged);
     if (!rep || !c || !(c.decision.objective.lower > rep.body.live.decision.objective.value)) {
       throw new DomainError('promotion_rule_not_met', 409, "the staged policy's objective lower bound does not beat the live policy's estimate", {
         stagedLower: c?.decision.objective.lower,
@@ -180,6 +194,9 @@ export class AdloadService {
   }
 }
 
+/** A learning run's report as stored and served (GET /v1/adload/reports/{id}). */
+export type ReportBody = ReturnType<typeof reportBody>;
+
 export function reportBody(surface: string, lambda: number, livePolicyId: string, from: number, to: number, r: LearnResult) {
   const strip = (p: LearnResult['live'], staged = false) => ({ name: p.name, kind: p.kind, staged, guardrailOk: p.guardrailOk, decision: p.decision, estimators: p.estimators });
   return {
@@ -188,7 +205,8 @@ export function reportBody(surface: string, lambda: number, livePolicyId: string
     window: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
     rounds: r.rounds,
     livePolicyId,
-    decisionRule: 'stage the candidate with the best DR lower 95% bound of the objective whose satisfaction lower bound is within the tolerance of the live one; promote when that bound beats the live estimate',
+    decisionRule:
+      'stage the candidate with the best DR lower 95% bound of the objective whose satisfaction lower bound is within the tolerance of the live one; promote when that bound beats the live estimate',
     live: strip(r.live),
     candidates: r.candidates.map((c) => strip(c, c === r.winner)),
     winner: r.winner?.name ?? null,

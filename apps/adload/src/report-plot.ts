@@ -1,8 +1,9 @@
 import * as echarts from 'echarts';
+import type { ReportBody } from './adload.service';
 
 /** The report's objective and satisfaction estimates per policy and estimator, 95% intervals, as SVG. */
-export function reportSvg(body: any): string {
-  const policies = [body.live, ...body.candidates] as any[];
+export function reportSvg(body: ReportBody): string {
+  const policies = [body.live, ...body.candidates];
   const estimators = Object.keys(body.live.estimators);
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1100, height: 520 });
   const panel = (metric: 'objective' | 'satisfaction', gridIndex: number) =>
@@ -20,7 +21,7 @@ export function reportSvg(body: any): string {
         xAxisIndex: gridIndex,
         yAxisIndex: gridIndex,
         data: policies.map((p) => [p.name, p.estimators[e][metric].normal.lower, p.estimators[e][metric].normal.upper]),
-        renderItem: (_: unknown, api: any) => {
+        renderItem: (_: unknown, api: echarts.CustomSeriesRenderItemAPI) => {
           const lo = api.coord([api.value(0), api.value(1)]);
           const hi = api.coord([api.value(0), api.value(2)]);
           return { type: 'line', shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: { stroke: api.visual('color'), lineWidth: 1 } };

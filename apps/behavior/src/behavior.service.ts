@@ -46,14 +46,10 @@ export class BehaviorService {
   async start() {
     const ctx = this.ctx;
     await this.runGeneration();
-    const watcher = watchGeneration(
-      this.generation,
-      ctx.config.STATE_GENERATION_CHECK_MS,
-      async (stored) => {
-        ctx.log.warn({ was: this.generation.value, now: stored }, 'behavior: state generation marker changed (state store lost its data?): rebuilding from Kafka');
-        await this.rebuild();
-      },
-    );
+    const watcher = watchGeneration(this.generation, ctx.config.STATE_GENERATION_CHECK_MS, async (stored) => {
+      ctx.log.warn({ was: this.generation.value, now: stored }, 'behavior: state generation marker changed (state store lost its data?): rebuilding from Kafka');
+      await this.rebuild();
+    });
     ctx.healthChecks.set('state', async () => {
       if (this.rebuildingSince !== null) throw new Error(`rebuilding state from Kafka (generation ${this.generation.value}) for ${Date.now() - this.rebuildingSince} ms`);
     });
@@ -102,8 +98,7 @@ export class BehaviorService {
       this.rebuildingSince ??= startedAt;
       const ledger = new StateStoreDeadLetterLedger(ctx.infra.state);
       const restored =
-        (await restoreDeadLetterLedger(ctx.infra.bus, ledger, TOPICS.catalogItems, ITEM_DLQ_SCOPE)) +
-        (await restoreDeadLetterLedger(ctx.infra.bus, ledger, TOPICS.userBehaviors, BEHAVIOR_DLQ_SCOPE));
+        (await restoreDeadLetterLedger(ctx.infra.bus, ledger, TOPICS.catalogItems, ITEM_DLQ_SCOPE)) + (await restoreDeadLetterLedger(ctx.infra.bus, ledger, TOPICS.userBehaviors, BEHAVIOR_DLQ_SCOPE));
       this.lastRebuild = { generation, startedAt, dlqRestored: restored };
       ctx.log.info({ generation, dlqRestored: restored }, 'behavior: new state generation: replaying catalog.items, then user.behaviors, from the earliest offset');
     }
@@ -125,9 +120,7 @@ export class BehaviorService {
       while (!caughtUp() && !this.stopped && this.generation.value === generation) await new Promise((r) => setTimeout(r, 50));
       if (this.lastRebuild) this.lastRebuild.catalogCaughtUpMs = Date.now() - startedAt;
     }
-    this.subs.push(
-      await startBehaviorConsumer(ctx, this.repo, ctx.config.BEHAVIOR_UNKNOWN_ITEM_WAIT_MS, { generation: this.generation, groupId: `behavior.${generation}` }),
-    );
+    this.subs.push(await startBehaviorConsumer(ctx, this.repo, ctx.config.BEHAVIOR_UNKNOWN_ITEM_WAIT_MS, { generation: this.generation, groupId: `behavior.${generation}` }));
     if (fresh && this.rebuildingSince === startedAt) this.rebuildingSince = null;
   }
 

@@ -85,7 +85,12 @@ export class ExperimentsController {
   @Post('experiments/:key/start')
   @AdminOnly()
   @HttpCode(200)
-  @ApiRoute({ summary: 'draft (or stopped) -> running; takes its share of its layer', params: keyParams, responses: { 200: experimentResponse }, errors: { ...TRANSITION, 409: ['invalid_transition', 'layer_full'] } })
+  @ApiRoute({
+    summary: 'draft (or stopped) -> running; takes its share of its layer',
+    params: keyParams,
+    responses: { 200: experimentResponse },
+    errors: { ...TRANSITION, 409: ['invalid_transition', 'layer_full'] },
+  })
   start(@Param() p: { key: string }) {
     return this.svc.transition(p.key, 'running');
   }

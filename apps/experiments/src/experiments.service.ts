@@ -203,7 +203,11 @@ export class ExperimentsService {
           if (!r) throw new DomainError('layer_full', 409, `layer '${e.layerKey}' has no free share of ${e.layerShare ?? 1} (held: ${JSON.stringify(taken)})`);
           layerRange = [r[0], r[1]];
         }
-        await this.store.initVariants(tx, key, e.variants.map((v) => v.key));
+        await this.store.initVariants(
+          tx,
+          key,
+          e.variants.map((v) => v.key),
+        );
         await this.repo.setStatus(tx, key, 'running', layerRange !== undefined ? { layerRange } : {});
         return;
       }
@@ -264,7 +268,12 @@ export class ExperimentsService {
   async ope(key: string) {
     const e = await this.get(key);
     const policies = e.variants.map((v) => ({ variant: v.key, policy: adLoadPolicyOf(v.overrides) })).filter((p) => p.policy);
-    const base = { experiment: key, logged: 0, estimates: [] as Array<{ variant: string; policy: Record<string, number>; estimator: string; value: number; ci: [number, number]; ess: number }>, loggedValue: null as number | null };
+    const base = {
+      experiment: key,
+      logged: 0,
+      estimates: [] as Array<{ variant: string; policy: Record<string, number>; estimator: string; value: number; ci: [number, number]; ess: number }>,
+      loggedValue: null as number | null,
+    };
     if (policies.length === 0) return { ...base, available: false, reason: 'no variant sets an adLoadPolicy override (a number of ad slots or {"slots": probability})' };
     const log = await this.store.adloadLog();
     if (log.length === 0) return { ...base, available: false, reason: 'no logged ad-load decisions yet (feed.impressions with adLoad)' };

@@ -10,7 +10,10 @@ const deadlineList = z
   .default('')
   .transform((s, ctx) => {
     const out: Partial<Record<FeedStage, number>> = {};
-    for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [k, v] = part.split('=');
       const n = Number(v);
       if (!(feedStages as readonly string[]).includes(k!) || !Number.isInteger(n) || n < 1) {
@@ -28,13 +31,22 @@ const surfaceList = z
   .default('home=*')
   .transform((s, ctx) => {
     const out: Record<string, string[] | null> = {};
-    for (const part of s.split(';').map((x) => x.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(';')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
       const [name, groups] = part.split('=');
       if (!name || groups === undefined || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
         ctx.addIssue({ code: 'custom', message: `bad surface '${part}': name=*|group1|group2` });
         continue;
       }
-      out[name] = groups.trim() === '*' ? null : groups.split('|').map((g) => g.trim()).filter(Boolean);
+      out[name] =
+        groups.trim() === '*'
+          ? null
+          : groups
+              .split('|')
+              .map((g) => g.trim())
+              .filter(Boolean);
     }
     return out;
   });
@@ -75,7 +87,11 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_TRACKING_SECRET: z.string().min(16).optional(),
   /** Items a user was shown that stay excluded from the next fetches. */
   GATEWAY_SEEN_CAP: z.coerce.number().int().min(0).max(10_000).default(500),
-  GATEWAY_SESSION_GAP_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
+  GATEWAY_SESSION_GAP_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(30 * 60_000),
   /** Ranking domain of a fetch that names none (the MovieLens-trained models know family, thrill, drama). */
   GATEWAY_DEFAULT_DOMAIN: z.string().min(1).max(100).default('family'),
 });

@@ -16,7 +16,7 @@ export const retrievalApp: AppDefinition = {
   title: 'Retrieval service',
   description: 'Candidate retrieval: HNSW and SPANN-style ANN indexes per namespace, fed by catalog.items.',
   dependencies: ['bus', 'state', 'jobs'],
-  module: (ctx: AppContext): DynamicModule => ({
+  module: (): DynamicModule => ({
     module: RetrievalModule,
     controllers: [RetrievalController],
     providers: [{ provide: RetrievalService, useFactory: (c: AppContext) => new RetrievalService(c), inject: [APP_CONTEXT] }],

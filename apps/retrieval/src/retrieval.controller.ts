@@ -2,17 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { ApiTags } from '@nestjs/swagger';
 import { embeddingProblem } from '@recsys/contracts';
 import { AdminOnly, ApiRoute, DomainError } from '@recsys/platform';
-import {
-  candidatesRequest,
-  candidatesResponse,
-  indexesResponse,
-  jobParams,
-  jobResponse,
-  namespaceParams,
-  rebuildRequest,
-  type CandidatesRequest,
-  type RebuildRequest,
-} from './api/dto';
+import { candidatesRequest, candidatesResponse, indexesResponse, jobParams, jobResponse, namespaceParams, rebuildRequest, type CandidatesRequest, type RebuildRequest } from './api/dto';
 import { RetrievalService } from './retrieval.service';
 
 @ApiTags('retrieval')

@@ -71,12 +71,7 @@ export interface CompiledFilter {
  * Resolves group names to codes and excluded ids to slots. Unknown groups and ids are ignored
  * (an unknown group admits nothing; an unknown excluded id excludes nothing).
  */
-export function compileFilter(
-  filter: SearchFilter | undefined,
-  groups: GroupCodes,
-  slotOf: (id: string) => number | undefined,
-  liveCount: number,
-): CompiledFilter {
+export function compileFilter(filter: SearchFilter | undefined, groups: GroupCodes, slotOf: (id: string) => number | undefined, liveCount: number): CompiledFilter {
   let allowedGroups: Uint8Array | null = null;
   let bound = liveCount;
   if (filter?.groups !== undefined) {

@@ -22,7 +22,7 @@ describe('HnswIndex engines', () => {
     return ix;
   };
 
-  it("defaults to the native engine and reports how it was built", () => {
+  it('defaults to the native engine and reports how it was built', () => {
     const ix = new HnswIndex(16, 'l2');
     assert.equal(ix.params().engine, 'native');
     const info = ix.engineInfo();
@@ -32,7 +32,10 @@ describe('HnswIndex engines', () => {
     assert.throws(() => new HnswIndex(16, 'l2', { engine: 'faiss' as 'native' }), /unknown engine 'faiss'/);
   });
 
-  for (const [from, to] of [['hnswlib-node', 'native'], ['native', 'hnswlib-node']] as const) {
+  for (const [from, to] of [
+    ['hnswlib-node', 'native'],
+    ['native', 'hnswlib-node'],
+  ] as const) {
     it(`a snapshot written by the ${from} engine loads into the ${to} engine with the same answers`, async () => {
       const ix = filled(from);
       const dir = mkdtempSync(join(tmpdir(), 'hnsw-engines-'));
@@ -46,7 +49,10 @@ describe('HnswIndex engines', () => {
         for (const f of [undefined, { groups: ['g1', 'g3'] }, { excludeIds: ['i1', 'i2', 'i3'] }]) {
           const a = ix.search(row(qs, i), 10, f);
           const b = back.search(row(qs, i), 10, f);
-          assert.deepEqual(b.map((h) => h.id), a.map((h) => h.id));
+          assert.deepEqual(
+            b.map((h) => h.id),
+            a.map((h) => h.id),
+          );
           for (let j = 0; j < a.length; j++) assert.ok(Math.abs(a[j].distance - b[j].distance) < 1e-5);
         }
       }
@@ -66,7 +72,10 @@ describe('HnswIndex engines', () => {
     writeFileSync(metaPath, JSON.stringify(meta));
     const back = await HnswIndex.load(dir);
     assert.equal(back.params().engine, 'native');
-    assert.deepEqual(back.search(row(qs, 3), 10).map((h) => h.id), ix.search(row(qs, 3), 10).map((h) => h.id));
+    assert.deepEqual(
+      back.search(row(qs, 3), 10).map((h) => h.id),
+      ix.search(row(qs, 3), 10).map((h) => h.id),
+    );
   });
 
   for (const engine of HNSW_ENGINES) {

@@ -71,7 +71,10 @@ function specifics(engine: HnswEngineName): void {
       const q = row(mx.sample(1, 7), 0);
       const a = ix.search(q, 10, { groups: ['g3'] });
       const b = oracle.search(q, 10, { groups: ['g3'] });
-      assert.deepEqual(a.map((h) => h.id), b.map((h) => h.id));
+      assert.deepEqual(
+        a.map((h) => h.id),
+        b.map((h) => h.id),
+      );
       for (let j = 0; j < 10; j++) assert.ok(Math.abs(a[j].distance - b[j].distance) < 1e-4);
       assert.equal(ix.stats().exactScanSelective, 1);
     });

@@ -208,9 +208,7 @@ export class HnswIndex implements VectorIndex {
     const level0 = this.capacity * ((2 * m + 1) * 4 + this.dim * 4 + 8);
     const upper = this.used * (((m + 1) * 4) / (m - 1) + 8);
     const lookup = this.used * 40 + this.capacity * 2;
-    return (
-      level0 + upper + lookup + this.labelGroup.byteLength + this.free.length * 8 + idTableBytes(this.idLabel.size, this.idChars) + this.groups.memoryBytes()
-    );
+    return level0 + upper + lookup + this.labelGroup.byteLength + this.free.length * 8 + idTableBytes(this.idLabel.size, this.idChars) + this.groups.memoryBytes();
   }
 
   params(): Record<string, unknown> {

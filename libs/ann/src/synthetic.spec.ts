@@ -46,6 +46,19 @@ describe('synthetic data', () => {
 
   it('recallAtK counts overlap of the first k ids', () => {
     assert.equal(recallAtK([[1, 2, 3]], [[3, 2, 9]], 3), 2 / 3);
-    assert.equal(recallAtK([['a', 'b'], ['c', 'd']], [['a', 'b'], ['x', 'y']], 2), 0.5);
+    assert.equal(
+      recallAtK(
+        [
+          ['a', 'b'],
+          ['c', 'd'],
+        ],
+        [
+          ['a', 'b'],
+          ['x', 'y'],
+        ],
+        2,
+      ),
+      0.5,
+    );
   });
 });

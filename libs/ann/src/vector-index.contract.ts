@@ -79,11 +79,7 @@ function exactDistance(metric: Metric, q: Float32Array, v: Float32Array): number
  * The VectorIndex invariants (see vector-index.port.ts), run against an implementation with
  * ExactIndex as the oracle. Data: seeded anisotropic Gaussian mixtures, 32 dimensions.
  */
-export function vectorIndexContract(
-  name: string,
-  make: (dim: number, metric: Metric) => VectorIndex,
-  opts: VectorIndexContractOptions = {},
-): void {
+export function vectorIndexContract(name: string, make: (dim: number, metric: Metric) => VectorIndex, opts: VectorIndexContractOptions = {}): void {
   const minRecall = opts.minRecall ?? 0.9;
   const so = opts.searchOptions;
   const search = (ix: VectorIndex, q: Float32Array, k: number, f?: SearchFilter): SearchHit[] => {
@@ -166,7 +162,10 @@ export function vectorIndexContract(
       const atOld = search(ix, old, K);
       assert.ok(!atOld.some((h) => h.id === id(7)), 'the old vector of an upserted id is still found');
       const inNew = search(ix, old, K, { groups: ['moved'] });
-      assert.deepEqual(inNew.map((h) => h.id), [id(7)]);
+      assert.deepEqual(
+        inNew.map((h) => h.id),
+        [id(7)],
+      );
       // group(7) held 10 items; item-7 left it, so 9 pass and none of them is item-7.
       const inOld = search(ix, old, K, { groups: [group(7)] });
       assert.ok(inOld.length <= 9 && inOld.length > 0);
@@ -239,7 +238,10 @@ export function vectorIndexContract(
       // A reinserted id is found at its new vector.
       const last = oracle.ids().slice(-1)[0];
       const hit = search(ix, oracle.vectorOf(last)!, K);
-      assert.ok(hit.some((h) => h.id === last), `reinserted ${last} not found at its own vector`);
+      assert.ok(
+        hit.some((h) => h.id === last),
+        `reinserted ${last} not found at its own vector`,
+      );
     });
 
     it('group and excludeIds filters are never violated and return k when >= k items pass (incl. ~1% selectivity)', () => {
@@ -318,7 +320,11 @@ export function vectorIndexContract(
           for (const f of [undefined, { groups: [group(i)] }, { excludeIds: [id(1), id(2)] }]) {
             const a = search(ix, q, K, f);
             const b = search(back, q, K, f);
-            assert.deepEqual(b.map((h) => h.id), a.map((h) => h.id), `snapshot answers differ (query ${i})`);
+            assert.deepEqual(
+              b.map((h) => h.id),
+              a.map((h) => h.id),
+              `snapshot answers differ (query ${i})`,
+            );
             for (let j = 0; j < a.length; j++) assert.ok(Math.abs(a[j].distance - b[j].distance) < 1e-6);
           }
         }

@@ -168,7 +168,10 @@ export const modelLifecycleEvent = z
     modelName: entityId,
     version: z.string().min(1).max(100),
     action: z.enum(['registered', 'promoted_shadow', 'promoted_live', 'rolled_back', 'retired']),
-    checksum: z.string().regex(/^[a-f0-9]{64}$/).optional(),
+    checksum: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/)
+      .optional(),
   })
   .superRefine(keyMustEqual('modelName'));
 

@@ -27,9 +27,18 @@ describe('GrowthBook hashing', () => {
   });
 
   it('builds bucket ranges from weights and coverage', () => {
-    expect(bucketRanges([0.5, 0.5], 1)).toEqual([[0, 0.5], [0.5, 1]]);
-    expect(bucketRanges([0.5, 0.5], 0.5)).toEqual([[0, 0.25], [0.5, 0.75]]);
-    expect(bucketRanges([0.2, 0.8], 2)).toEqual([[0, 0.2], [0.2, 1]]);
+    expect(bucketRanges([0.5, 0.5], 1)).toEqual([
+      [0, 0.5],
+      [0.5, 1],
+    ]);
+    expect(bucketRanges([0.5, 0.5], 0.5)).toEqual([
+      [0, 0.25],
+      [0.5, 0.75],
+    ]);
+    expect(bucketRanges([0.2, 0.8], 2)).toEqual([
+      [0, 0.2],
+      [0.2, 1],
+    ]);
     expect(chooseVariation(0.3, bucketRanges([0.5, 0.5], 0.5))).toBe(-1);
   });
 });

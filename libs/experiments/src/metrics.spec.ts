@@ -105,7 +105,11 @@ describe('daily sums under out-of-order events', () => {
         if (s.isNew) continue;
         const t = zeroTotals();
         let any = false;
-        for (const [day, x] of Object.entries(s.byDay)) if (day <= d) { any = true; for (const [k, v] of Object.entries(x)) t[k as keyof UserTotals] += v ?? 0; }
+        for (const [day, x] of Object.entries(s.byDay))
+          if (day <= d) {
+            any = true;
+            for (const [k, v] of Object.entries(x)) t[k as keyof UserTotals] += v ?? 0;
+          }
         if (!any) continue;
         addSums(expected, sumsDelta(undefined, t, s.pre));
       }

@@ -111,7 +111,9 @@ function plus(t: UserTotals, d: Partial<UserTotals>): UserTotals {
  */
 export function applyUserEvent(byDay: ByDay, isNew: boolean, pre: UserPre, day: string, deltas: Partial<UserTotals>): { total: VariantSums; daily: Map<string, VariantSums> } {
   const daily = new Map<string, VariantSums>();
-  const later = Object.keys(byDay).filter((d) => d > day).sort();
+  const later = Object.keys(byDay)
+    .filter((d) => d > day)
+    .sort();
   const at = totalsThrough(byDay, day);
   const beforeAt = isNew ? undefined : at;
   daily.set(day, sumsDelta(beforeAt, plus(at, deltas), pre));
@@ -181,9 +183,7 @@ export function analyse(variants: Array<{ key: string; weight: number; sums: Var
     out.push({ metric: m.key, variant: variants[0].key, mean: mean(statOf(m, variants[0].sums, false)) });
     for (const v of variants.slice(1)) {
       const treat = statOf(m, v.sums, cuped);
-      const f: FrequentistResult = opts.sequential
-        ? sequentialTest(control, treat, { alpha, tuning: opts.sequentialTuning })
-        : twoSidedTest(control, treat, { alpha });
+      const f: FrequentistResult = opts.sequential ? sequentialTest(control, treat, { alpha, tuning: opts.sequentialTuning }) : twoSidedTest(control, treat, { alpha });
       const b = bayesianTest(control, treat, { alpha, inverse: m.inverse });
       out.push({
         metric: m.key,
@@ -205,7 +205,10 @@ export function analyse(variants: Array<{ key: string; weight: number; sums: Var
   }
   return {
     variants: variants.map((v, i) => ({ key: v.key, users: users[i], weight: v.weight })),
-    srm: srmCheck(users, variants.map((v) => v.weight)),
+    srm: srmCheck(
+      users,
+      variants.map((v) => v.weight),
+    ),
     metrics: out,
   };
 }

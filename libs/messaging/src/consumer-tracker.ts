@@ -61,11 +61,7 @@ export class ConsumerTracker {
     const e = this.entry(group, topic);
     if (!e) return undefined;
     let p = e.partitions.get(partition);
-    if (!p)
-      e.partitions.set(
-        partition,
-        (p = { position: null, end: null, lastProgressAt: this.now(), failures: 0, lastError: null, deadLettered: 0, behindSince: null }),
-      );
+    if (!p) e.partitions.set(partition, (p = { position: null, end: null, lastProgressAt: this.now(), failures: 0, lastError: null, deadLettered: 0, behindSince: null }));
     return p;
   }
 

@@ -110,14 +110,7 @@ export async function sendToDeadLetter(bus: EventBus, record: BusRecord, groupId
  * Dead-letters through the ledger: returns true when a DLQ record was produced, false when the
  * ledger says this scope already dead-lettered the record.
  */
-export async function deadLetterOnce(
-  bus: EventBus,
-  ledger: DeadLetterLedger,
-  scope: string,
-  record: BusRecord,
-  code: string,
-  reason: string,
-): Promise<boolean> {
+export async function deadLetterOnce(bus: EventBus, ledger: DeadLetterLedger, scope: string, record: BusRecord, code: string, reason: string): Promise<boolean> {
   const claim = await ledger.claim(scope, record);
   if (claim === 'done') return false;
   try {

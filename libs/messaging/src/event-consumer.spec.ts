@@ -80,7 +80,10 @@ describe('validated event consumer', () => {
     const ends = Object.entries(await bus.endOffsets('user.behaviors'))
       .filter(([, end]) => end !== '0')
       .map(([p, end]) => [Number(p), String(Number(end) - 1)] as const);
-    assert.equal(ends.reduce((n, [, last]) => n + Number(last) + 1, 0), 4);
+    assert.equal(
+      ends.reduce((n, [, last]) => n + Number(last) + 1, 0),
+      4,
+    );
     const reached = (done: Map<number, string>) => ends.every(([p, last]) => done.get(p) === last);
     let sub = await startEventConsumer({ bus, topic: 'user.behaviors', groupId: 'g', ledger, handle, hooks: first.hooks });
     await until(() => reached(first.done));

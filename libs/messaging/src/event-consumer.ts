@@ -116,11 +116,7 @@ export class ConsumerCore<T extends TopicName> {
     if (this.policy.checkRecordKey !== false) {
       const key = (event as { key: string }).key;
       if (record.key !== key) {
-        await this.deadLetter(
-          record,
-          'key_mismatch',
-          `record key ${record.key === null ? '(none)' : JSON.stringify(record.key.slice(0, 200))} is not the event's entity key ${JSON.stringify(key)}`,
-        );
+        await this.deadLetter(record, 'key_mismatch', `record key ${record.key === null ? '(none)' : JSON.stringify(record.key.slice(0, 200))} is not the event's entity key ${JSON.stringify(key)}`);
         return undefined;
       }
     }
@@ -183,13 +179,7 @@ export class ConsumerCore<T extends TopicName> {
  * Decodes and validates one record; an invalid one goes to `<topic>.dlq` (reason + original bytes)
  * and undefined comes back, so the caller moves on. (No dedupe: consumers use ConsumerCore.)
  */
-export async function decodeOrDeadLetter<T extends TopicName>(
-  bus: EventBus,
-  topic: T,
-  record: BusRecord,
-  groupId: string,
-  hooks?: ConsumerHooks,
-): Promise<EventOf<T> | undefined> {
+export async function decodeOrDeadLetter<T extends TopicName>(bus: EventBus, topic: T, record: BusRecord, groupId: string, hooks?: ConsumerHooks): Promise<EventOf<T> | undefined> {
   try {
     return decodeEvent(topic, record.value);
   } catch (e) {

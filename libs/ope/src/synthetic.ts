@@ -27,7 +27,7 @@ export function makeSyntheticBandit(seed: number, nContexts = 6, nActions = 5, t
     const p = new Float64Array(nContexts * nActions);
     for (let x = 0; x < nContexts; x++) {
       let z = 0;
-      for (let a = 0; a < nActions; a++) z += (p[x * nActions + a] = Math.exp(scores(x, a)));
+      for (let a = 0; a < nActions; a++) z += p[x * nActions + a] = Math.exp(scores(x, a));
       for (let a = 0; a < nActions; a++) p[x * nActions + a] /= z;
     }
     return p;

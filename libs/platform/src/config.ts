@@ -16,13 +16,16 @@ export const DEFAULT_PORTS: Record<AppName, number> = {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
-  z.string().refine((s) => {
-    try {
-      return protocols.includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.join(' or ')} URL`);
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')} URL`,
+  );
 
 /**
  * Every environment variable the suite reads, validated once at boot. Unset infrastructure URLs
@@ -37,7 +40,10 @@ export const configSchema = z.object({
     .optional(),
   KAFKA_CLIENT_ID: z.string().default('recsys'),
   /** Prefix of every topic and consumer group name (several suites or test runs on one cluster). */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ -').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ -')
+    .default(''),
   /** Partitions for topics the suite creates. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(4),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
@@ -68,7 +74,10 @@ export const configSchema = z.object({
     .optional()
     .transform((s, ctx) => {
       if (!s) return [...APP_NAMES];
-      const names = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const names = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const bad = names.filter((n) => !(APP_NAMES as readonly string[]).includes(n));
       if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown app(s) ${bad.join(', ')}; known: ${APP_NAMES.join(', ')}` });
       return names as AppName[];
@@ -84,7 +93,10 @@ export const configSchema = z.object({
     .string()
     .default('view,click,like,add_to_cart,purchase,share')
     .transform((s, ctx) => {
-      const types = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const types = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       const known = ['view', 'click', 'like', 'add_to_cart', 'purchase', 'share', 'hide', 'dislike'];
       const bad = types.filter((t) => !known.includes(t));
       if (bad.length || types.length === 0) ctx.addIssue({ code: 'custom', message: `unknown behaviour type(s) ${bad.join(', ') || '(none given)'}; known: ${known.join(', ')}` });
@@ -104,13 +116,19 @@ export const configSchema = z.object({
   RETRIEVAL_CONSUMER_GROUP: z.string().default('retrieval'),
   RETRIEVAL_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   /** The model name the ranking app serves (its live and shadow versions, from the registry). */
-  RANKING_MODEL_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)').default('ctr'),
+  RANKING_MODEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, . _ - (max 100)')
+    .default('ctr'),
   /** ONNX Runtime intra-op threads per model session (1 = run on the request thread). */
   RANKING_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   /** 'worker': each model session in its own worker thread (loads and runs off the request loop); 'inline': on it. */
   RANKING_MODEL_ISOLATION: z.enum(['worker', 'inline']).default('worker'),
   /** Names this replica's own consumer groups (catalog, models.lifecycle); default <hostname>-<pid>. */
-  RANKING_REPLICA_ID: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, . _ -').optional(),
+  RANKING_REPLICA_ID: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, . _ -')
+    .optional(),
   RANKING_MAX_CANDIDATES: z.coerce.number().int().min(1).max(100_000).default(2000),
   /** Safety net besides models.lifecycle: how often a replica re-reads the registry. */
   RANKING_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -125,7 +143,10 @@ export const configSchema = z.object({
     .optional()
     .superRefine((s, ctx) => {
       if (s === undefined) return;
-      for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+      for (const part of s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)) {
         if (!/^[a-z][a-z0-9_-]{0,63}:\d{1,4}$/.test(part)) ctx.addIssue({ code: 'custom', message: `'${part}': expected <namespace>:<dimension>` });
       }
     }),

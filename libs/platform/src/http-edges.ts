@@ -69,9 +69,7 @@ export function installClientErrorHandler(server: Server): void {
           ? [408, 'request_timeout', 'the request headers did not arrive in time']
           : [400, 'malformed_request', 'the request is not valid HTTP/1.1'];
     const body = JSON.stringify(problemOf(code, status, detail));
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_LINES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(`HTTP/1.1 ${status} ${STATUS_LINES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 }
 
@@ -92,7 +90,13 @@ export function unsupportedMediaTypeMiddleware(expressApp: () => unknown) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!BODY_METHODS.has(req.method) || !requestHasBody(req) || isJsonMediaType(req.headers['content-type'])) return next();
     if (allowedMethods(expressApp(), req.path).length === 0) return next();
-    const problem = problemOf('unsupported_media_type', 415, `request bodies are application/json, not ${req.headers['content-type'] ?? 'a body without a content type'}`, { accepted: ['application/json'] }, req.originalUrl);
+    const problem = problemOf(
+      'unsupported_media_type',
+      415,
+      `request bodies are application/json, not ${req.headers['content-type'] ?? 'a body without a content type'}`,
+      { accepted: ['application/json'] },
+      req.originalUrl,
+    );
     res.status(415).type('application/problem+json').send(JSON.stringify(problem));
   };
 }

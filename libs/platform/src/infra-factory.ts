@@ -26,14 +26,17 @@ export async function createInfra(config: SuiteConfig, log: Logger): Promise<Inf
     : new InProcessEventBus({ defaultPartitions: config.KAFKA_PARTITIONS });
   const bus = config.KAFKA_TOPIC_PREFIX ? new PrefixedEventBus(baseBus, config.KAFKA_TOPIC_PREFIX) : baseBus;
   const state = config.REDIS_URL ? new RedisStateStore(config.REDIS_URL, { keyPrefix: config.STATE_PREFIX }) : new MemoryStateStore();
-  const sql = config.DATABASE_URL
-    ? new PgSqlDatabase(config.DATABASE_URL)
-    : await PgliteSqlDatabase.create(config.PGLITE_DIR ? join(config.PGLITE_DIR) : undefined);
+  const sql = config.DATABASE_URL ? new PgSqlDatabase(config.DATABASE_URL) : await PgliteSqlDatabase.create(config.PGLITE_DIR ? join(config.PGLITE_DIR) : undefined);
   const jobs = config.REDIS_URL ? new BullMqJobQueue(config.REDIS_URL, { prefix: `${config.STATE_PREFIX}bull` }) : new InProcessJobQueue();
 
   const applied = await migrate(sql);
   log.info({ applied }, 'migrations applied');
-  await bus.ensureTopics(ALL_TOPICS.flatMap((topic) => [{ topic, partitions: config.KAFKA_PARTITIONS }, { topic: dlqTopic(topic), partitions: 1 }]));
+  await bus.ensureTopics(
+    ALL_TOPICS.flatMap((topic) => [
+      { topic, partitions: config.KAFKA_PARTITIONS },
+      { topic: dlqTopic(topic), partitions: 1 },
+    ]),
+  );
   await applyTopicConfigs(config, log);
 
   return {

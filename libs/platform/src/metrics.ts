@@ -32,7 +32,9 @@ export function httpMetricsMiddleware(registry: Registry) {
 
 const hooksByRegistry = new WeakMap<Registry, ConsumerMetricHooks>();
 
-export type ConsumerMetricHooks = Required<Pick<ConsumerHooks, 'onApplied' | 'onDuplicate' | 'onDeadLetter' | 'onDeadLetterSkipped' | 'onStarted' | 'onStopped' | 'onProgress' | 'onRetry' | 'onDeadLetterPartition'>> & {
+export type ConsumerMetricHooks = Required<
+  Pick<ConsumerHooks, 'onApplied' | 'onDuplicate' | 'onDeadLetter' | 'onDeadLetterSkipped' | 'onStarted' | 'onStopped' | 'onProgress' | 'onRetry' | 'onDeadLetterPartition'>
+> & {
   tracker: ConsumerTracker;
 };
 

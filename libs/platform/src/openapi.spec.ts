@@ -8,7 +8,13 @@ const base = () =>
     openapi: '3.0.0',
     paths: {
       '/v1/things/{id}': {
-        post: { operationId: 'Things_update', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], requestBody: { content: {} }, responses: { '201': { description: '' } }, security: [{ admin: [] }] },
+        post: {
+          operationId: 'Things_update',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { content: {} },
+          responses: { '201': { description: '' } },
+          security: [{ admin: [] }],
+        },
       },
       '/v1/legacy': {
         post: {
@@ -27,7 +33,10 @@ const spec: ApiRouteSpec = {
   params: z.strictObject({ id: z.string().regex(/^[a-z]+$/) }),
   query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(10), mode: z.enum(['a', 'b']).optional(), must: z.string() }),
   body: z.xor([z.strictObject({ a: Vec, b: Vec }), z.strictObject({ c: z.string() })]),
-  responses: { 200: z.strictObject({ ok: z.boolean() }), 201: { description: 'created', schema: z.strictObject({ id: z.string() }), headers: { 'x-v': { schema: z.string() }, 'x-o': { schema: z.string(), optional: true } } } },
+  responses: {
+    200: z.strictObject({ ok: z.boolean() }),
+    201: { description: 'created', schema: z.strictObject({ id: z.string() }), headers: { 'x-v': { schema: z.string() }, 'x-o': { schema: z.string(), optional: true } } },
+  },
   errors: { 404: ['thing_not_found'], 422: ['thing_invalid'] },
 };
 

@@ -107,10 +107,7 @@ export const PROBLEM_SCHEMA: JsonSchema = {
 /** The problem of one response: the shared Problem with this status and these codes. */
 export function problemSchema(status: number, codes?: readonly string[]): JsonSchema {
   return {
-    allOf: [
-      { $ref: '#/components/schemas/Problem' },
-      { type: 'object', properties: { status: { const: status }, ...(codes?.length ? { code: { enum: [...new Set(codes)] } } : {}) } },
-    ],
+    allOf: [{ $ref: '#/components/schemas/Problem' }, { type: 'object', properties: { status: { const: status }, ...(codes?.length ? { code: { enum: [...new Set(codes)] } } : {}) } }],
   };
 }
 

@@ -33,7 +33,10 @@ describe('FeatureAssembler', () => {
 
     assert.deepEqual([...(f.feeds.user_bucket.data as BigInt64Array)], Array(4).fill(BigInt(fnv1a32('u1') % 2048)));
     assert.deepEqual([...(f.feeds.domain.data as BigInt64Array)], Array(4).fill(1n));
-    assert.deepEqual([...(f.feeds.item_bucket.data as BigInt64Array)], ids.map((id) => BigInt(fnv1a32(id) % 4096)));
+    assert.deepEqual(
+      [...(f.feeds.item_bucket.data as BigInt64Array)],
+      ids.map((id) => BigInt(fnv1a32(id) % 4096)),
+    );
 
     const w = MOVIELENS_GENRES.length + 1;
     assert.deepEqual([...f.feeds.item_dense.dims], [4, w]);
@@ -94,7 +97,10 @@ describe('FeatureAssembler', () => {
 
   it('an unknown domain is an error naming the known ones; an empty batch is fine', () => {
     const a = new FeatureAssembler(spec, hasher);
-    assert.throws(() => a.assemble({ userId: 'u', domain: 'sports', itemIds: ['i1'], tables: null }, () => undefined), (e: Error) => e instanceof UnknownDomainError && /'family', 'thrill', 'drama'/.test(e.message));
+    assert.throws(
+      () => a.assemble({ userId: 'u', domain: 'sports', itemIds: ['i1'], tables: null }, () => undefined),
+      (e: Error) => e instanceof UnknownDomainError && /'family', 'thrill', 'drama'/.test(e.message),
+    );
     const f = a.assemble({ userId: 'u', domain: 'drama', itemIds: [], tables: null }, () => undefined);
     assert.equal(f.batch, 0);
     assert.deepEqual([...f.feeds.item_emb.dims], [0, D]);

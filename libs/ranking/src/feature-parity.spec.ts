@@ -48,8 +48,14 @@ describe('feature parity with the Python pipeline (features-v1.json)', () => {
 
   it('covers known and unknown users and items', () => {
     assert.ok(v.rows.length >= 10, `${v.rows.length} rows`);
-    assert.ok(v.rows.some((r) => !items.get(r.itemId)), 'a row with an item outside the catalog');
-    assert.ok(v.rows.some((r) => !tables.has(r.userId)), 'a row with a user without history');
+    assert.ok(
+      v.rows.some((r) => !items.get(r.itemId)),
+      'a row with an item outside the catalog',
+    );
+    assert.ok(
+      v.rows.some((r) => !tables.has(r.userId)),
+      'a row with a user without history',
+    );
   });
 
   it('reproduces every row: integers exactly, floats within 1e-6', () => {

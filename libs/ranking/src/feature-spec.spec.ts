@@ -33,7 +33,10 @@ describe('feature spec v1', () => {
     bad.itemDense.yearScale = 0;
     const p = problems(bad);
     for (const want of [/specVersion/, /hash\.fn/, /outputs: outputs must include 'routing'/, /domains must be unique/, /yearScale: must not be 0/]) {
-      assert.ok(p.some((x) => want.test(x)), `${want} in ${JSON.stringify(p)}`);
+      assert.ok(
+        p.some((x) => want.test(x)),
+        `${want} in ${JSON.stringify(p)}`,
+      );
     }
   });
 
@@ -44,10 +47,22 @@ describe('feature spec v1', () => {
     bad.inputs[4].shape = [-1];
     bad.inputs.push({ name: 'user_bucket', dtype: 'int64', shape: [-1] });
     const p = problems(bad);
-    assert.ok(p.some((x) => /user_bucket must be int64/.test(x)), JSON.stringify(p));
-    assert.ok(p.some((x) => /item_dense must have 20 columns, not 5/.test(x)), JSON.stringify(p));
-    assert.ok(p.some((x) => /item_emb must have rank 2/.test(x)), JSON.stringify(p));
-    assert.ok(p.some((x) => /input names must be unique/.test(x)), JSON.stringify(p));
+    assert.ok(
+      p.some((x) => /user_bucket must be int64/.test(x)),
+      JSON.stringify(p),
+    );
+    assert.ok(
+      p.some((x) => /item_dense must have 20 columns, not 5/.test(x)),
+      JSON.stringify(p),
+    );
+    assert.ok(
+      p.some((x) => /item_emb must have rank 2/.test(x)),
+      JSON.stringify(p),
+    );
+    assert.ok(
+      p.some((x) => /input names must be unique/.test(x)),
+      JSON.stringify(p),
+    );
     const unknown = base();
     unknown.inputs[0].name = 'user_age';
     assert.ok(problems(unknown).some((x) => x.startsWith('inputs.0.name')));
@@ -79,7 +94,11 @@ describe('feature spec v1', () => {
     ];
     const outputs = [io('pctr', 'float32', [-1]), io('routing', 'float32', [-1, 4])];
     assert.deepEqual(checkModelIo(s, inputs, outputs), []);
-    const p = checkModelIo(s, [...inputs.slice(0, 3), io('item_dense', 'float32', [-1, 19]), io('item_emb', 'float32', [8, 32]), io('extra', 'float32', [-1])], [io('pctr', 'float32', [-1]), io('routing', 'float32', [-1, 3])]);
+    const p = checkModelIo(
+      s,
+      [...inputs.slice(0, 3), io('item_dense', 'float32', [-1, 19]), io('item_emb', 'float32', [8, 32]), io('extra', 'float32', [-1])],
+      [io('pctr', 'float32', [-1]), io('routing', 'float32', [-1, 3])],
+    );
     const text = p.join('\n');
     assert.match(text, /item_dense' has 19 columns/);
     assert.match(text, /fixed batch dimension 8/);

@@ -165,8 +165,10 @@ export function checkModelIo(spec: FeatureSpec, inputs: readonly TensorInfo[], o
   else if (pctr.dtype !== 'float32' || (pctr.shape.length && pctr.shape.length !== 1)) problems.push(`output 'pctr' must be float32 [B], is ${pctr.dtype} [${pctr.shape.join(', ')}]`);
   const routing = outs.get('routing');
   if (!routing) problems.push(`the model has no output 'routing'`);
-  else if (routing.dtype !== 'float32' || (routing.shape.length && routing.shape.length !== 2)) problems.push(`output 'routing' must be float32 [B, K], is ${routing.dtype} [${routing.shape.join(', ')}]`);
-  else if (routing.shape.length === 2 && routing.shape[1] >= 0 && routing.shape[1] !== spec.model.routingDim) problems.push(`output 'routing' has ${routing.shape[1]} columns, model.routingDim is ${spec.model.routingDim}`);
+  else if (routing.dtype !== 'float32' || (routing.shape.length && routing.shape.length !== 2))
+    problems.push(`output 'routing' must be float32 [B, K], is ${routing.dtype} [${routing.shape.join(', ')}]`);
+  else if (routing.shape.length === 2 && routing.shape[1] >= 0 && routing.shape[1] !== spec.model.routingDim)
+    problems.push(`output 'routing' has ${routing.shape[1]} columns, model.routingDim is ${spec.model.routingDim}`);
   return problems;
 }
 

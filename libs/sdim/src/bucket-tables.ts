@@ -77,7 +77,11 @@ export class BucketTables {
   private readonly scratch: Uint16Array;
   private readonly snapped: Float64Array;
 
-  constructor(readonly hasher: SdimHasher, sums?: Float64Array, counts?: Uint32Array) {
+  constructor(
+    readonly hasher: SdimHasher,
+    sums?: Float64Array,
+    counts?: Uint32Array,
+  ) {
     this.config = hasher.config;
     this.groups = hasher.groups;
     this.buckets = hasher.buckets;
@@ -190,13 +194,7 @@ export class BucketTables {
  * count: s_k / count; none and pooled: s_k ('pooled' divides after the gather, see gatherInterest).
  * Divisions, not multiplications by a reciprocal (parity with SPEC.md).
  */
-export function normalizedBuckets(
-  sums: ArrayLike<number>,
-  counts: ArrayLike<number>,
-  d: number,
-  normalize: Normalization,
-  out: Float64Array = new Float64Array(counts.length * d),
-): Float64Array {
+export function normalizedBuckets(sums: ArrayLike<number>, counts: ArrayLike<number>, d: number, normalize: Normalization, out: Float64Array = new Float64Array(counts.length * d)): Float64Array {
   for (let b = 0; b < counts.length; b++) {
     const base = b * d;
     const count = counts[b];

@@ -54,7 +54,11 @@ describe('SdimHasher', () => {
   it('equals the plain index-order loop of SPEC.md for any m (blocked by four inside)', () => {
     for (const m of [3, 6, 9, 48, 51]) {
       const hm = new SdimHasher({ seed: 5, m, tau: 3, d: 7 });
-      for (const x of [[0.3, -1, 2, 0.5, 0, -0.25, 1e-9], [1, 1, 1, 1, 1, 1, 1], [-2, 0.1, 0.2, -0.3, 0.4, 0.5, -0.6]]) {
+      for (const x of [
+        [0.3, -1, 2, 0.5, 0, -0.25, 1e-9],
+        [1, 1, 1, 1, 1, 1, 1],
+        [-2, 0.1, 0.2, -0.3, 0.4, 0.5, -0.6],
+      ]) {
         const plain = Array.from({ length: m }, (_, i) => {
           let dot = 0;
           for (let k = 0; k < 7; k++) dot += hm.r[i * 7 + k] * x[k];

@@ -16,7 +16,7 @@ const op = (x: Float64Array, sign: 1 | -1): TablesOp => ({ sign, signatures: h.s
 /** The reference: decode, apply with BucketTables, encode 'auto'. */
 function reference(blob: Buffer | null, ops: { x: Float64Array; sign: 1 | -1 }[]): Buffer {
   const t = blob ? decodeTables(blob, h) : new BucketTables(h);
-  for (const o of ops) (o.sign > 0 ? t.add(o.x) : t.remove(o.x));
+  for (const o of ops) o.sign > 0 ? t.add(o.x) : t.remove(o.x);
   return encodeTables(t, { dtype: 'auto' });
 }
 
@@ -42,14 +42,22 @@ describe('patchEncodedTables', () => {
         }
       }
       const want = reference(blob, batch);
-      const got = patchEncodedTables(blob, h, batch.map((o) => op(o.x, o.sign)));
+      const got = patchEncodedTables(
+        blob,
+        h,
+        batch.map((o) => op(o.x, o.sign)),
+      );
       assert.ok(got, `step ${step}`);
       assert.deepEqual(got, want, `step ${step}`);
       blob = got;
     }
     assert.ok(sawRemoval);
     // Removing everything left gives the empty tables (no bucket), as encodeTables does.
-    const end = patchEncodedTables(blob, h, live.map((x) => op(x, -1)))!;
+    const end = patchEncodedTables(
+      blob,
+      h,
+      live.map((x) => op(x, -1)),
+    )!;
     assert.deepEqual(end, encodeTables(new BucketTables(h)));
     assert.equal(readHeader(end).nonEmpty, 0);
   });
@@ -57,8 +65,18 @@ describe('patchEncodedTables', () => {
   it('starts from no blob, and does not modify its input', () => {
     const r = new SplitMix64(5);
     const xs = Array.from({ length: 10 }, () => vec(r));
-    const first = patchEncodedTables(null, h, xs.map((x) => op(x, 1)))!;
-    assert.deepEqual(first, reference(null, xs.map((x) => ({ x, sign: 1 }))));
+    const first = patchEncodedTables(
+      null,
+      h,
+      xs.map((x) => op(x, 1)),
+    )!;
+    assert.deepEqual(
+      first,
+      reference(
+        null,
+        xs.map((x) => ({ x, sign: 1 })),
+      ),
+    );
     const copy = Buffer.from(first);
     const y = vec(r);
     const second = patchEncodedTables(first, h, [op(y, 1)])!;
@@ -73,7 +91,11 @@ describe('patchEncodedTables', () => {
   it('inPlace rewrites the rows of an aligned blob when no bucket appears or disappears, else copies', () => {
     const r = new SplitMix64(13);
     const xs = Array.from({ length: 60 }, () => vec(r));
-    const full = patchEncodedTables(null, h, xs.map((x) => op(x, 1)))!;
+    const full = patchEncodedTables(
+      null,
+      h,
+      xs.map((x) => op(x, 1)),
+    )!;
     assert.equal(readHeader(full).nonEmpty, h.groups * h.buckets, 'every bucket non-empty');
     const y = vec(r);
     const want = patchEncodedTables(full, h, [op(y, 1), op(xs[3], -1)])!;

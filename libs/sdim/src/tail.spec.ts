@@ -144,6 +144,9 @@ describe('SDIM delta tail', () => {
     assert.equal(await readUserTables({ get: async () => null, hgetall: async () => ({}) }, 'x'), null);
     // A tail without a blob (the blob lost) still reads: empty tables plus the deltas.
     const only = { '1': encodeDelta(op(vec(r), 1), h.config) };
-    assert.equal(decodeTables(readTables(null, only)!, h).counts.reduce((a, b) => a + b, 0), h.groups);
+    assert.equal(
+      decodeTables(readTables(null, only)!, h).counts.reduce((a, b) => a + b, 0),
+      h.groups,
+    );
   });
 });

@@ -110,7 +110,10 @@ export function applyOps(blob: Uint8Array | null, hasher: SdimHasher, ops: reado
 
 /** A tail read together with a blob that is older than it (a fold ran between the two reads). */
 export class TailGapError extends Error {
-  constructor(readonly folded: number, readonly firstSeq: number) {
+  constructor(
+    readonly folded: number,
+    readonly firstSeq: number,
+  ) {
     super(`SDIM tail starts at seq ${firstSeq}, the blob folds up to ${folded}: blob and tail come from different moments`);
   }
 }
@@ -140,7 +143,11 @@ export function readTables(blob: Buffer | null, tail: Record<string, Buffer>, ha
   const deltas = pendingDeltas(tail, after);
   if (!deltas.length) return blob && blob.length ? blob : null;
   const h = hasher ?? (blob && blob.length ? hasherFor(readHeader(blob).config) : hasherFor(deltas[0].config));
-  const out = applyOps(blob, h, deltas.map((x) => x.op));
+  const out = applyOps(
+    blob,
+    h,
+    deltas.map((x) => x.op),
+  );
   return withFoldedSeq(out, deltas[deltas.length - 1].seq);
 }
 

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from "@recsys/infra/sql/sql.port";
+import type { SqlDatabase, SqlExecutor } from '@recsys/infra/sql/sql.port';
 
 /** One logged decision (a row of the day-partitioned adload_decisions). */
 export interface DecisionRecord {
@@ -19,8 +19,7 @@ export interface DecisionRecord {
 }
 
 const DAY = 86_400_000;
-export const partitionName = (day: number) =>
-  `adload_decisions_p${new Date(day * DAY).toISOString().slice(0, 10).replace(/-/g, "")}`;
+export const partitionName = (day: number) => `adload_decisions_p${new Date(day * DAY).toISOString().slice(0, 10).replace(/-/g, '')}`;
 const dayOf = (ts: number) => Math.floor(ts / DAY);
 
 /**
@@ -36,16 +35,11 @@ export class DecisionLog {
     private readonly continuationMs: number,
   ) {}
 
-  async ensurePartition(
-    day: number,
-    tx: SqlExecutor = this.sql,
-  ): Promise<void> {
+  async ensurePartition(day: number, tx: SqlExecutor = this.sql): Promise<void> {
     if (this.ensured.has(day)) return;
     const from = new Date(day * DAY).toISOString();
     const to = new Date((day + 1) * DAY).toISOString();
-    await tx.exec(
-      `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF adload_decisions FOR VALUES FROM ('${from}') TO ('${to}')`,
-    );
+    await tx.exec(`CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF adload_decisions FOR VALUES FROM ('${from}') TO ('${to}')`);
     this.ensured.add(day);
   }
 
@@ -59,10 +53,7 @@ export class DecisionLog {
   }
 
   /** Drops the day partitions that end before now - retentionDays. Returns the dropped names. */
-  async applyRetention(
-    retentionDays: number,
-    now = Date.now(),
-  ): Promise<string[]> {
+  async applyRetention(retentionDays: number, now = Date.now()): Promise<string[]> {
     const keepFrom = dayOf(now) - retentionDays + 1;
     const dropped: string[] = [];
     for (const name of await this.partitions()) {
@@ -81,10 +72,8 @@ export class DecisionLog {
   /** Writes a batch of decisions (idempotent by decision id and time): one INSERT of unnest()ed arrays. */
   async write(batch: DecisionRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    for (const d of new Set(batch.map((b) => dayOf(b.ts))))
-      await this.ensurePartition(d);
-    const col = <K extends keyof DecisionRecord>(k: K) =>
-      batch.map((b) => b[k]);
+    for (const d of new Set(batch.map((b) => dayOf(b.ts)))) await this.ensurePartition(d);
+    const col = <K extends keyof DecisionRecord>(k: K) => batch.map((b) => b[k]);
     await this.sql.query(
       `INSERT INTO adload_decisions (decision_id, ts, request_id, user_id, surface, session_fetch_index, context_key, context, action, ad_slots, propensity, probs, policy_id, policy_version)
          SELECT d, to_timestamp(t / 1000.0), r, u, s, f, k, c::jsonb, a, n, p, string_to_array(pr, ',')::float8[], pi, pv
@@ -92,20 +81,20 @@ export class DecisionLog {
            AS x(d, t, r, u, s, f, k, c, a, n, p, pr, pi, pv)
          ON CONFLICT DO NOTHING`,
       [
-        col("decisionId"),
-        col("ts"),
-        col("requestId"),
-        col("userId"),
-        col("surface"),
-        col("sessionFetchIndex"),
-        col("contextKey"),
+        col('decisionId'),
+        col('ts'),
+        col('requestId'),
+        col('userId'),
+        col('surface'),
+        col('sessionFetchIndex'),
+        col('contextKey'),
         batch.map((b) => JSON.stringify(b.context)),
-        col("action"),
-        col("adSlots"),
-        col("propensity"),
-        batch.map((b) => b.probs.join(",")),
-        col("policyId"),
-        col("policyVersion"),
+        col('action'),
+        col('adSlots'),
+        col('propensity'),
+        batch.map((b) => b.probs.join(',')),
+        col('policyId'),
+        col('policyVersion'),
       ],
     );
   }
@@ -131,13 +120,9 @@ export class DecisionLog {
   }
 
   /** Decisions of a surface in [from, to) joined with their outcomes. */
-  async window(
-    surface: string,
-    from: number,
-    to: number,
-  ): Promise<JoinedRound[]> {
+  async window(surface: string, from: number, to: number): Promise<JoinedRound[]> {
     await this.markContinuations(from, to);
-    const r = await this.sql.query<any>(
+    const r = await this.sql.query<JoinedDbRow>(
       `SELECT d.context_key, d.action, d.propensity, d.policy_id, coalesce(o.clicks, 0) AS clicks, coalesce(o.hides, 0) AS hides,
               coalesce(o.dwell_ms, 0) AS dwell_ms, coalesce(o.ad_clicks, 0) AS ad_clicks, coalesce(o.revenue_micros, 0) AS revenue_micros,
               coalesce(o.continued, false) AS continued
@@ -155,9 +140,23 @@ export class DecisionLog {
       dwellMs: Number(x.dwell_ms),
       adClicks: Number(x.ad_clicks),
       revenueMicros: Number(x.revenue_micros),
-      continued: x.continued === true || x.continued === "t",
+      continued: x.continued === true || x.continued === 't',
     }));
   }
+}
+
+/** A joined decision row as the driver returns it (numerics may come as strings, booleans as 't'/'f'). */
+interface JoinedDbRow {
+  context_key: string;
+  action: number | string;
+  propensity: number | string;
+  policy_id: string;
+  clicks: number | string;
+  hides: number | string;
+  dwell_ms: number | string;
+  ad_clicks: number | string;
+  revenue_micros: number | string;
+  continued: boolean | string;
 }
 
 export interface JoinedRound {

@@ -111,7 +111,12 @@ function evaluate(name: string, kind: PolicyEvaluation['kind'], params: PolicyPa
   const obj = run((r) => r.satisfaction + o.lambda * r.revenue, models.objective.q);
   const sat = run((r) => r.satisfaction, models.satisfaction.q);
   const rev = run((r) => r.revenue, models.revenue.q);
-  const pick = (e: EstimateResult): Est => ({ value: e.value, normal: { lower: e.ci.lower, upper: e.ci.upper }, bootstrap: e.bootstrap && { lower: e.bootstrap.lower, upper: e.bootstrap.upper }, ess: e.ess });
+  const pick = (e: EstimateResult): Est => ({
+    value: e.value,
+    normal: { lower: e.ci.lower, upper: e.ci.upper },
+    bootstrap: e.bootstrap && { lower: e.bootstrap.lower, upper: e.bootstrap.upper },
+    ess: e.ess,
+  });
   obj.forEach((e, k) => (out[e.estimator] = { objective: pick(e), satisfaction: pick(sat[k]), revenue: pick(rev[k]) }));
   const d = out[o.decisionEstimator];
   return {

@@ -43,10 +43,9 @@ export async function applyOutcomes(sql: SqlDatabase, deltas: OutcomeDelta[]): P
   // One delta per event id within the batch.
   const uniq = [...new Map(deltas.map((d) => [d.eventId, d])).values()];
   return sql.transaction(async (tx) => {
-    const fresh = await tx.query<{ event_id: string }>(
-      `INSERT INTO adload_outcome_events (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
-      [uniq.map((d) => d.eventId)],
-    );
+    const fresh = await tx.query<{ event_id: string }>(`INSERT INTO adload_outcome_events (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id`, [
+      uniq.map((d) => d.eventId),
+    ]);
     const ok = new Set(fresh.rows.map((r) => r.event_id));
     const apply = uniq.filter((d) => ok.has(d.eventId));
     if (apply.length === 0) return 0;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlDatabase } from '@recsys/infra/sql/sql.port';
 import type { Policy, PolicyParams } from './policy';
+import type { ReportBody } from '../adload.service';
 
 export type PolicyStatus = 'live' | 'staged' | 'retired' | 'superseded';
 
@@ -12,7 +13,27 @@ export interface PolicyRow extends Policy {
   retiredAt?: string;
 }
 
-const row = (r: any): PolicyRow => ({
+/** A row of adload_policies as the driver returns it (pg and PGlite: numbers may come as strings, jsonb as text). */
+interface PolicyDbRow {
+  policy_id: string;
+  surface: string;
+  version: number | string;
+  status: PolicyStatus;
+  params: string | PolicyRow['params'];
+  report_id: string | null;
+  created_at: string | Date;
+  promoted_at: string | Date | null;
+  retired_at: string | Date | null;
+}
+
+interface ReportDbRow {
+  report_id: string;
+  surface: string;
+  created_at: string | Date;
+  body: string | ReportBody;
+}
+
+const row = (r: PolicyDbRow): PolicyRow => ({
   policyId: r.policy_id,
   surface: r.surface,
   version: Number(r.version),
@@ -29,25 +50,26 @@ export class PolicyStore {
   constructor(private readonly sql: SqlDatabase) {}
 
   async live(surface: string, initial: () => PolicyParams): Promise<PolicyRow> {
-    const r = await this.sql.query(`SELECT * FROM adload_policies WHERE surface = $1 AND status = 'live'`, [surface]);
+    const r = await this.sql.query<PolicyDbRow>(`SELECT * FROM adload_policies WHERE surface = $1 AND status = 'live'`, [surface]);
     if (r.rows[0]) return row(r.rows[0]);
-    await this.sql.query(
-      `INSERT INTO adload_policies (policy_id, surface, version, status, params, promoted_at) VALUES ($1, $2, 1, 'live', $3::jsonb, now()) ON CONFLICT DO NOTHING`,
-      [`${surface}-v1`, surface, JSON.stringify(initial())],
-    );
-    const again = await this.sql.query(`SELECT * FROM adload_policies WHERE surface = $1 AND status = 'live'`, [surface]);
+    await this.sql.query(`INSERT INTO adload_policies (policy_id, surface, version, status, params, promoted_at) VALUES ($1, $2, 1, 'live', $3::jsonb, now()) ON CONFLICT DO NOTHING`, [
+      `${surface}-v1`,
+      surface,
+      JSON.stringify(initial()),
+    ]);
+    const again = await this.sql.query<PolicyDbRow>(`SELECT * FROM adload_policies WHERE surface = $1 AND status = 'live'`, [surface]);
     return row(again.rows[0]);
   }
 
   async list(surface?: string): Promise<PolicyRow[]> {
     const r = surface
-      ? await this.sql.query(`SELECT * FROM adload_policies WHERE surface = $1 ORDER BY surface, version DESC`, [surface])
-      : await this.sql.query(`SELECT * FROM adload_policies ORDER BY surface, version DESC`);
+      ? await this.sql.query<PolicyDbRow>(`SELECT * FROM adload_policies WHERE surface = $1 ORDER BY surface, version DESC`, [surface])
+      : await this.sql.query<PolicyDbRow>(`SELECT * FROM adload_policies ORDER BY surface, version DESC`);
     return r.rows.map(row);
   }
 
   async get(policyId: string): Promise<PolicyRow | undefined> {
-    const r = await this.sql.query(`SELECT * FROM adload_policies WHERE policy_id = $1`, [policyId]);
+    const r = await this.sql.query<PolicyDbRow>(`SELECT * FROM adload_policies WHERE policy_id = $1`, [policyId]);
     return r.rows[0] ? row(r.rows[0]) : undefined;
   }
 
@@ -58,7 +80,7 @@ export class PolicyStore {
       const v = await tx.query<{ v: number }>(`SELECT coalesce(max(version), 0) + 1 AS v FROM adload_policies WHERE surface = $1`, [surface]);
       const version = Number(v.rows[0].v);
       const id = `${surface}-v${version}-${randomUUID().slice(0, 8)}`;
-      const r = await tx.query(`INSERT INTO adload_policies (policy_id, surface, version, status, params, report_id) VALUES ($1, $2, $3, 'staged', $4::jsonb, $5) RETURNING *`, [
+      const r = await tx.query<PolicyDbRow>(`INSERT INTO adload_policies (policy_id, surface, version, status, params, report_id) VALUES ($1, $2, $3, 'staged', $4::jsonb, $5) RETURNING *`, [
         id,
         surface,
         version,
@@ -72,11 +94,11 @@ export class PolicyStore {
   /** Staged -> live; the live one is retired. */
   async promote(policyId: string): Promise<PolicyRow> {
     return this.sql.transaction(async (tx) => {
-      const p = await tx.query(`SELECT * FROM adload_policies WHERE policy_id = $1 FOR UPDATE`, [policyId]);
+      const p = await tx.query<PolicyDbRow>(`SELECT * FROM adload_policies WHERE policy_id = $1 FOR UPDATE`, [policyId]);
       const cur = p.rows[0] ? row(p.rows[0]) : undefined;
       if (!cur || cur.status !== 'staged') throw new Error('not staged');
       await tx.query(`UPDATE adload_policies SET status = 'retired', retired_at = now() WHERE surface = $1 AND status = 'live'`, [cur.surface]);
-      const r = await tx.query(`UPDATE adload_policies SET status = 'live', promoted_at = now() WHERE policy_id = $1 RETURNING *`, [policyId]);
+      const r = await tx.query<PolicyDbRow>(`UPDATE adload_policies SET status = 'live', promoted_at = now() WHERE policy_id = $1 RETURNING *`, [policyId]);
       return row(r.rows[0]);
     });
   }
@@ -87,8 +109,8 @@ export class PolicyStore {
     return id;
   }
 
-  async report(id: string): Promise<{ reportId: string; surface: string; createdAt: string; body: any } | undefined> {
-    const r = await this.sql.query<any>(`SELECT * FROM adload_reports WHERE report_id = $1`, [id]);
+  async report(id: string): Promise<{ reportId: string; surface: string; createdAt: string; body: ReportBody } | undefined> {
+    const r = await this.sql.query<ReportDbRow>(`SELECT * FROM adload_reports WHERE report_id = $1`, [id]);
     const x = r.rows[0];
     if (!x) return undefined;
     return { reportId: x.report_id, surface: x.surface, createdAt: new Date(x.created_at).toISOString(), body: typeof x.body === 'string' ? JSON.parse(x.body) : x.body };

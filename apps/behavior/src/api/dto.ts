@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { EMBEDDING_MAX_DIM, EMBEDDING_MAX_NORM } from '@recsys/contracts';
 import { DEFAULT_NORMALIZATION, NORMALIZATIONS, type Normalization } from '@recsys/sdim';
 
-const userId = z.string().min(1).max(200).meta({ examples: ['demo-user-0'] });
+const userId = z
+  .string()
+  .min(1)
+  .max(200)
+  .meta({ examples: ['demo-user-0'] });
 export const userParams = z.strictObject({ id: userId });
 
 /** Candidate vectors: coordinates within ±EMBEDDING_MAX_NORM; the norm bound is checked by the controller. */
@@ -14,7 +18,14 @@ const normalize = z
 
 /** Exactly one of `itemIds` (catalog items) or `vectors` (of the suite's embedding dimension). */
 export const interestRequest = z.xor([
-  z.strictObject({ itemIds: z.array(z.string().min(1).max(200)).min(1).max(2000).meta({ examples: [['item-1', 'item-2']] }), normalize }),
+  z.strictObject({
+    itemIds: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(2000)
+      .meta({ examples: [['item-1', 'item-2']] }),
+    normalize,
+  }),
   z.strictObject({ vectors: z.array(vector).min(1).max(2000), normalize }),
 ]);
 /** The parsed request, one type for both branches (the service reads whichever is set). */

@@ -170,7 +170,7 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   // Read 2. A lost segment (deleted by hand, evicted by a full Redis) is forgotten in the head, the
   // segments that then become needed are loaded in one more round, and the user is rebuilt.
   const repair = new Set<string>();
-  for (let pending = work.filter((w) => w.load.length); pending.length; ) {
+  for (let pending = work.filter((w) => w.load.length); pending.length;) {
     const keys: string[] = [];
     for (const w of pending) for (const id of w.load) keys.push(K.segment(w.u.userId, id));
     const raw = await readKeys(ctx, keys);
@@ -207,7 +207,10 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
       else need.set(key, [x.itemId, x.ver]);
     }
   }
-  const raw3 = await readKeys(ctx, [...need.values()].map(([id, ver]) => K.itemVersion(id, ver)));
+  const raw3 = await readKeys(
+    ctx,
+    [...need.values()].map(([id, ver]) => K.itemVersion(id, ver)),
+  );
   [...need.entries()].forEach(([key, [id]], i) => versions.set(key, raw3[i] ? decodeItem(id, raw3[i]!) : null));
 
   // Table updates; the users whose tail folds this batch (read 4: their blobs and tails).
@@ -238,7 +241,10 @@ export async function applyBatch(ctx: BatchContext, byUser: Map<string, PendingE
   const blobsFor = folds.filter((f) => !f.w.state && (expectBlob(f.w) || f.w.u.head.tailSeq === 0));
   const tailsFor = folds.filter((f) => !f.w.state && (f.w.legacy || f.w.u.head.tailSeq > f.w.u.head.foldedSeq));
   const [blobs, tails] = await Promise.all([
-    readKeys(ctx, blobsFor.map((f) => K.tables(f.w.u.userId))),
+    readKeys(
+      ctx,
+      blobsFor.map((f) => K.tables(f.w.u.userId)),
+    ),
     Promise.all(tailsFor.map((f) => ctx.store.hgetall(K.tail(f.w.u.userId)))),
   ]);
   blobsFor.forEach((f, i) => (f.blob = blobs[i]));

@@ -95,7 +95,10 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
         { itemId: 'c', embedding: [NaN, 0, 0, 0, 0, 0, 0, 0] },
         { itemId: 'd', embedding: [2000, 0, 0, 0, 0, 0, 0, 0] },
       ]);
-      assert.deepEqual(bad.map((x) => x.status), ['rejected', 'rejected', 'rejected', 'rejected']);
+      assert.deepEqual(
+        bad.map((x) => x.status),
+        ['rejected', 'rejected', 'rejected', 'rejected'],
+      );
       assert.match(bad[3].reason!, /\|x\| <= 1024/);
       assert.equal((await repo({ embeddingBound: 1 }).upsertItem({ itemId: 'e', embedding: [1.5, 0, 0, 0, 0, 0, 0, 0] })).status, 'rejected');
       assert.throws(() => repo({ historyCap: 600_000 }), /at most 524288/);
@@ -115,7 +118,10 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.equal(res.applied, 30);
       assert.deepEqual(res.unknownItems, []);
       const hist = await r.getHistory('u1', 5);
-      assert.deepEqual(hist.map((h) => h.eventId), ['e-u1-29', 'e-u1-28', 'e-u1-27', 'e-u1-26', 'e-u1-25']);
+      assert.deepEqual(
+        hist.map((h) => h.eventId),
+        ['e-u1-29', 'e-u1-28', 'e-u1-27', 'e-u1-26', 'e-u1-25'],
+      );
       assert.deepEqual(hist[0], { eventId: 'e-u1-29', itemId: evs[29].itemId, type: evs[29].type, ts: evs[29].ts });
       assert.ok((await r.getTables('u1'))!.equals(await expectedTables(r, 'u1', embOfId)));
       const emb = await r.getEmbedding('u1');
@@ -138,7 +144,12 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       // A new user's updates wait in the tail like anyone's (30 deltas, seqs 1..30) until a fold
       // writes its first blob; readers apply them to empty tables.
       assert.equal(foldedSeq(read), 30);
-      assert.deepEqual(Object.keys(await store.hgetall(sdimTailKey('u1'))).map(Number).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1));
+      assert.deepEqual(
+        Object.keys(await store.hgetall(sdimTailKey('u1')))
+          .map(Number)
+          .sort((a, b) => a - b),
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
       assert.equal(await store.get(sdimTablesKey('u1')), null);
     });
 
@@ -177,7 +188,13 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       const emb = await r.getEmbedding('u1');
       emb!.vector.forEach((v, k) => assert.ok(Math.abs(v - inOrder.emb!.vector[k]) < 1e-5));
       // The history is the newest 50 by event time, newest first.
-      assert.deepEqual(inOrder.hist.map((h) => h.eventId), evs.slice(70).reverse().map((e) => e.eventId));
+      assert.deepEqual(
+        inOrder.hist.map((h) => h.eventId),
+        evs
+          .slice(70)
+          .reverse()
+          .map((e) => e.eventId),
+      );
       assert.ok((await r.getTables('u1'))!.equals(await expectedTables(r, 'u1', embOfId)));
     });
 
@@ -211,7 +228,10 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.equal(res2.dropped, 8);
       assert.equal(await r.historyLength('u1'), 10);
       // An old event arriving late, older than all kept ones, is dropped; a late one inside the window is kept.
-      const late = await r.applyBehaviors([{ ...evs[0], eventId: 'late-old' }, { ...evs[25], eventId: 'late-new', ts: evs[25].ts! + 1 }]);
+      const late = await r.applyBehaviors([
+        { ...evs[0], eventId: 'late-old' },
+        { ...evs[25], eventId: 'late-new', ts: evs[25].ts! + 1 },
+      ]);
       assert.equal(late.dropped, 1);
       assert.equal(late.applied, 1);
       assert.equal(late.evicted, 1);
@@ -241,12 +261,18 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       assert.equal(res.applied, 3);
       assert.deepEqual(res.unknownItems, [{ index: 1, eventId: 'b', userId: 'u1', itemId: 'nope' }]);
       assert.equal(res.ignored, 1);
-      assert.deepEqual(res.rejected.map((x) => x.index), [4, 5]);
+      assert.deepEqual(
+        res.rejected.map((x) => x.index),
+        [4, 5],
+      );
       assert.equal((await r.getHistory('u3', 1))[0].ts, 5000);
       await r.upsertItem({ itemId: 'nope', embedding: embeddingOf(7) });
       const retry = await r.applyBehaviors([evs[1]]);
       assert.equal(retry.applied, 1);
-      assert.deepEqual((await r.getHistory('u1', 10)).map((h) => h.eventId), ['b', 'a']);
+      assert.deepEqual(
+        (await r.getHistory('u1', 10)).map((h) => h.eventId),
+        ['b', 'a'],
+      );
     });
 
     it('an embedding update does not corrupt the tables: evictions remove the version that was added', async () => {
@@ -288,7 +314,10 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       await seedItems(r);
       const evs = shuffle([...events('u1', 60), ...events('u2', 20)], 5);
       const res = await Promise.all([0, 1, 2, 3, 4, 5].map((k) => r.applyBehaviors(evs.slice(k * 14, (k + 1) * 14))));
-      assert.equal(res.reduce((n, x) => n + x.applied, 0), 80);
+      assert.equal(
+        res.reduce((n, x) => n + x.applied, 0),
+        80,
+      );
       assert.equal(await r.historyLength('u1'), 60);
       assert.equal(await r.historyLength('u2'), 20);
       for (const u of ['u1', 'u2']) assert.ok((await r.getTables(u))!.equals(await expectedTables(r, u, embOfId)));
@@ -385,7 +414,10 @@ export function behaviorRepositorySuite(name: string, makeStore: () => Promise<S
       await seedItems(r);
       await r.applyBehaviors(events('u1', 20));
       await r.deleteUser('u1');
-      assert.deepEqual((await store.scanKeys('*')).filter((k) => k.includes('{u:u1}')), []);
+      assert.deepEqual(
+        (await store.scanKeys('*')).filter((k) => k.includes('{u:u1}')),
+        [],
+      );
     });
   });
 }

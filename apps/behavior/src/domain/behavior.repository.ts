@@ -2,16 +2,7 @@ import type { StateStore } from '@recsys/infra/state-store/state-store.port';
 import { BucketTables, InterestOptions, SdimHasher, decodeTables, encodeTables, interestFromEncoded, readUserTables } from '@recsys/sdim';
 import { PendingEvent, Writes, applyBatch, writeUserState } from './apply-batch';
 import { behaviorKeys as K } from './behavior-keys';
-import {
-  ApplyResult,
-  BehaviorInput,
-  BehaviorRepositoryConfig,
-  HistoryEntry,
-  ItemInput,
-  UpsertItemResult,
-  UserEmbedding,
-  behaviorRepositoryConfig,
-} from './behavior.types';
+import { ApplyResult, BehaviorInput, BehaviorRepositoryConfig, HistoryEntry, ItemInput, UpsertItemResult, UserEmbedding, behaviorRepositoryConfig } from './behavior.types';
 import { Entry, Head, MAX_ID_BYTES, MAX_TYPE_BYTES, SegmentMeta, decodeHead, decodeSegment, encodeSegment } from './history';
 import { ItemCatalog } from './item-catalog';
 import { ItemRecord, configFingerprint } from './item-record';

@@ -72,7 +72,12 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       // The ninth opens a new inline segment; the full one moves to its key.
       await r.applyBehaviors(events('u1', 8, 9));
       assert.deepEqual(await segmentKeys('u1'), [behaviorKeys.segment('u1', h.segments[0].id)]);
-      assert.deepEqual((await r.getHistory('u1', 100)).map((x) => x.eventId), events('u1', 0, 9).map((e) => e.eventId).reverse());
+      assert.deepEqual(
+        (await r.getHistory('u1', 100)).map((x) => x.eventId),
+        events('u1', 0, 9)
+          .map((e) => e.eventId)
+          .reverse(),
+      );
     });
 
     it('evicts lazily: the oldest segment is not rewritten, its dead entries are skipped, its key goes once all are dead', async () => {
@@ -86,7 +91,12 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       // One entry evicted from the oldest segment: same bytes, skip 1 in the head.
       assert.deepEqual(await store.get(keys[0]), oldest);
       assert.equal((await head('u1')).segments[0].skip, 1);
-      assert.deepEqual((await r.getHistory('u1', 100)).map((x) => x.eventId), events('u1', 1, 13).map((e) => e.eventId).reverse());
+      assert.deepEqual(
+        (await r.getHistory('u1', 100)).map((x) => x.eventId),
+        events('u1', 1, 13)
+          .map((e) => e.eventId)
+          .reverse(),
+      );
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
       // A replay of the evicted event is dropped, of a kept one a duplicate.
       const again = await r.applyBehaviors([...events('u1', 0, 1), ...events('u1', 1, 2)]);
@@ -119,15 +129,30 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       await store.set(behaviorKeys.tables('u1'), withFoldedSeq(Buffer.from((await r.getTablesBlob('u1'))!), 0));
       await store.del(behaviorKeys.tail('u1'));
       const fresh = repo({ historyCap: 20, segmentSize: 4 });
-      assert.deepEqual((await fresh.getHistory('u1', 100)).map((x) => x.eventId), evs.slice(0, 18).map((e) => e.eventId).reverse());
+      assert.deepEqual(
+        (await fresh.getHistory('u1', 100)).map((x) => x.eventId),
+        evs
+          .slice(0, 18)
+          .map((e) => e.eventId)
+          .reverse(),
+      );
       // One more behaviour: the newest segment moves inline (its key goes).
       await fresh.applyBehaviors(evs.slice(18, 19));
-      assert.deepEqual((await head('u1')).segments.map((s) => s.id), h.segments.map((s) => s.id));
+      assert.deepEqual(
+        (await head('u1')).segments.map((s) => s.id),
+        h.segments.map((s) => s.id),
+      );
       assert.ok((await head('u1')).open);
       assert.ok(!(await segmentKeys('u1')).includes(behaviorKeys.segment('u1', newest.id)));
       // More, with evictions: the state stays exact.
       await fresh.applyBehaviors(evs.slice(19));
-      assert.deepEqual((await fresh.getHistory('u1', 100)).map((x) => x.eventId), evs.slice(10).map((e) => e.eventId).reverse());
+      assert.deepEqual(
+        (await fresh.getHistory('u1', 100)).map((x) => x.eventId),
+        evs
+          .slice(10)
+          .map((e) => e.eventId)
+          .reverse(),
+      );
       assert.ok((await fresh.getTables('u1'))!.equals(await expected(fresh, 'u1')));
       // The same events on a user that never left the new layout give the same tables and embedding.
       await r.applyBehaviors(evs.map((e) => ({ ...e, userId: 'u2' })));
@@ -141,7 +166,10 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       await seedItems(r);
       const blob = () => store.get(behaviorKeys.tables('u1'));
       const tail = () => store.hgetall(behaviorKeys.tail('u1'));
-      const seqs = async () => Object.keys(await tail()).map(Number).sort((a, b) => a - b);
+      const seqs = async () =>
+        Object.keys(await tail())
+          .map(Number)
+          .sort((a, b) => a - b);
       const seqsOfHead = async () => [(await head('u1')).tailSeq, (await head('u1')).foldedSeq];
       // A new user's updates go to the tail too: seqs 1..5, no blob yet.
       await r.applyBehaviors(events('u1', 0, 5));
@@ -153,7 +181,10 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       assert.equal(await blob(), null);
       const t = await tail();
       assert.deepEqual(await seqs(), [1, 2, 3, 4, 5, 6, 7, 8]);
-      assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((s) => decodeDelta(s, t[String(s)]).op.sign), [1, 1, 1, 1, 1, 1, -1, 1]);
+      assert.deepEqual(
+        [1, 2, 3, 4, 5, 6, 7, 8].map((s) => decodeDelta(s, t[String(s)]).op.sign),
+        [1, 1, 1, 1, 1, 1, -1, 1],
+      );
       assert.deepEqual(await seqsOfHead(), [8, 0]);
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));
       // 8 waiting + an eviction and a behaviour > 8: a fold (by a writer without the cached state:
@@ -250,7 +281,10 @@ export function behaviorStorageSuite(name: string, makeStore: () => Promise<Stat
       await store.del(behaviorKeys.head('u1'));
       // A new history of 2 behaviours: deltas 1 and 2 only (not the stale blob, not the stale fields).
       await repo({ historyCap: 50, segmentSize: 4, tailFoldAt: 4 }).applyBehaviors(events('u1', 20, 22));
-      assert.deepEqual((await r.getHistory('u1', 100)).map((x) => x.eventId), ['e21', 'e20']);
+      assert.deepEqual(
+        (await r.getHistory('u1', 100)).map((x) => x.eventId),
+        ['e21', 'e20'],
+      );
       assert.equal(await store.get(behaviorKeys.tables('u1')), null);
       assert.deepEqual(Object.keys(await store.hgetall(behaviorKeys.tail('u1'))).sort(), ['1', '2']);
       assert.ok((await r.getTables('u1'))!.equals(await expected(r, 'u1')));

@@ -7,7 +7,16 @@ const SDIM = { seed: 7, m: 12, tau: 3, d: 8 };
 function record(hasher: SdimHasher, seed: number): ItemRecord {
   const r = new SplitMix64(seed);
   const embedding = Float32Array.from({ length: SDIM.d }, () => Math.fround(r.nextDouble() * 2 - 1));
-  const rec = { itemId: `i${seed}`, embedding, version: 3, updatedAt: 1, deleted: false, group: 'g', fingerprint: configFingerprint(hasher.config), signatures: Uint8Array.from(hasher.signatures(embedding)) };
+  const rec = {
+    itemId: `i${seed}`,
+    embedding,
+    version: 3,
+    updatedAt: 1,
+    deleted: false,
+    group: 'g',
+    fingerprint: configFingerprint(hasher.config),
+    signatures: Uint8Array.from(hasher.signatures(embedding)),
+  };
   // As the repository meets it: decoded from the store.
   return decodeItem(rec.itemId, encodeItem(rec));
 }

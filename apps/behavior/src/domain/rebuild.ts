@@ -23,14 +23,7 @@ export interface RebuildPlan {
  * (new ids; the caller stores the newest inline in the head) and capped again (the cap may have
  * been lowered).
  */
-export async function rebuildUserState(
-  store: StateStore,
-  old: Head,
-  segments: Map<number, Entry[]>,
-  config: BehaviorRepositoryConfig,
-  hasher: SdimHasher,
-  fingerprint: number,
-): Promise<RebuildPlan> {
+export async function rebuildUserState(store: StateStore, old: Head, segments: Map<number, Entry[]>, config: BehaviorRepositoryConfig, hasher: SdimHasher, fingerprint: number): Promise<RebuildPlan> {
   let entries = old.segments.flatMap((s) => segments.get(s.id) ?? []);
   entries.sort(compareEntries);
   const recs = new Map<string, ItemRecord | null>();

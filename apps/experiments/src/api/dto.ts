@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { METRICS } from '@recsys/experiments';
 
-export const experimentKey = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lowercase letters, digits, . _ -').meta({ examples: ['ranking-v2'] });
+export const experimentKey = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lowercase letters, digits, . _ -')
+  .meta({ examples: ['ranking-v2'] });
 export const keyParams = z.strictObject({ key: experimentKey });
 
 const overrideValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.null(), z.array(z.union([z.string().max(200), z.number()])).max(100), z.record(z.string(), z.unknown())]);
@@ -18,26 +21,37 @@ export const targeting = z
   .strictObject({
     surfaces: z.array(z.string().min(1).max(100)).max(50).optional(),
     domains: z.array(z.string().min(1).max(100)).max(50).optional(),
-    attributes: z.record(z.string().min(1).max(100), z.array(z.union([z.string().max(200), z.number(), z.boolean()])).min(1).max(200)).optional(),
+    attributes: z
+      .record(
+        z.string().min(1).max(100),
+        z
+          .array(z.union([z.string().max(200), z.number(), z.boolean()]))
+          .min(1)
+          .max(200),
+      )
+      .optional(),
   })
   .default({});
 
 const metricKey = z.enum(METRICS.map((m) => m.key) as [string, ...string[]]);
 
-export const createExperimentRequest = z
-  .strictObject({
-    key: experimentKey,
-    name: z.string().min(1).max(200),
-    description: z.string().max(2000).default(''),
-    seed: z.string().min(1).max(200).optional().describe('hash seed; the key when omitted'),
-    variants: z.array(variantInput).min(2).max(20).describe('the first is the control'),
-    coverage: z.number().min(0).max(1).default(1),
-    targeting,
-    layer: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).optional().describe('experiments of one layer are mutually exclusive'),
-    layerShare: z.number().gt(0).max(1).optional().describe('share of the layer this experiment takes when it starts (default 1)'),
-    primaryMetric: metricKey.default('ctr'),
-    start: z.boolean().default(false).describe('start right away (draft -> running)'),
-  });
+export const createExperimentRequest = z.strictObject({
+  key: experimentKey,
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).default(''),
+  seed: z.string().min(1).max(200).optional().describe('hash seed; the key when omitted'),
+  variants: z.array(variantInput).min(2).max(20).describe('the first is the control'),
+  coverage: z.number().min(0).max(1).default(1),
+  targeting,
+  layer: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+    .optional()
+    .describe('experiments of one layer are mutually exclusive'),
+  layerShare: z.number().gt(0).max(1).optional().describe('share of the layer this experiment takes when it starts (default 1)'),
+  primaryMetric: metricKey.default('ctr'),
+  start: z.boolean().default(false).describe('start right away (draft -> running)'),
+});
 // Rules JSON Schema cannot state (unique variant keys, layerShare only with a layer) are the
 // service's, answered 422 with their own codes (duplicate_variant, layer_share_without_layer), so
 // the document and the validator agree on every request.
@@ -62,8 +76,15 @@ export const assignmentRequest = z.strictObject({
 export type AssignmentRequest = z.output<typeof assignmentRequest>;
 
 export const resultsQuery = z.object({
-  sequential: z.enum(['true', 'false']).default('true').transform((x) => x === 'true').describe('confidence sequences (always valid under peeking)'),
-  cuped: z.enum(['true', 'false']).default('true').transform((x) => x === 'true'),
+  sequential: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((x) => x === 'true')
+    .describe('confidence sequences (always valid under peeking)'),
+  cuped: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((x) => x === 'true'),
   correction: z.enum(['none', 'holm', 'bh']).default('holm'),
   alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
   metric: metricKey.optional().describe('metric of the daily series (default: the primary metric)'),
@@ -132,9 +153,7 @@ export const opeResponse = z.strictObject({
   available: z.boolean(),
   reason: z.string().optional(),
   logged: z.number().int().describe('logged ad-load decisions used'),
-  estimates: z.array(
-    z.strictObject({ variant: z.string(), policy: z.record(z.string(), z.number()), estimator: z.string(), value: z.number(), ci: interval, ess: z.number() }),
-  ),
+  estimates: z.array(z.strictObject({ variant: z.string(), policy: z.record(z.string(), z.number()), estimator: z.string(), value: z.number(), ci: interval, ess: z.number() })),
   loggedValue: z.number().nullable().describe('mean clicks per fetch under the logging policy'),
 });
 export const defaultsResponse = z.strictObject({ defaults: z.record(z.string(), z.unknown()), shipped: z.array(z.strictObject({ experiment: z.string(), variant: z.string() })) });

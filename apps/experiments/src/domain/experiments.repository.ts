@@ -77,7 +77,8 @@ export class ExperimentsRepository {
   }
 
   async setStatus(tx: SqlExecutor, key: string, status: Status, extra: { layerRange?: [number, number] | null; shippedVariant?: string } = {}) {
-    const stamp = status === 'running' ? 'started_at = now(),' : status === 'stopped' ? 'stopped_at = now(),' : status === 'shipped' ? 'shipped_at = now(), stopped_at = coalesce(stopped_at, now()),' : '';
+    const stamp =
+      status === 'running' ? 'started_at = now(),' : status === 'stopped' ? 'stopped_at = now(),' : status === 'shipped' ? 'shipped_at = now(), stopped_at = coalesce(stopped_at, now()),' : '';
     await tx.query(
       `UPDATE experiments SET status = $2, ${stamp} updated_at = now(),
               layer_start = CASE WHEN $3::boolean THEN $4::float8 ELSE layer_start END,
@@ -103,9 +104,9 @@ export class ExperimentsRepository {
   }
 
   async setHoldout(h: HoldoutDef) {
-    await this.db.query(
-      'INSERT INTO experiment_holdout (id, seed, fraction) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seed = EXCLUDED.seed, fraction = EXCLUDED.fraction',
-      [h.seed, h.fraction],
-    );
+    await this.db.query('INSERT INTO experiment_holdout (id, seed, fraction) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET seed = EXCLUDED.seed, fraction = EXCLUDED.fraction', [
+      h.seed,
+      h.fraction,
+    ]);
   }
 }

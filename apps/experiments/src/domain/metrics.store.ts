@@ -61,7 +61,10 @@ export class MetricsStore {
     const seen = new Set<string>();
     const facts = allFacts.filter((f) => fresh.has(f.eventId) && !seen.has(f.eventId) && seen.add(f.eventId));
     // Decisions are keyed by request id (idempotent); clicks count once per fresh event id.
-    await this.writeAdloadLog(tx, adload.filter((a) => a.policyId !== undefined || fresh.has(a.eventId)));
+    await this.writeAdloadLog(
+      tx,
+      adload.filter((a) => a.policyId !== undefined || fresh.has(a.eventId)),
+    );
     if (facts.length === 0) return { applied: 0 };
 
     // Daily activity of every user (the pre-period of later exposures).
@@ -262,19 +265,15 @@ export class MetricsStore {
     if (clicks.length) {
       const per = new Map<string, number>();
       for (const c of clicks) per.set(c.requestId, (per.get(c.requestId) ?? 0) + (c.clicks ?? 0));
-      await tx.query(
-        `UPDATE exp_adload_log l SET clicks = l.clicks + x.clicks FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, clicks float8) WHERE l.request_id = x.request_id`,
-        [JSON.stringify([...per].map(([request_id, c]) => ({ request_id, clicks: c })))],
-      );
+      await tx.query(`UPDATE exp_adload_log l SET clicks = l.clicks + x.clicks FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, clicks float8) WHERE l.request_id = x.request_id`, [
+        JSON.stringify([...per].map(([request_id, c]) => ({ request_id, clicks: c }))),
+      ]);
     }
   }
 
   /** Creates the sums rows of a starting experiment's variants. */
   async initVariants(tx: SqlExecutor, key: string, variants: string[]) {
-    await tx.query(
-      `INSERT INTO exp_variant_sums (experiment_key, variant) SELECT $1, x FROM jsonb_array_elements_text($2::jsonb) AS x ON CONFLICT DO NOTHING`,
-      [key, JSON.stringify(variants)],
-    );
+    await tx.query(`INSERT INTO exp_variant_sums (experiment_key, variant) SELECT $1, x FROM jsonb_array_elements_text($2::jsonb) AS x ON CONFLICT DO NOTHING`, [key, JSON.stringify(variants)]);
   }
 
   async variantSums(key: string): Promise<Map<string, VariantSums>> {
@@ -288,10 +287,7 @@ export class MetricsStore {
   }
 
   async adloadLog(limit = 200_000): Promise<Array<{ adSlots: number; propensity: number; clicks: number }>> {
-    const r = await this.db.query<{ ad_slots: number; propensity: number; clicks: number }>(
-      'SELECT ad_slots, propensity, clicks FROM exp_adload_log ORDER BY ts DESC LIMIT $1',
-      [limit],
-    );
+    const r = await this.db.query<{ ad_slots: number; propensity: number; clicks: number }>('SELECT ad_slots, propensity, clicks FROM exp_adload_log ORDER BY ts DESC LIMIT $1', [limit]);
     return r.rows.map((x) => ({ adSlots: Number(x.ad_slots), propensity: Number(x.propensity), clicks: Number(x.clicks) }));
   }
 }

@@ -29,7 +29,13 @@ interface Row {
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 /** pg returns text[] as an array; some drivers give the literal `{a,b}`. */
-const scopesOf = (s: string[] | string): ApiKeyScope[] => (Array.isArray(s) ? s : s.replace(/^\{|\}$/g, '').split(',').filter(Boolean)) as ApiKeyScope[];
+const scopesOf = (s: string[] | string): ApiKeyScope[] =>
+  (Array.isArray(s)
+    ? s
+    : s
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .filter(Boolean)) as ApiKeyScope[];
 
 /** Key format: `rsk_<keyId 12>_<secret 43 base64url>`; the key id is public, only sha256(secret) is stored. */
 const KEY_RE = /^rsk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -43,12 +49,21 @@ export class ApiKeyService {
   ) {}
 
   async create(input: { name: string; scopes: ApiKeyScope[]; ratePerSec?: number; burst?: number }): Promise<ApiKeyRecord & { apiKey: string }> {
-    const keyId = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12).padEnd(12, '0');
+    const keyId = randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 12)
+      .padEnd(12, '0');
     const secret = randomBytes(32).toString('base64url');
-    const r = await this.sql.query<Row>(
-      `INSERT INTO gateway_api_keys (key_id, name, secret_sha256, scopes, rate_per_sec, burst) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [keyId, input.name, sha256(secret), [...new Set(input.scopes)], input.ratePerSec ?? null, input.burst ?? null],
-    );
+    const r = await this.sql.query<Row>(`INSERT INTO gateway_api_keys (key_id, name, secret_sha256, scopes, rate_per_sec, burst) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`, [
+      keyId,
+      input.name,
+      sha256(secret),
+      [...new Set(input.scopes)],
+      input.ratePerSec ?? null,
+      input.burst ?? null,
+    ]);
     return { ...toRecord(r.rows[0]!), apiKey: `rsk_${keyId}_${secret}` };
   }
 

@@ -4,7 +4,8 @@ import { ALL_TOPICS, dlqTopic, topicSchemas, type TopicName } from '@recsys/cont
 const DESCRIPTIONS: Record<TopicName, string> = {
   'catalog.items': 'Item and ad upserts/deletes per namespace, keyed by itemId. Retrieval, ranking, behavior and the gateway build their catalog state from it.',
   'user.behaviors': 'What a user did with an item (view, click, like, ...), keyed by userId. Feeds the behaviour history, SDIM tables and user embedding.',
-  'feed.impressions': 'The one decision record of a feed fetch (record version 2): items shown with per-slot propensities, candidates considered, slate and ad-load decisions, prices, versions, variants, degraded stages. Produced by the gateway.',
+  'feed.impressions':
+    'The one decision record of a feed fetch (record version 2): items shown with per-slot propensities, candidates considered, slate and ad-load decisions, prices, versions, variants, degraded stages. Produced by the gateway.',
   'feed.feedback': 'What the user did with what was shown (click, hide, dwell, ...), keyed by userId; joined to impressions by requestId.',
   'ads.events': 'Campaign changes and ad delivery events, keyed by adId.',
   'models.lifecycle': 'Ranking model registry changes, keyed by model name.',

@@ -34,7 +34,7 @@ export class EventsController {
   @ApiOperation({
     summary: 'Collect one event or a batch of up to 500 ({events: [...]}) into feed.feedback, user.behaviors or ads.events',
     description:
-      'Each event names its `topic` and carries the fields of that topic\'s schema (see /docs/events); `key`, `timestamp` and `schemaVersion` may be left out. ' +
+      "Each event names its `topic` and carries the fields of that topic's schema (see /docs/events); `key`, `timestamp` and `schemaVersion` may be left out. " +
       'Unknown fields are rejected (422, every issue listed by index; a batch is all-or-nothing). Idempotent by eventId: a repeated event is answered `duplicate` and not written again.',
   })
   @ApiBody({ schema: collectRequestJsonSchema })

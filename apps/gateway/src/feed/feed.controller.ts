@@ -18,7 +18,14 @@ export const feedQuery = z
       .string()
       .max(20_000)
       .optional()
-      .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : [])),
+      .transform((s) =>
+        s
+          ? s
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean)
+          : [],
+      ),
   })
   .strict();
 

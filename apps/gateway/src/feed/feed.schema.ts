@@ -30,9 +30,7 @@ export const feedResponse = z.object({
   coverage: z.number().min(0).max(1),
   source: z.enum(['retrieval', 'popular']),
   slatePolicy: z.string(),
-  adLoad: z
-    .object({ decisionId: z.string(), policyId: z.string(), adSlots: z.number().int(), positions: z.array(z.number().int()), propensity: z.number(), filled: z.number().int() })
-    .optional(),
+  adLoad: z.object({ decisionId: z.string(), policyId: z.string(), adSlots: z.number().int(), positions: z.array(z.number().int()), propensity: z.number(), filled: z.number().int() }).optional(),
   versions: z.object({ rankingModel: z.string().optional(), rankingModelVersion: z.string().optional(), slatePolicy: z.string().optional(), adLoadPolicy: z.string().optional() }),
   timingsMs: z.record(z.string(), z.number()),
 });

@@ -139,9 +139,7 @@ export class FeedService {
       // serves its live policy per surface; an experiment's ad-load policy override is recorded in
       // `overrides` but cannot be requested per fetch (its API has no policy parameter).
       void adloadPolicyOverride;
-      const decision = await run('adload', (d) =>
-        this.stages.adload({ userId: req.userId, surface: req.surface, sessionFetchIndex, requestId, context: { hour: new Date().getUTCHours() } }, d),
-      );
+      const decision = await run('adload', (d) => this.stages.adload({ userId: req.userId, surface: req.surface, sessionFetchIndex, requestId, context: { hour: new Date().getUTCHours() } }, d));
       if (!decision || decision.adSlots === 0 || decision.positions.length === 0) return { decision, fills: [] as AdFill[] };
       const positions = [...new Set(decision.positions)].slice(0, decision.adSlots).sort((a, b) => a - b);
       // requestId in the context: the ads app remembers the fill under it, so a feed.feedback click
@@ -154,9 +152,7 @@ export class FeedService {
 
     // 3. Retrieval (or popular items), filtered to what may be shown.
     const allowed = (id: string) => !excluded.has(id) && this.catalog.allowed(id, allowedGroups);
-    const retrieved = await run('retrieval', (d) =>
-      this.stages.candidates({ userId: req.userId, k, groups: surfaceGroups ?? undefined, excludeIds: [...excluded] }, d),
-    );
+    const retrieved = await run('retrieval', (d) => this.stages.candidates({ userId: req.userId, k, groups: surfaceGroups ?? undefined, excludeIds: [...excluded] }, d));
     let source: 'retrieval' | 'popular' = 'retrieval';
     let candidates: { itemId: string; retrievalScore?: number }[];
     if (retrieved && retrieved.length > 0) {
@@ -308,7 +304,10 @@ export class FeedService {
   }
 
   private popularCandidates(k: number, allowed: (id: string) => boolean, groups: ReadonlySet<string> | null, excluded: ReadonlySet<string>) {
-    const popular = this.popular.top(Math.min(5000, k * 4)).filter(allowed).slice(0, k);
+    const popular = this.popular
+      .top(Math.min(5000, k * 4))
+      .filter(allowed)
+      .slice(0, k);
     if (popular.length < k) {
       const have = new Set([...popular, ...excluded]);
       for (const id of this.catalog.anyItems(groups, k - popular.length, have)) popular.push(id);

@@ -30,7 +30,13 @@ export class PopularItems {
   top(n: number): string[] {
     const t = this.now();
     if (!this.cache || t - this.cache.at > 1000) {
-      this.cache = { at: t, ids: [...this.scores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5000).map(([id]) => id) };
+      this.cache = {
+        at: t,
+        ids: [...this.scores.entries()]
+          .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+          .slice(0, 5000)
+          .map(([id]) => id),
+      };
     }
     return this.cache.ids.slice(0, n);
   }

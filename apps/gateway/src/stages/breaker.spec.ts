@@ -5,7 +5,12 @@ describe('CircuitBreaker', () => {
   it('opens after N consecutive failures, refuses while open, lets one trial through after the cooldown', () => {
     let now = 0;
     const changes: string[] = [];
-    const b = new CircuitBreaker('ranking', { failures: 3, cooldownMs: 1000 }, () => now, (_, s) => changes.push(s));
+    const b = new CircuitBreaker(
+      'ranking',
+      { failures: 3, cooldownMs: 1000 },
+      () => now,
+      (_, s) => changes.push(s),
+    );
     b.failure();
     b.failure();
     b.success(); // resets the count

@@ -52,7 +52,15 @@ export type AdFill = z.output<typeof adFill>;
 
 function parse<S extends z.ZodType>(stage: string, schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
-  if (!r.success) throw new StageError(stage, 'bad_response', r.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new StageError(
+      stage,
+      'bad_response',
+      r.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; '),
+    );
   return r.data;
 }
 
@@ -66,7 +74,10 @@ export interface StageClients {
   recentHistory(userId: string, limit: number, deadlineMs: number): Promise<string[]>;
   /** `null` when the user has no embedding yet (cold start: not a failure). */
   candidates(req: { userId: string; k: number; groups?: string[]; excludeIds: string[] }, deadlineMs: number): Promise<{ itemId: string; score: number }[] | null>;
-  rank(req: { userId: string; domain: string; candidates: string[]; context?: Record<string, string | number | boolean> }, deadlineMs: number): Promise<{ items: { itemId: string; pctr: number }[]; model?: string; modelVersion?: string }>;
+  rank(
+    req: { userId: string; domain: string; candidates: string[]; context?: Record<string, string | number | boolean> },
+    deadlineMs: number,
+  ): Promise<{ items: { itemId: string; pctr: number }[]; model?: string; modelVersion?: string }>;
   slate(req: { userId: string; size: number; candidates: { itemId: string; score: number; group?: string }[]; policy?: string; seed?: number }, deadlineMs: number): Promise<SlateResult>;
   adload(req: { userId: string; surface: string; sessionFetchIndex: number; requestId?: string; context?: Record<string, string | number> }, deadlineMs: number): Promise<AdloadDecision>;
   fillAds(req: { userId: string; surface: string; positions: number[]; context?: Record<string, string | number | boolean | string[]> }, deadlineMs: number): Promise<AdFill[]>;
@@ -88,8 +99,7 @@ export class HttpStageClients implements StageClients {
   private readonly stages: Record<FeedStage, HttpStage>;
 
   constructor(config: GatewayConfig, onBreakerChange?: (stage: string, state: BreakerState) => void) {
-    const make = (stage: FeedStage) =>
-      new HttpStage(stage, config.urls[STAGE_APP[stage]], new CircuitBreaker(stage, config.breaker, Date.now, onBreakerChange), config.poolConnections);
+    const make = (stage: FeedStage) => new HttpStage(stage, config.urls[STAGE_APP[stage]], new CircuitBreaker(stage, config.breaker, Date.now, onBreakerChange), config.poolConnections);
     this.stages = {
       experiments: make('experiments'),
       history: make('history'),

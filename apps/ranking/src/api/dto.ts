@@ -14,7 +14,10 @@ export const rankRequest = z.strictObject({
   /** Item ids to score; unknown ids are scored with default features. Duplicates are scored once. */
   candidates: z.array(id).max(100_000).describe('item ids; unknown ids get default features, duplicates are scored once; at most RANKING_MAX_CANDIDATES distinct'),
   /** Request context (surface, time, device...). Accepted and logged; feature spec v1 uses none of it. */
-  context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('accepted; feature spec v1 uses none of it'),
+  context: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe('accepted; feature spec v1 uses none of it'),
   /** Also return each candidate's routing coefficients (the model's `routing` output). */
   explain: z.boolean().default(false),
 });
@@ -93,7 +96,7 @@ export const describeResponse = z.strictObject({
   shadow: z.string().nullable(),
   versions: z.array(versionSummary),
   events: z.array(z.strictObject({ id: z.number().int(), version: z.string(), action: z.string(), from: z.string().nullable(), to: z.string(), at: z.string() })),
-  serving: serving.nullable().describe("what this replica serves, when the model is the one it serves (RANKING_MODEL_NAME)"),
+  serving: serving.nullable().describe('what this replica serves, when the model is the one it serves (RANKING_MODEL_NAME)'),
 });
 
 export const registerResponse = z.strictObject({ created: z.boolean(), version: versionSummary });

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ModelRunner, ModelSession } from '@recsys/infra/model-runner/model-runner.port';
 import { DomainError } from '@recsys/platform/problem';
-import {
-  checkDeployment,
-  checkModelIo,
-  FeatureAssembler,
-  FeatureSpecError,
-  parseFeatureSpec,
-  type DeploymentFeatures,
-  type FeatureSpec,
-} from '@recsys/ranking';
+import { checkDeployment, checkModelIo, FeatureAssembler, FeatureSpecError, parseFeatureSpec, type DeploymentFeatures, type FeatureSpec } from '@recsys/ranking';
 import { hasherFor } from '@recsys/sdim';
 
 /**
@@ -68,7 +60,15 @@ export class LoadedModel {
   }
 
   describe() {
-    return { name: this.name, version: this.version, checksum: this.checksum, kind: this.spec.model.kind, loadedAt: this.loadedAt.toISOString(), loadMs: Math.round(this.loadMs * 100) / 100, inFlight: this.refs };
+    return {
+      name: this.name,
+      version: this.version,
+      checksum: this.checksum,
+      kind: this.spec.model.kind,
+      loadedAt: this.loadedAt.toISOString(),
+      loadMs: Math.round(this.loadMs * 100) / 100,
+      inFlight: this.refs,
+    };
   }
 
   private free(): void {
@@ -103,10 +103,7 @@ export class ModelRejected extends DomainError {
  * the spec and scores a warm-up batch (unknown user and items, every domain), so a model that
  * passes can serve at once. Throws ModelRejected otherwise.
  */
-export async function loadModel(
-  opts: LoadModelOptions,
-  m: { name: string; version: string; artifact: Uint8Array; featureSpec: unknown; checksum?: string },
-): Promise<LoadedModel> {
+export async function loadModel(opts: LoadModelOptions, m: { name: string; version: string; artifact: Uint8Array; featureSpec: unknown; checksum?: string }): Promise<LoadedModel> {
   let spec: FeatureSpec;
   try {
     spec = parseFeatureSpec(m.featureSpec);

@@ -36,7 +36,10 @@ export function modelRegistrySuite(label: string, make: () => Promise<SqlDatabas
       assert.equal(r.version.checksum, sum(art('v1')));
       assert.equal(r.version.artifactBytes, art('v1').length);
       assert.deepEqual(r.version.metrics, { auc: 0.7 });
-      assert.deepEqual(r.changes.map((c) => c.action), ['registered']);
+      assert.deepEqual(
+        r.changes.map((c) => c.action),
+        ['registered'],
+      );
       const again = await register(name, 'v1');
       assert.equal(again.created, false);
       assert.deepEqual(again.changes, []);
@@ -49,10 +52,19 @@ export function modelRegistrySuite(label: string, make: () => Promise<SqlDatabas
       for (const v of ['v1', 'v2', 'v3']) await register(name, v);
       await rejectsWith(reg.rollback(name), 'no_live_model', 409);
       let r = await reg.promote(name, 'v1', 'live');
-      assert.deepEqual(r.changes.map((c) => [c.version, c.action]), [['v1', 'promoted_live']]);
+      assert.deepEqual(
+        r.changes.map((c) => [c.version, c.action]),
+        [['v1', 'promoted_live']],
+      );
       await rejectsWith(reg.rollback(name), 'no_previous_version', 409);
       r = await reg.promote(name, 'v2', 'live');
-      assert.deepEqual(r.changes.map((c) => [c.version, c.action]), [['v1', 'retired'], ['v2', 'promoted_live']]);
+      assert.deepEqual(
+        r.changes.map((c) => [c.version, c.action]),
+        [
+          ['v1', 'retired'],
+          ['v2', 'promoted_live'],
+        ],
+      );
       assert.equal(r.version.previousLive, 'v1');
       await reg.promote(name, 'v3', 'live');
       assert.deepEqual(await reg.heads(name), { live: { version: 'v3', checksum: sum(art('v3')) } });
@@ -62,14 +74,24 @@ export function modelRegistrySuite(label: string, make: () => Promise<SqlDatabas
       const rb = await reg.rollback(name);
       assert.equal(rb.from, 'v3');
       assert.equal(rb.version.version, 'v2');
-      assert.deepEqual(rb.changes.map((c) => [c.version, c.action]), [['v3', 'retired'], ['v2', 'rolled_back']]);
+      assert.deepEqual(
+        rb.changes.map((c) => [c.version, c.action]),
+        [
+          ['v3', 'retired'],
+          ['v2', 'rolled_back'],
+        ],
+      );
       assert.equal((await reg.heads(name)).live?.version, 'v2');
       // v2 keeps the version it replaced when it was promoted: a second rollback reaches v1, not v3.
       assert.equal((await reg.rollback(name)).version.version, 'v1');
       await rejectsWith(reg.rollback(name), 'no_previous_version', 409);
       const d = await reg.describe(name);
       assert.equal(d.live, 'v1');
-      assert.deepEqual(d.versions.map((v) => [v.version, v.status]).sort(), [['v1', 'live'], ['v2', 'retired'], ['v3', 'retired']]);
+      assert.deepEqual(d.versions.map((v) => [v.version, v.status]).sort(), [
+        ['v1', 'live'],
+        ['v2', 'retired'],
+        ['v3', 'retired'],
+      ]);
       assert.equal(d.events[0].action, 'rolled_back');
       assert.equal(d.events[0].version, 'v1');
     });
@@ -82,7 +104,13 @@ export function modelRegistrySuite(label: string, make: () => Promise<SqlDatabas
       await rejectsWith(reg.retire(name, 'a'), 'model_is_live', 409);
       await reg.promote(name, 'b', 'shadow');
       const r = await reg.promote(name, 'c', 'shadow');
-      assert.deepEqual(r.changes.map((c) => [c.version, c.action]), [['b', 'retired'], ['c', 'promoted_shadow']]);
+      assert.deepEqual(
+        r.changes.map((c) => [c.version, c.action]),
+        [
+          ['b', 'retired'],
+          ['c', 'promoted_shadow'],
+        ],
+      );
       assert.deepEqual(Object.keys(await reg.heads(name)).sort(), ['live', 'shadow']);
       await reg.promote(name, 'c', 'live');
       const heads = await reg.heads(name);

@@ -28,9 +28,7 @@ export const candidatesRequest = z.xor([
 /** The parsed request, one type for both branches (the service reads whichever is set). */
 export type CandidatesRequest = z.output<z.ZodObject<typeof candidatesCommon>> & { vector?: number[]; userId?: string };
 
-export const candidatesResponse = z.array(
-  z.strictObject({ itemId: z.string(), score: z.number().describe('similarity: higher is nearer (cosine / inner product, or -l2 distance)') }),
-);
+export const candidatesResponse = z.array(z.strictObject({ itemId: z.string(), score: z.number().describe('similarity: higher is nearer (cosine / inner product, or -l2 distance)') }));
 
 export const rebuildRequest = z
   .strictObject({

@@ -20,26 +20,23 @@ const rejection = (index: CatalogIndex, change: ReturnType<typeof upsert>) => {
 };
 
 describe('retrieval: declared namespace dimensions and the shared embedding check', () => {
-  it.each(['hnsw', 'exact'] as const)(
-    '%s: the first upsert does not fix the dimension; poison vectors are rejected with a code, never thrown at the engine',
-    (kind) => {
-      const index = new CatalogIndex(new DefaultIndexFactory(join(root, kind)), { kind, metric: 'cosine', dims: { items: 4 } });
-      // A wrong first message cannot poison the namespace.
-      assert.equal(rejection(index, upsert('a', [1, 2, 3])), 'dimension_mismatch');
-      assert.equal(rejection(index, upsert('b', [1, 0, 0, 0])), 'applied');
-      assert.equal(index.get('items')!.dim, 4);
-      assert.equal(rejection(index, upsert('c', [1e39, 0, 0, 0])), 'vector_out_of_range');
-      assert.equal(rejection(index, upsert('d', [-1e300, 0, 0, 0])), 'vector_out_of_range');
-      assert.equal(rejection(index, upsert('e', [NaN, 0, 0, 0])), 'vector_not_finite');
-      assert.equal(rejection(index, upsert('f', [1000, 1000, 0, 0])), 'vector_norm_too_large');
-      assert.equal(rejection(index, upsert('g', [1, 0, 0, 0], 'videos')), 'unknown_namespace');
-      assert.equal(rejection(index, upsert('h', [0, 1, 0, 0])), 'applied');
-      assert.deepEqual(
-        index.search('items', [0, 1, 0, 0], 5).map((h) => h.id),
-        ['h', 'b'],
-      );
-    },
-  );
+  it.each(['hnsw', 'exact'] as const)('%s: the first upsert does not fix the dimension; poison vectors are rejected with a code, never thrown at the engine', (kind) => {
+    const index = new CatalogIndex(new DefaultIndexFactory(join(root, kind)), { kind, metric: 'cosine', dims: { items: 4 } });
+    // A wrong first message cannot poison the namespace.
+    assert.equal(rejection(index, upsert('a', [1, 2, 3])), 'dimension_mismatch');
+    assert.equal(rejection(index, upsert('b', [1, 0, 0, 0])), 'applied');
+    assert.equal(index.get('items')!.dim, 4);
+    assert.equal(rejection(index, upsert('c', [1e39, 0, 0, 0])), 'vector_out_of_range');
+    assert.equal(rejection(index, upsert('d', [-1e300, 0, 0, 0])), 'vector_out_of_range');
+    assert.equal(rejection(index, upsert('e', [NaN, 0, 0, 0])), 'vector_not_finite');
+    assert.equal(rejection(index, upsert('f', [1000, 1000, 0, 0])), 'vector_norm_too_large');
+    assert.equal(rejection(index, upsert('g', [1, 0, 0, 0], 'videos')), 'unknown_namespace');
+    assert.equal(rejection(index, upsert('h', [0, 1, 0, 0])), 'applied');
+    assert.deepEqual(
+      index.search('items', [0, 1, 0, 0], 5).map((h) => h.id),
+      ['h', 'b'],
+    );
+  });
 
   it('refuses a snapshot whose namespace dimension disagrees with the declaration', async () => {
     const dir = join(root, 'snap');

@@ -267,8 +267,14 @@ export class FeedbackLearner {
       tx.hdel(slatesKeys.pending(), extra.closed);
       n++;
     }
-    for (const [f, by] of extra.imps ?? []) (tx.hincrBy(slatesKeys.pbmImpressions(), f, by), n++);
-    for (const [f, by] of extra.clicks ?? []) (tx.hincrBy(slatesKeys.pbmClicks(), f, by), n++);
+    for (const [f, by] of extra.imps ?? []) {
+      tx.hincrBy(slatesKeys.pbmImpressions(), f, by);
+      n++;
+    }
+    for (const [f, by] of extra.clicks ?? []) {
+      tx.hincrBy(slatesKeys.pbmClicks(), f, by);
+      n++;
+    }
     if (n) await tx.exec();
     for (const [id, d] of extra.pending ?? []) this.deadlines.set(id, d);
   }

@@ -103,17 +103,7 @@ function scoreRows(sm: SimdMemory, cPtr: number, k: number, rowsPtr: number, cou
 }
 
 /** Assigns rows by penalised distance; returns the mean unpenalised distance. */
-function pickClusters(
-  sm: SimdMemory,
-  outPtr: number,
-  count: number,
-  k: number,
-  prevCounts: Uint32Array,
-  lambda: number,
-  out: Uint32Array,
-  outOff: number,
-  outCounts: Uint32Array,
-): number {
+function pickClusters(sm: SimdMemory, outPtr: number, count: number, k: number, prevCounts: Uint32Array, lambda: number, out: Uint32Array, outOff: number, outCounts: Uint32Array): number {
   const f = sm.f32();
   const o = outPtr >> 2;
   let sumDist = 0;
@@ -141,18 +131,7 @@ function pickClusters(
  * sums += per-cluster sums of `count` rows at rowsPtr (assign[from..from+count)), via the SIMD
  * kernel: f32 partial sums per call (at most one chunk), accumulated here in f64.
  */
-function addRows(
-  sm: SimdMemory,
-  rowsPtr: number,
-  count: number,
-  dim: number,
-  assign: Uint32Array,
-  from: number,
-  assignPtr: number,
-  sumsPtr: number,
-  k: number,
-  sums: Float64Array,
-): void {
+function addRows(sm: SimdMemory, rowsPtr: number, count: number, dim: number, assign: Uint32Array, from: number, assignPtr: number, sumsPtr: number, k: number, sums: Float64Array): void {
   sm.u32().set(assign.subarray(from, from + count), assignPtr >> 2);
   const f = sm.f32();
   const at = sumsPtr >> 2;
@@ -170,15 +149,7 @@ function meansFromSums(sums: Float64Array, counts: Uint32Array, k: number, dim: 
 }
 
 /** An empty cluster takes a random member of the largest one, so k stays effective. */
-function reseedEmpty(
-  data: Float32Array,
-  dim: number,
-  rows: Uint32Array,
-  assign: Uint32Array,
-  counts: Uint32Array,
-  centroids: Float32Array,
-  rand: () => number,
-): void {
+function reseedEmpty(data: Float32Array, dim: number, rows: Uint32Array, assign: Uint32Array, counts: Uint32Array, centroids: Float32Array, rand: () => number): void {
   for (let j = 0; j < counts.length; j++) {
     if (counts[j] !== 0) continue;
     let big = 0;
@@ -211,17 +182,7 @@ function pickSample(members: Uint32Array, size: number, rand: () => number): Uin
 }
 
 /** k-means++ seeding (D^2 sampling) on the sample, centres written at cPtr. */
-function initPlusPlus(
-  sm: SimdMemory,
-  data: Float32Array,
-  dim: number,
-  rows: Uint32Array,
-  k: number,
-  rand: () => number,
-  samplePtr: number,
-  cPtr: number,
-  outPtr: number,
-): void {
+function initPlusPlus(sm: SimdMemory, data: Float32Array, dim: number, rows: Uint32Array, k: number, rand: () => number, samplePtr: number, cPtr: number, outPtr: number): void {
   const n = rows.length;
   const best = new Float64Array(n).fill(Infinity);
   let pick = Math.floor(rand() * n);

@@ -22,8 +22,7 @@ export class FlatRouter {
   constructor(
     private readonly sm: SimdMemory,
     private readonly dim: number,
-  ) {
-  }
+  ) {}
 
   /** Starts keeping the u8 copy of rows 0..count (f32 in SIMD memory from word offset vecWord). */
   enableU8(vecWord: number, count: number): void {

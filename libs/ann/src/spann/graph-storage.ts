@@ -127,14 +127,7 @@ export abstract class GraphStorage {
     }
     // Vectors, level-0 links, degrees, visit marks, heaps and scratch are in SIMD memory,
     // counted once by the index.
-    return (
-      this.levels.byteLength +
-      this.nodeLabel.byteLength +
-      this.retired.byteLength +
-      this.labelNode.byteLength +
-      this.upper.length * 8 +
-      upperBytes
-    );
+    return this.levels.byteLength + this.nodeLabel.byteLength + this.retired.byteLength + this.labelNode.byteLength + this.upper.length * 8 + upperBytes;
   }
 
   save(path: string): void {

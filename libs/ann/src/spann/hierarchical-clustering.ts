@@ -59,13 +59,19 @@ export function hierarchicalClustering(data: Float32Array, dim: number, n: numbe
       continue;
     }
     const k = Math.max(2, Math.min(opts.branching, Math.round(members.length / leaf)));
-    const r = balancedKmeans(data, dim, members, {
-      k,
-      iters: opts.iters,
-      balanceFactor: opts.balanceFactor,
-      trainSample: opts.trainSample,
-      rand,
-    }, sm);
+    const r = balancedKmeans(
+      data,
+      dim,
+      members,
+      {
+        k,
+        iters: opts.iters,
+        balanceFactor: opts.balanceFactor,
+        trainSample: opts.trainSample,
+        rand,
+      },
+      sm,
+    );
     const children = splitByAssign(members, r.assign, r.k, r.counts);
     if (children.some((c) => c.length === members.length)) {
       // No progress (duplicates): cut into k equal chunks so the recursion terminates.

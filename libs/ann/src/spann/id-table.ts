@@ -171,22 +171,20 @@ export class IdTable {
   memoryBytes(): number {
     let groupChars = 0;
     for (const g of this.groupNames) groupChars += 2 * g.length + 64;
-    return (
-      this.arena.byteLength +
-      this.starts.byteLength +
-      this.slots.byteLength +
-      this.groupOf.byteLength +
-      this.tomb.byteLength +
-      this.groupLive.byteLength +
-      this.scratch.byteLength +
-      groupChars
-    );
+    return this.arena.byteLength + this.starts.byteLength + this.slots.byteLength + this.groupOf.byteLength + this.tomb.byteLength + this.groupLive.byteLength + this.scratch.byteLength + groupChars;
   }
 
   save(path: string): void {
     const groups = Buffer.from(JSON.stringify(this.groupNames), 'utf8');
     const header = new Uint32Array([this.count, this.arenaLen, this.groupOf instanceof Uint32Array ? 32 : 16]);
-    writeSections(path, [header, this.arena.subarray(0, this.arenaLen), this.starts.subarray(0, this.count + 1), this.groupOf.subarray(0, this.count), this.tomb.subarray(0, (this.count + 7) >> 3), groups]);
+    writeSections(path, [
+      header,
+      this.arena.subarray(0, this.arenaLen),
+      this.starts.subarray(0, this.count + 1),
+      this.groupOf.subarray(0, this.count),
+      this.tomb.subarray(0, (this.count + 7) >> 3),
+      groups,
+    ]);
   }
 
   static load(path: string): IdTable {

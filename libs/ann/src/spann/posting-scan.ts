@@ -243,9 +243,7 @@ export class PostingScanner {
     if (isL2) {
       if (heap.size < k && count > 2 * k && (!u8 || this.intQuery)) {
         const want = 2 * k;
-        const n = u8
-          ? kern.topk_l2_u8i(this.q16Ptr, base, count, rb, dim, want, store.idxPtr, store.distPtr)
-          : kern.topk_l2(this.qPtr, base, count, rb, dim, want, store.idxPtr, store.distPtr);
+        const n = u8 ? kern.topk_l2_u8i(this.q16Ptr, base, count, rb, dim, want, store.idxPtr, store.distPtr) : kern.topk_l2(this.qPtr, base, count, rb, dim, want, store.idxPtr, store.distPtr);
         scored += this.take(n, recPtr, k, groupMask, true);
         // Rows past the 2k-th are at least as far as it: done if the heap is full and no farther.
         const last = store.vecs[(store.distPtr >> 2) + n - 1];

@@ -58,7 +58,14 @@ export class PostingStore {
   bytes: Uint8Array = new Uint8Array(0);
   private one: RecordBuffer;
 
-  private constructor(path: string, readonly dim: number, fd: number, valueType: ValueType, t: PostingTables, sm: SimdMemory) {
+  private constructor(
+    path: string,
+    readonly dim: number,
+    fd: number,
+    valueType: ValueType,
+    t: PostingTables,
+    sm: SimdMemory,
+  ) {
     this.sm = sm;
     this.path = path;
     this.fd = fd;

@@ -84,15 +84,7 @@ export class RecordBuffer {
 }
 
 /** Decodes the vector of the record at byte `at` of `bytes` (f32 view `f32` of the same memory). */
-export function decodeRecord(
-  valueType: ValueType,
-  dim: number,
-  bytes: Uint8Array,
-  f32: Float32Array,
-  at: number,
-  out: Float32Array,
-  off: number,
-): void {
+export function decodeRecord(valueType: ValueType, dim: number, bytes: Uint8Array, f32: Float32Array, at: number, out: Float32Array, off: number): void {
   if (valueType === 'f32') {
     const p = (at >> 2) + 1;
     for (let t = 0; t < dim; t++) out[off + t] = f32[p + t];

@@ -86,7 +86,10 @@ describe('SimdMemory', () => {
       ] as const) {
         assert.deepEqual(read(n), expectGt, `${name} dim ${dim}`);
       }
-      const top = l2.map((d, r) => [r, d]).sort((x, y) => x[1] - y[1] || x[0] - y[0]).slice(0, 7);
+      const top = l2
+        .map((d, r) => [r, d])
+        .sort((x, y) => x[1] - y[1] || x[0] - y[0])
+        .slice(0, 7);
       assert.deepEqual(read(sm.k.topk_l2(q, fRows + 4, rows, f32Stride, dim, 7, outI, outD)), top, `topk_l2 dim ${dim}`);
       assert.deepEqual(read(sm.k.topk_l2_u8i(q16, bRows + 4, rows, u8Stride, dim, 7, outI, outD)), top, `topk_l2_u8i dim ${dim}`);
       assert.equal(sm.k.topk_l2(q, fRows + 4, 3, f32Stride, dim, 7, outI, outD), 3, 'fewer rows than k');

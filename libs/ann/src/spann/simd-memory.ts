@@ -41,7 +41,23 @@ interface Kernels {
   /** topk_l2 over u8 rows for an i16 query of 0..255 integers. */
   topk_l2_u8i(q: number, base: number, count: number, stride: number, dim: number, k: number, outIdx: number, outD: number): number;
   /** HNSW layer-0 search (see simd-kernels.wat); results ascending at rd / rn, returns their count. */
-  hnsw_l0(q: number, vecs: number, dim: number, links: number, deg: number, m0: number, vis: number, gen: number, ep: number, epD: number, ef: number, cd: number, cn: number, rd: number, rn: number): number;
+  hnsw_l0(
+    q: number,
+    vecs: number,
+    dim: number,
+    links: number,
+    deg: number,
+    m0: number,
+    vis: number,
+    gen: number,
+    ep: number,
+    epD: number,
+    ef: number,
+    cd: number,
+    cn: number,
+    rd: number,
+    rn: number,
+  ): number;
   l2_ids(q: number, vecs: number, ids: number, n: number, dim: number, out: number): void;
   add_rows(rows: number, count: number, dim: number, assign: number, sums: number): void;
 }

@@ -36,15 +36,7 @@ export function capacityFor(count: number, postingCap: number): number {
  * x. Boundary vectors so land in a few lists around them in different directions instead of in
  * near-duplicate lists. All distances are squared routing distances.
  */
-export function selectReplicas(
-  graph: CentroidGraph,
-  labels: Uint32Array,
-  dists: Float64Array,
-  count: number,
-  replicas: number,
-  rngFactor: number,
-  out: Uint32Array,
-): number {
+export function selectReplicas(graph: CentroidGraph, labels: Uint32Array, dists: Float64Array, count: number, replicas: number, rngFactor: number, out: Uint32Array): number {
   const v = graph.vectorData();
   const dim = graph.dim;
   let kept = 0;

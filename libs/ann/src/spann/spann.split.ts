@@ -61,7 +61,15 @@ export function splitList(core: SpannCore, list: number, budget = { left: Infini
   const n = m.n;
   const buf = store.newBuffer(n);
   if (n <= params.postingCap) {
-    writeRecords(core, list, buf, m.ids, m.vecs, Array.from({ length: n }, (_, i) => i), n);
+    writeRecords(
+      core,
+      list,
+      buf,
+      m.ids,
+      m.vecs,
+      Array.from({ length: n }, (_, i) => i),
+      n,
+    );
     if (n === 0) graph.retire(list);
     core.stats.purges++;
     return [];
@@ -130,15 +138,7 @@ export function splitList(core: SpannCore, list: number, budget = { left: Infini
  * centroids is closer to it than its own list's centroid; it is reassigned if the RNG rule now
  * picks one of the new halves for it.
  */
-function reassignNeighbours(
-  core: SpannCore,
-  s: InsertScratch,
-  oldCentroid: Float32Array,
-  half: number[],
-  inHalves: Set<number>,
-  touched: Set<number>,
-  budget: { left: number },
-): void {
+function reassignNeighbours(core: SpannCore, s: InsertScratch, oldCentroid: Float32Array, half: number[], inHalves: Set<number>, touched: Set<number>, budget: { left: number }): void {
   const { graph, params, space } = core;
   const want = params.reassignLists + 2;
   const labels = new Uint32Array(want);

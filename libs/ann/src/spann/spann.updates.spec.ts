@@ -35,7 +35,11 @@ describe('SpannIndex: SPFresh reassignment after splits', () => {
   const queries = mx.sample(150, 4);
 
   async function grow(reassignLists: number) {
-    const ix = await build(base, Array.from({ length: base.count }, (_, i) => `b${i}`), { postingCap: 64, reassignLists });
+    const ix = await build(
+      base,
+      Array.from({ length: base.count }, (_, i) => `b${i}`),
+      { postingCap: 64, reassignLists },
+    );
     const oracle = new ExactIndex(32, 'l2');
     for (let i = 0; i < base.count; i++) oracle.upsert(`b${i}`, row(base, i));
     for (let i = 0; i < fresh.count; i++) {
@@ -92,7 +96,10 @@ describe('SpannIndex: u8 records (lossless for 0..255 integer data)', () => {
     for (const query of [q, qf]) {
       const hits = ix.search(query, 10, undefined, { maxLists: 64 });
       const exact = oracle.search(query, 10);
-      assert.deepEqual(hits.map((h) => h.id), exact.map((h) => h.id));
+      assert.deepEqual(
+        hits.map((h) => h.id),
+        exact.map((h) => h.id),
+      );
       hits.forEach((h, i) => assert.ok(Math.abs(h.distance - exact[i].distance) <= 1e-3 * Math.max(1, exact[i].distance)));
     }
     const odd = Float32Array.from({ length: 24 }, (_, i) => 100.5 + i);
@@ -127,7 +134,7 @@ describe('SpannIndex: posting file generations and garbage collection', () => {
   const base = mx.sample(2000, 1);
   const queries = mx.sample(20, 2);
 
-  it('compaction writes a new generation; superseded files go, the snapshot\'s file stays until the next save', async () => {
+  it("compaction writes a new generation; superseded files go, the snapshot's file stays until the next save", async () => {
     const dir = tempDir();
     const ix = await SpannIndex.build({ dir, dim: 16, metric: 'l2', vectors: base.data, ids: Array.from({ length: 2000 }, (_, i) => `g${i}`) });
     open.push(ix);
@@ -159,5 +166,7 @@ describe('SpannIndex: posting file generations and garbage collection', () => {
 
 function postingFiles(dir: string): string[] {
   // Array.from: fs returns arrays of the host realm; the strict deepEqual below compares prototypes.
-  return Array.from(readdirSync(dir)).filter((n) => n.startsWith('spann.postings')).sort();
+  return Array.from(readdirSync(dir))
+    .filter((n) => n.startsWith('spann.postings'))
+    .sort();
 }

@@ -19,22 +19,38 @@ const SCRIPT = join(ROOT, 'ops/parity/gbstats/reference.py');
 const TOL = 1e-6;
 
 type Case =
-  | { test: 'ttest' | 'sequential' | 'bayesian'; a: Stat; b: Stat; options: Record<string, unknown> }
-  | { test: 'srm'; users: number[]; weights: number[] }
-  | { test: 'holm' | 'bh'; p: number[] };
+  { test: 'ttest' | 'sequential' | 'bayesian'; a: Stat; b: Stat; options: Record<string, unknown> } | { test: 'srm'; users: number[]; weights: number[] } | { test: 'holm' | 'bh'; p: number[] };
 
 /** Per-user data of one arm: a continuous metric with a correlated pre-period covariate, a count ratio, a conversion. */
 function arm(seed: number, n: number, lift: number) {
   const u = rng(seed);
   const z = gaussian(u);
-  let s = 0, q = 0, ps = 0, pq = 0, pp = 0, conv = 0, ms = 0, mq = 0, ds = 0, dq = 0, md = 0;
+  let s = 0,
+    q = 0,
+    ps = 0,
+    pq = 0,
+    pp = 0,
+    conv = 0,
+    ms = 0,
+    mq = 0,
+    ds = 0,
+    dq = 0,
+    md = 0;
   for (let i = 0; i < n; i++) {
     const pre = Math.max(0, 3 + 2 * z());
     const y = Math.max(0, (0.6 * pre + 1 + z()) * (1 + lift));
-    s += y; q += y * y; ps += pre; pq += pre * pre; pp += y * pre;
+    s += y;
+    q += y * y;
+    ps += pre;
+    pq += pre * pre;
+    pp += y * pre;
     const d = 1 + poisson(u, 8);
     const m = poisson(u, 0.4 * d * (1 + lift));
-    ms += m; mq += m * m; ds += d; dq += d * d; md += m * d;
+    ms += m;
+    mq += m * m;
+    ds += d;
+    dq += d * d;
+    md += m * d;
     if (u() < 0.1 * (1 + lift)) conv++;
   }
   return {

@@ -132,7 +132,10 @@ export function prepareForTest(a: Stat, b: Stat): [Stat, Stat] {
   if (a.kind === 'ra' && b.kind === 'ra') {
     const theta = computeTheta(a, b);
     if (theta === 0) return [a.post, b.post];
-    return [{ ...a, theta }, { ...b, theta }];
+    return [
+      { ...a, theta },
+      { ...b, theta },
+    ];
   }
   return [a, b];
 }

@@ -6,7 +6,8 @@ import { srmCheck } from './srm';
 import { meanStat, raStat, type SampleMeanStat } from './statistics';
 
 function sums(xs: number[]): SampleMeanStat {
-  let s = 0, q = 0;
+  let s = 0,
+    q = 0;
   for (const x of xs) {
     s += x;
     q += x * x;
@@ -66,13 +67,19 @@ describe('sequential testing (GAVI confidence sequences)', () => {
     let csMiss = 0;
     let fixedMiss = 0;
     for (let run = 0; run < runs; run++) {
-      let sa = 0, qa = 0, sb = 0, qb = 0;
+      let sa = 0,
+        qa = 0,
+        sb = 0,
+        qb = 0;
       let csFailed = false;
       let fixedFailed = false;
       for (let i = 1; i <= perArm; i++) {
         const xa = 5 + 2 * z();
         const xb = 5 + truth + 2 * z();
-        sa += xa; qa += xa * xa; sb += xb; qb += xb * xb;
+        sa += xa;
+        qa += xa * xa;
+        sb += xb;
+        qb += xb * xb;
         if (i % peekEvery !== 0) continue;
         const A = meanStat(i, sa, qa);
         const B = meanStat(i, sb, qb);

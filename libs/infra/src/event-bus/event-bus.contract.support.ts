@@ -28,7 +28,11 @@ export class Collector {
   }
 
   waitFor(n: number, timeoutMs: number): Promise<void> {
-    return waitUntil(() => this.records.length >= n, timeoutMs, () => `${n} records (have ${this.records.length})`);
+    return waitUntil(
+      () => this.records.length >= n,
+      timeoutMs,
+      () => `${n} records (have ${this.records.length})`,
+    );
   }
 }
 

@@ -36,14 +36,10 @@ export type HandlerErrorListener = (error: unknown, failure: HandlerFailure) => 
 
 export const logHandlerError: HandlerErrorListener = (error, f) => {
   const msg = error instanceof Error ? error.message : String(error);
-  console.warn(
-    `[event-bus] handler failed (group ${f.groupId}, ${f.topic}[${f.partition}]@${f.offset}, ${f.records} record(s), attempt ${f.attempt}); redelivering in ${f.retryInMs} ms: ${msg}`,
-  );
+  console.warn(`[event-bus] handler failed (group ${f.groupId}, ${f.topic}[${f.partition}]@${f.offset}, ${f.records} record(s), attempt ${f.attempt}); redelivering in ${f.retryInMs} ms: ${msg}`);
 };
 
-export type DeliveryMode =
-  | { kind: 'record'; handler: (record: BusRecord) => Promise<void> }
-  | { kind: 'batch'; batchHandler: (records: BusRecord[]) => Promise<void>; maxBatchSize: number };
+export type DeliveryMode = { kind: 'record'; handler: (record: BusRecord) => Promise<void> } | { kind: 'batch'; batchHandler: (records: BusRecord[]) => Promise<void>; maxBatchSize: number };
 
 /** Validates subscribe options and says how records are handed over. */
 export function deliveryMode(options: SubscribeOptions): DeliveryMode {

@@ -35,7 +35,11 @@ describe('InProcessEventBus (embedded specifics)', () => {
   it('drops the oldest records past the retention cap; a group behind it continues at the oldest kept', async () => {
     const bus = new InProcessEventBus({ maxRecordsPerPartition: 100, defaultPartitions: 1 });
     await bus.ensureTopics([{ topic: 't' }]);
-    for (let i = 0; i < 10; i++) await bus.produce('t', Array.from({ length: 100 }, (_, j) => ({ value: String(i * 100 + j) })));
+    for (let i = 0; i < 10; i++)
+      await bus.produce(
+        't',
+        Array.from({ length: 100 }, (_, j) => ({ value: String(i * 100 + j) })),
+      );
     assert.deepEqual(await bus.endOffsets('t'), { 0: '1000' });
     const c = new Collector();
     const sub = await bus.subscribe({ groupId: 'g', topics: ['t'], fromBeginning: true, handler: c.handler() });
@@ -53,7 +57,10 @@ describe('InProcessEventBus (embedded specifics)', () => {
     const c = new Collector();
     const sub = await bus.subscribe({ groupId: 'g', topics: ['t'], handler: c.handler() });
     await bus.ensureTopics([{ topic: 't', partitions: 4 }]);
-    await bus.produce('t', ['21', 'alice', 'foobar', 'abc'].map((key) => ({ key, value: key })));
+    await bus.produce(
+      't',
+      ['21', 'alice', 'foobar', 'abc'].map((key) => ({ key, value: key })),
+    );
     await c.waitFor(4, 2_000);
     assert.deepEqual(c.records.map((r) => r.partition).sort(), [0, 1, 2, 3]);
     await sub.stop();
@@ -66,10 +73,7 @@ describe('InProcessEventBus (embedded specifics)', () => {
     await assert.rejects(bus.endOffsets('nope'), /unknown topic/);
     await bus.ensureTopics([{ topic: 't' }]);
     await assert.rejects(bus.subscribe({ groupId: 'g', topics: ['t'] }), /exactly one of handler/);
-    await assert.rejects(
-      bus.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined, batchHandler: async () => undefined }),
-      /exactly one of handler/,
-    );
+    await assert.rejects(bus.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined, batchHandler: async () => undefined }), /exactly one of handler/);
     await bus.close();
     await assert.rejects(bus.ping(), /closed/);
   });
@@ -77,7 +81,10 @@ describe('InProcessEventBus (embedded specifics)', () => {
   it('keeps going while a backlog drains (yields to timers)', async () => {
     const bus = quiet();
     await bus.ensureTopics([{ topic: 't', partitions: 1 }]);
-    await bus.produce('t', Array.from({ length: 50_000 }, (_, i) => ({ value: String(i) })));
+    await bus.produce(
+      't',
+      Array.from({ length: 50_000 }, (_, i) => ({ value: String(i) })),
+    );
     let handled = 0;
     let timerFiredAt = -1;
     const sub = await bus.subscribe({ groupId: 'g', topics: ['t'], fromBeginning: true, handler: async () => void handled++ });

@@ -10,16 +10,7 @@
  * Clients connect lazily, so constructing the bus does no I/O.
  */
 import { Admin, Kafka, KafkaJSAggregateError, logCreator, logLevel as KafkaLogLevel, Partitioners, Producer } from 'kafkajs';
-import {
-  DEFAULT_PARTITIONS,
-  DEFAULT_RETRY_BACKOFF,
-  deliveryMode,
-  HandlerErrorListener,
-  logHandlerError,
-  RetryBackoff,
-  toBuffer,
-  validateProduce,
-} from './event-bus.delivery';
+import { DEFAULT_PARTITIONS, DEFAULT_RETRY_BACKOFF, deliveryMode, HandlerErrorListener, logHandlerError, RetryBackoff, toBuffer, validateProduce } from './event-bus.delivery';
 import { KafkaSubscription, KafkaSubscriptionSettings, withTimeout } from './event-bus.kafka.subscription';
 import type { EventBus, ProduceRecord, SubscribeOptions, Subscription, TopicSpec } from './event-bus.port';
 
@@ -145,14 +136,21 @@ export class KafkaEventBus implements EventBus {
         if (!(e instanceof KafkaJSAggregateError && e.errors.every((x) => (x as { type?: string }).type === 'TOPIC_ALREADY_EXISTS'))) throw e;
       }
     }
-    if (missing.length) await waitForLeaders(admin, missing.map(([t]) => t));
+    if (missing.length)
+      await waitForLeaders(
+        admin,
+        missing.map(([t]) => t),
+      );
     const present = [...wanted.keys()].filter((t) => existing.has(t));
     if (present.length) {
       const meta = await admin.fetchTopicMetadata({ topics: present });
       const grow = meta.topics.filter((t) => t.partitions.length < wanted.get(t.name)!).map((t) => ({ topic: t.name, count: wanted.get(t.name)! }));
       if (grow.length) {
         await admin.createPartitions({ topicPartitions: grow });
-        await waitForLeaders(admin, grow.map((g) => g.topic));
+        await waitForLeaders(
+          admin,
+          grow.map((g) => g.topic),
+        );
       }
     }
   }

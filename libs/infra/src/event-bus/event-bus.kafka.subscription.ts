@@ -133,9 +133,7 @@ export class KafkaSubscription implements Subscription {
     try {
       // Commit finished work while still a group member; an in-flight batch commits its own
       // last record (it sees the raised signal) before consumer.stop() lets the member leave.
-      await this.flush().catch((e: Error) =>
-        console.warn(`[event-bus] commit on stop failed for group ${this.options.groupId} (records since the last commit will be redelivered): ${e.message}`),
-      );
+      await this.flush().catch((e: Error) => console.warn(`[event-bus] commit on stop failed for group ${this.options.groupId} (records since the last commit will be redelivered): ${e.message}`));
       await this.consumer.stop();
       await this.consumer.disconnect();
     } finally {

@@ -31,9 +31,7 @@ export class PrefixedEventBus implements EventBus {
   }
 
   subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const startOffsets: StartOffsets | undefined = options.startOffsets
-      ? Object.fromEntries(Object.entries(options.startOffsets).map(([t, o]) => [this.physical(t), o]))
-      : undefined;
+    const startOffsets: StartOffsets | undefined = options.startOffsets ? Object.fromEntries(Object.entries(options.startOffsets).map(([t, o]) => [this.physical(t), o])) : undefined;
     return this.inner.subscribe({
       ...options,
       groupId: `${this.prefix}${options.groupId}`,

@@ -12,16 +12,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import type { AddJobOptions, JobHandler, JobQueue, JobState, JobStatus } from './job-queue.port';
-import {
-  DEFAULT_BACKOFF_DELAY_MS,
-  DEFAULT_KEEP_FINISHED,
-  DEFAULT_WAIT_TIMEOUT_MS,
-  checkAttempts,
-  checkConcurrency,
-  checkJobId,
-  checkQueueName,
-  errorMessage,
-} from './job-queue.validate';
+import { DEFAULT_BACKOFF_DELAY_MS, DEFAULT_KEEP_FINISHED, DEFAULT_WAIT_TIMEOUT_MS, checkAttempts, checkConcurrency, checkJobId, checkQueueName, errorMessage } from './job-queue.validate';
 
 export interface BullMqJobQueueOptions {
   /** BullMQ key prefix (default `bull`): keys are `<prefix>:<queue>:...`. */

@@ -145,10 +145,7 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
         ran.push(job.data);
         return 'done';
       });
-      const [a, b] = await Promise.all([
-        jq.add(q, { v: 'first' }, { jobId: 'rebuild-idx' }),
-        jq.add(q, { v: 'second' }, { jobId: 'rebuild-idx' }),
-      ]);
+      const [a, b] = await Promise.all([jq.add(q, { v: 'first' }, { jobId: 'rebuild-idx' }), jq.add(q, { v: 'second' }, { jobId: 'rebuild-idx' })]);
       assert.equal(a, 'rebuild-idx');
       assert.equal(b, 'rebuild-idx');
       const done = await jq.waitFor(q, a, 5000);
@@ -164,7 +161,10 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
       await assert.rejects(jq.add(q, {}, { jobId: 'a:b' }), /':'/);
       await assert.rejects(jq.add(q, {}, { attempts: 0 }), RangeError);
       await assert.rejects(jq.add(`${q}:x`, {}), /queue name/);
-      await assert.rejects(jq.process(`${q}:x`, async () => 1), /queue name/);
+      await assert.rejects(
+        jq.process(`${q}:x`, async () => 1),
+        /queue name/,
+      );
     });
 
     it('concurrency caps the jobs running at once', async () => {
@@ -230,7 +230,10 @@ export function jobQueueContract(name: string, make: () => Promise<JobQueue>): v
 
     it('a second worker for the same queue is refused', async () => {
       await jq.process(q, async () => 1);
-      await assert.rejects(jq.process(q, async () => 2), /already has a worker/);
+      await assert.rejects(
+        jq.process(q, async () => 2),
+        /already has a worker/,
+      );
     });
 
     it('stopProcessing leaves new jobs waiting until a worker is registered again', async () => {

@@ -7,17 +7,7 @@
  * caller's object (and a Date arrives as a string in both adapters).
  */
 import type { AddJobOptions, JobHandler, JobQueue, JobState, JobStatus } from './job-queue.port';
-import {
-  DEFAULT_BACKOFF_DELAY_MS,
-  DEFAULT_KEEP_FINISHED,
-  DEFAULT_WAIT_TIMEOUT_MS,
-  backoffMs,
-  checkAttempts,
-  checkConcurrency,
-  checkJobId,
-  checkQueueName,
-  errorMessage,
-} from './job-queue.validate';
+import { DEFAULT_BACKOFF_DELAY_MS, DEFAULT_KEEP_FINISHED, DEFAULT_WAIT_TIMEOUT_MS, backoffMs, checkAttempts, checkConcurrency, checkJobId, checkQueueName, errorMessage } from './job-queue.validate';
 
 export interface InProcessJobQueueOptions {
   /** First retry delay; doubles on every further retry. Default 1000 ms (as the BullMQ adapter). */
@@ -216,11 +206,14 @@ export class InProcessJobQueue implements JobQueue {
       job.attemptsMade++;
       if (job.attemptsMade < job.attempts && !this.closed) {
         job.state = 'waiting';
-        const timer = setTimeout(() => {
-          this.retryTimers.delete(timer);
-          q.waiting.push(job.id);
-          this.pump(job.queue);
-        }, backoffMs(this.backoffDelayMs, job.attemptsMade));
+        const timer = setTimeout(
+          () => {
+            this.retryTimers.delete(timer);
+            q.waiting.push(job.id);
+            this.pump(job.queue);
+          },
+          backoffMs(this.backoffDelayMs, job.attemptsMade),
+        );
         this.retryTimers.add(timer);
       } else {
         job.error = errorMessage(err);

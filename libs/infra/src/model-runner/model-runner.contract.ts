@@ -40,9 +40,7 @@ export function tinyModel(): Buffer {
 
 /** The same function in float64 JS, for the expected values. */
 export function tinyExpected(x: number[][], k: number[]): { logit: number[][]; y: number[][] } {
-  const logit = x.map((row, n) =>
-    [0, 1].map((j) => row[0] * TINY.W[j] + row[1] * TINY.W[2 + j] + row[2] * TINY.W[4 + j] + TINY.b[j] + TINY.E[k[n] * 2 + j]),
-  );
+  const logit = x.map((row, n) => [0, 1].map((j) => row[0] * TINY.W[j] + row[1] * TINY.W[2 + j] + row[2] * TINY.W[4 + j] + TINY.b[j] + TINY.E[k[n] * 2 + j]));
   return { logit, y: logit.map((r) => r.map((v) => 1 / (1 + Math.exp(-v)))) };
 }
 
@@ -71,17 +69,25 @@ export function modelRunnerContract(name: string, make: () => ModelRunner): void
     it('exposes input and output names, dtypes and shapes (symbolic dims as -1)', () => {
       assert.deepEqual([...session.inputNames], ['x', 'k']);
       assert.deepEqual([...session.outputNames].sort(), ['logit', 'y']);
-      assert.deepEqual(Array.from(session.inputs, (i) => [i.name, i.dtype, [...i.shape]]), [
-        ['x', 'float32', [-1, 3]],
-        ['k', 'int64', [-1]],
-      ]);
+      assert.deepEqual(
+        Array.from(session.inputs, (i) => [i.name, i.dtype, [...i.shape]]),
+        [
+          ['x', 'float32', [-1, 3]],
+          ['k', 'int64', [-1]],
+        ],
+      );
       const y = session.outputs.find((o) => o.name === 'y')!;
       assert.equal(y.dtype, 'float32');
       assert.deepEqual([...y.shape], [-1, 2]);
     });
 
     it('scores a batch: outputs equal the float64 computation within float32 rounding', async () => {
-      const x = [[1, 2, 3], [-1, 0.5, 0], [0, 0, 0], [10, -10, 4]];
+      const x = [
+        [1, 2, 3],
+        [-1, 0.5, 0],
+        [0, 0, 0],
+        [10, -10, 4],
+      ];
       const k = [0, 1, 2, 3];
       const out = await session.run(feeds(x, k));
       const want = tinyExpected(x, k);

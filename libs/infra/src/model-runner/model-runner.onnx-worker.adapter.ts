@@ -3,16 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OnnxRunnerOptions } from './model-runner.onnx.adapter';
 import type { WorkerRequest, WorkerResponse } from './model-runner.onnx.worker';
-import {
-  ModelInputError,
-  ModelLoadError,
-  ModelReleasedError,
-  type ModelLoadOptions,
-  type ModelRunner,
-  type ModelSession,
-  type TensorData,
-  type TensorInfo,
-} from './model-runner.port';
+import { ModelInputError, ModelLoadError, ModelReleasedError, type ModelLoadOptions, type ModelRunner, type ModelSession, type TensorData, type TensorInfo } from './model-runner.port';
 import { checkIntraOpThreads, validateFeeds } from './model-runner.validate';
 
 /**

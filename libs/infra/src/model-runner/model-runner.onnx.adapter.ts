@@ -1,14 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import {
-  ModelLoadError,
-  ModelReleasedError,
-  type ModelLoadOptions,
-  type ModelRunner,
-  type ModelSession,
-  type TensorData,
-  type TensorDtype,
-  type TensorInfo,
-} from './model-runner.port';
+import { ModelLoadError, ModelReleasedError, type ModelLoadOptions, type ModelRunner, type ModelSession, type TensorData, type TensorDtype, type TensorInfo } from './model-runner.port';
 import { checkIntraOpThreads, validateFeeds } from './model-runner.validate';
 
 /**

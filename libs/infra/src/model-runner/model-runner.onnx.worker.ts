@@ -7,9 +7,7 @@ import type { ModelLoadOptions, ModelSession, TensorData } from './model-runner.
  * (synchronous in the binding) and every run happen here, off the caller's event loop.
  */
 export type WorkerRequest =
-  | { op: 'load'; bytes: Uint8Array; load: ModelLoadOptions; runner: OnnxRunnerOptions }
-  | { op: 'run'; id: number; feeds: Record<string, TensorData>; outputNames?: string[] }
-  | { op: 'release' };
+  { op: 'load'; bytes: Uint8Array; load: ModelLoadOptions; runner: OnnxRunnerOptions } | { op: 'run'; id: number; feeds: Record<string, TensorData>; outputNames?: string[] } | { op: 'release' };
 
 export type WorkerResponse =
   | { op: 'loaded'; inputs: ModelSession['inputs']; outputs: ModelSession['outputs'] }

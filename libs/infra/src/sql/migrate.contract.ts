@@ -96,15 +96,16 @@ export function migrationContract(fresh: () => Promise<SqlDatabase>): void {
       assert.equal((await own.query(mark, ['c2', 'e1'])).rowCount, 1);
 
       const payload = Buffer.from('{"bad":', 'utf8');
-      const ins = await own.query<{ id: string }>(
-        'INSERT INTO dead_letters (topic, partition, "offset", key, reason, payload) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-        ['catalog.items', 3, '9007199254740993', 'item-1', 'invalid JSON', payload],
-      );
+      const ins = await own.query<{ id: string }>('INSERT INTO dead_letters (topic, partition, "offset", key, reason, payload) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
+        'catalog.items',
+        3,
+        '9007199254740993',
+        'item-1',
+        'invalid JSON',
+        payload,
+      ]);
       assert.equal(typeof ins.rows[0].id, 'string'); // bigserial is int8
-      const dl = await own.query<{ offset: string; payload: Buffer; received_at: Date }>(
-        'SELECT "offset", payload, received_at FROM dead_letters WHERE id = $1',
-        [ins.rows[0].id],
-      );
+      const dl = await own.query<{ offset: string; payload: Buffer; received_at: Date }>('SELECT "offset", payload, received_at FROM dead_letters WHERE id = $1', [ins.rows[0].id]);
       assert.equal(dl.rows[0].offset, '9007199254740993');
       assert.ok(payload.equals(dl.rows[0].payload));
       assert.ok(dl.rows[0].received_at instanceof Date);

@@ -27,7 +27,11 @@ describe('migration files', () => {
     const files = loadMigrationFiles(dir);
     assert.deepEqual(
       files.map((f) => [f.name, f.downPath !== undefined]),
-      [['0001_a', false], ['0002_b', true], ['10000_later', false]],
+      [
+        ['0001_a', false],
+        ['0002_b', true],
+        ['10000_later', false],
+      ],
     );
   });
 

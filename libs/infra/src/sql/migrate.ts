@@ -49,12 +49,7 @@ export async function migrate(db: SqlDatabase, dir = migrationsDir(), log?: Migr
 }
 
 /** Reverts the newest `steps` applied migrations ('all' for every one). Returns the names reverted, newest first. */
-export async function migrateDown(
-  db: SqlDatabase,
-  dir = migrationsDir(),
-  log?: MigrateLog,
-  steps: number | 'all' = 1,
-): Promise<string[]> {
+export async function migrateDown(db: SqlDatabase, dir = migrationsDir(), log?: MigrateLog, steps: number | 'all' = 1): Promise<string[]> {
   const files = loadMigrationFiles(dir);
   return runLocked(db, async (tx) => {
     const umzug = umzugFor(tx, files, log);
@@ -124,9 +119,7 @@ async function runLocked<T>(db: SqlDatabase, fn: (tx: SqlExecutor) => Promise<T>
     // a run that held the lock before us committed.
     await tx.exec('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
     await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema()))', [LOCK_NAMESPACE]);
-    await tx.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     return fn(tx);
   });
 }

@@ -26,7 +26,11 @@ export function sqlContract(name: string, make: () => Promise<SqlDatabase>): voi
       it('binds $n parameters and reports rowCount', async () => {
         const t = table('params');
         await db.exec(`CREATE TABLE ${t} (id int PRIMARY KEY, label text)`);
-        for (const [id, label] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) {
+        for (const [id, label] of [
+          [1, 'a'],
+          [2, 'b'],
+          [3, 'c'],
+        ] as const) {
           const ins = await db.query(`INSERT INTO ${t} (id, label) VALUES ($1, $2)`, [id, label]);
           assert.equal(ins.rowCount, 1);
           assert.deepEqual(ins.rows, []);
@@ -34,7 +38,10 @@ export function sqlContract(name: string, make: () => Promise<SqlDatabase>): voi
         const upd = await db.query(`UPDATE ${t} SET label = upper(label) WHERE id >= $1`, [2]);
         assert.equal(upd.rowCount, 2);
         const sel = await db.query<{ id: number; label: string }>(`SELECT id, label FROM ${t} WHERE id <> $1 ORDER BY id`, [1]);
-        assert.deepEqual(sel.rows, [{ id: 2, label: 'B' }, { id: 3, label: 'C' }]);
+        assert.deepEqual(sel.rows, [
+          { id: 2, label: 'B' },
+          { id: 3, label: 'C' },
+        ]);
         assert.equal(sel.rowCount, 2);
         const sum = await db.query<{ s: number }>('SELECT $1::int + $2::int AS s', [2, 3]);
         assert.equal(sum.rows[0].s, 5);
@@ -50,9 +57,7 @@ export function sqlContract(name: string, make: () => Promise<SqlDatabase>): voi
 
       it('maps values like node-postgres: int, int8, numeric, text, jsonb, bytea, timestamptz, boolean, null', async () => {
         const t = table('types');
-        await db.exec(
-          `CREATE TABLE ${t} (i int, b bigint, n numeric, d float8, s text, j jsonb, ja jsonb, by bytea, ts timestamptz, f boolean, z text)`,
-        );
+        await db.exec(`CREATE TABLE ${t} (i int, b bigint, n numeric, d float8, s text, j jsonb, ja jsonb, by bytea, ts timestamptz, f boolean, z text)`);
         const json = { a: 1, nested: { list: [1, 'two', null], ok: true } };
         const bytes = Buffer.from([0, 1, 127, 128, 254, 255]);
         const at = new Date('2024-05-06T07:08:09.123Z');
@@ -61,7 +66,7 @@ export function sqlContract(name: string, make: () => Promise<SqlDatabase>): voi
           '9007199254740993', // beyond 2^53: must not be rounded
           '12.50',
           0.25,
-          'héllo ✓ \'quoted\'',
+          "héllo ✓ 'quoted'",
           json,
           JSON.stringify([1, 'x']), // a JSON array is bound as text (see sql.pg.adapter.ts)
           bytes,
@@ -76,7 +81,7 @@ export function sqlContract(name: string, make: () => Promise<SqlDatabase>): voi
         assert.equal(row.b, '9007199254740993');
         assert.equal(row.n, '12.50');
         assert.equal(row.d, 0.25);
-        assert.equal(row.s, 'héllo ✓ \'quoted\'');
+        assert.equal(row.s, "héllo ✓ 'quoted'");
         assert.deepEqual(row.j, json);
         assert.deepEqual(row.ja, [1, 'x']);
         assert.ok(Buffer.isBuffer(row.by), `bytea should come back as a Buffer, got ${Object.prototype.toString.call(row.by)}`);

@@ -105,9 +105,7 @@ describe('PgSqlDatabase specifics', () => {
         await tx.exec("SET LOCAL application_name = 'tx-probe'; CREATE TEMP TABLE probe (x int) ON COMMIT DROP;");
         const pids = new Set<number>();
         for (let i = 0; i < 5; i++) {
-          const r = await tx.query<{ pid: number; app: string }>(
-            "SELECT pg_backend_pid() AS pid, current_setting('application_name') AS app FROM (SELECT 1 FROM probe UNION ALL SELECT 1) s LIMIT 1",
-          );
+          const r = await tx.query<{ pid: number; app: string }>("SELECT pg_backend_pid() AS pid, current_setting('application_name') AS app FROM (SELECT 1 FROM probe UNION ALL SELECT 1) s LIMIT 1");
           pids.add(r.rows[0].pid);
           assert.equal(r.rows[0].app, 'tx-probe');
         }

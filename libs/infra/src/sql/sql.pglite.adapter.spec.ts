@@ -57,7 +57,10 @@ describe('PgliteSqlDatabase specifics', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pglite-persist-'));
     try {
       const first = await PgliteSqlDatabase.create(join(dir, 'db'));
-      assert.deepEqual(await migrate(first), loadMigrationFiles(migrationsDir()).map((f) => f.name));
+      assert.deepEqual(
+        await migrate(first),
+        loadMigrationFiles(migrationsDir()).map((f) => f.name),
+      );
       await first.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)', ['c', 'e']);
       await first.close();
 

@@ -86,9 +86,7 @@ export class PgliteSqlDatabase implements SqlDatabase {
 
   private exclusive<T>(fn: (pg: PGlite) => Promise<T>): Promise<T> {
     if (this.txScope.getStore()?.open) {
-      return Promise.reject(
-        new Error('PgliteSqlDatabase: called on the database inside its own transaction; use the tx executor (it would deadlock)'),
-      );
+      return Promise.reject(new Error('PgliteSqlDatabase: called on the database inside its own transaction; use the tx executor (it would deadlock)'));
     }
     if (this.closed) return Promise.reject(new Error('PgliteSqlDatabase is closed'));
     return this.mutex.run(async () => fn(await this.pg));

@@ -209,10 +209,7 @@ export function stateStoreContract(name: string, make: () => Promise<StateStore>
         assert.equal(await s.hget('h', 'zzz'), null);
         assert.equal(await s.hget('missing', 'a'), null);
         const all = await s.hgetall('h');
-        assert.deepEqual(
-          Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.toString()])),
-          { a: '1', b: 'two', c: '3' },
-        );
+        assert.deepEqual(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.toString()])), { a: '1', b: 'two', c: '3' });
         assert.ok(Object.values(all).every((v) => Buffer.isBuffer(v)));
         assert.equal(await s.hdel('h', ['a', 'zzz']), 1);
         assert.deepEqual(Object.keys(await s.hgetall('h')).sort(), ['b', 'c']);

@@ -8,20 +8,10 @@
  */
 import type { AtomicScript, ScriptOps, ScriptReply, SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
 import { MemoryBatch, copy } from './state-store.memory.batch';
-import {
-  checkCap,
-  checkExpire,
-  checkIncrement,
-  checkIndex,
-  checkTtl,
-  toBuffer,
-} from './state-store.validate';
+import { checkCap, checkExpire, checkIncrement, checkIndex, checkTtl, toBuffer } from './state-store.validate';
 import { globToRegExp } from './state-store.glob';
 
-type Entry =
-  | { type: 'string'; value: Buffer; expiresAt?: number }
-  | { type: 'hash'; value: Map<string, Buffer>; expiresAt?: number }
-  | { type: 'list'; value: Buffer[]; expiresAt?: number };
+type Entry = { type: 'string'; value: Buffer; expiresAt?: number } | { type: 'hash'; value: Map<string, Buffer>; expiresAt?: number } | { type: 'list'; value: Buffer[]; expiresAt?: number };
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 const INT64_MIN = -(2n ** 63n);
@@ -130,7 +120,8 @@ export class MemoryStateStore implements StateStore {
     const current = e ? parseInt64(e.value, 'ERR value is not an integer or out of range') : 0n;
     const next = addInt64(current, by);
     const value = Buffer.from(String(next));
-    if (e) e.value = value; // keeps the TTL, as INCRBY does
+    if (e)
+      e.value = value; // keeps the TTL, as INCRBY does
     else this.data.set(key, { type: 'string', value });
     return next;
   }
@@ -242,7 +233,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   async hset(key: string, fields: Record<string, StateValue>): Promise<void> {
-    this.hsetSync(key, Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const));
+    this.hsetSync(
+      key,
+      Object.entries(fields).map(([f, v]) => [f, copy(toBuffer(v))] as const),
+    );
   }
 
   async hsetMany(entries: ReadonlyArray<readonly [string, Record<string, StateValue>]>): Promise<void> {
@@ -258,7 +252,11 @@ export class MemoryStateStore implements StateStore {
   }
 
   async listPushCapped(key: string, values: StateValue[], cap: number): Promise<number> {
-    return this.listPushCappedSync(key, values.map((v) => copy(toBuffer(v))), checkCap(cap));
+    return this.listPushCappedSync(
+      key,
+      values.map((v) => copy(toBuffer(v))),
+      checkCap(cap),
+    );
   }
 
   /** LRANGE index rules: negatives count from the tail, out-of-range ends are clamped. */

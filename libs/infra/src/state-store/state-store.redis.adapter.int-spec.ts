@@ -56,10 +56,20 @@ describe('RedisStateStore specifics', () => {
   it('hsetMany keeps working after SCRIPT FLUSH, inside a transaction too (its script is sent with EVAL)', async () => {
     const s = new RedisStateStore(redisUrl, { keyPrefix: `${uniqueName('hsm')}:` });
     try {
-      await s.transaction().hsetMany([['h', { a: '1' }]]).exec();
+      await s
+        .transaction()
+        .hsetMany([['h', { a: '1' }]])
+        .exec();
       await raw.script('FLUSH');
-      await s.transaction().hsetMany([['h', { b: '2' }]]).set('k', 'v').exec();
-      await s.pipeline().hsetMany([['h', { c: '3' }]]).exec();
+      await s
+        .transaction()
+        .hsetMany([['h', { b: '2' }]])
+        .set('k', 'v')
+        .exec();
+      await s
+        .pipeline()
+        .hsetMany([['h', { c: '3' }]])
+        .exec();
       assert.deepEqual(Object.keys(await s.hgetall('h')).sort(), ['a', 'b', 'c']);
     } finally {
       await s.del('h', 'k');

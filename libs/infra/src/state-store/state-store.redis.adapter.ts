@@ -9,15 +9,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ChainableCommander, RedisOptions } from 'ioredis';
 import type { AtomicScript, ScriptReply, SetOptions, StateBatch, StateStore, StateValue } from './state-store.port';
-import {
-  batchCommandError,
-  checkCap,
-  checkExpire,
-  checkIncrement,
-  checkIndex,
-  checkTtl,
-  toBuffer,
-} from './state-store.validate';
+import { batchCommandError, checkCap, checkExpire, checkIncrement, checkIndex, checkTtl, toBuffer } from './state-store.validate';
 
 export interface RedisStateStoreOptions {
   /** Prepended to every key, e.g. `recsys:`; scanKeys() strips it again. */
@@ -388,10 +380,7 @@ export class RedisStateStore implements StateStore {
     const reply = this.client.ping();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`redis ping timed out after ${this.pingTimeoutMs} ms${this.lastError ? `: ${this.lastError.message}` : ''}`)),
-        this.pingTimeoutMs,
-      );
+      timer = setTimeout(() => reject(new Error(`redis ping timed out after ${this.pingTimeoutMs} ms${this.lastError ? `: ${this.lastError.message}` : ''}`)), this.pingTimeoutMs);
     });
     reply.catch(() => undefined); // it may settle after the timeout won
     try {
