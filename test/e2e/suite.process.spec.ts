@@ -45,7 +45,9 @@ describe('the suite process (what npm start runs)', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const lines = appLines(p.out());
-    for (const line of lines) assert.match(line, /^(gateway|retrieval|behavior|ranking|slates|adload|experiments) http:\/\/127\.0\.0\.1:\d+$/);
+    const appLine = new RegExp(`^(${APP_NAMES.join('|')}) http://127\\.0\\.0\\.1:\\d+$`);
+    for (const line of lines) assert.match(line, appLine);
+    assert.deepEqual(lines.map((l) => l.split(' ')[0]).sort(), [...APP_NAMES].sort(), 'one line per app');
     for (const line of lines) {
       const [, url] = line.split(' ');
       const res = await fetch(`${url}/health`);

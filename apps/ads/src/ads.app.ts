@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/c
 import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
 import { AdsController } from './ads.controller';
 import { startAdsConsumers } from './ads.consumers';
-import { loadAdsConfig } from './ads.config';
+import { adsConfigSchema, loadAdsConfig } from './ads.config';
 import { AdsService } from './ads.service';
 import { HttpCandidateSource, HttpCtrScorer } from './domain/upstream';
 
@@ -33,6 +33,7 @@ export const adsApp: AppDefinition = {
   title: 'Ads service',
   description: 'Campaigns and creatives, eligibility, the multi-slot auction on eCPM, paced budgets with atomic spend, and delivery.',
   dependencies: ['bus', 'state', 'sql'],
+  config: adsConfigSchema,
   module: (): DynamicModule => ({
     module: AdsModule,
     controllers: [AdsController],
