@@ -50,7 +50,14 @@ describe('ads service (embedded adapters, retrieval app, stub ranking)', () => {
     assert.match(bad.type ?? '', /application\/problem\+json/);
     assert.equal(bad.body.code, 'validation_failed');
     const paths = bad.body.errors.map((e: { path: string }) => e.path);
-    assert.ok(paths.includes('bid') && paths.includes('timeZone'), JSON.stringify(paths));
+    assert.ok(paths.includes('bid'), JSON.stringify(paths));
+    // Rules JSON Schema cannot state are the service's, each with its own code.
+    const zone = await admin(`${url}/v1/ads/campaigns`, 'POST', { ...campaign('zone'), timeZone: 'Mars/Olympus' });
+    assert.equal(zone.status, 422);
+    assert.equal(zone.body.code, 'unknown_time_zone');
+    const order = await admin(`${url}/v1/ads/campaigns`, 'POST', { ...campaign('order'), startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' });
+    assert.equal(order.status, 422);
+    assert.equal(order.body.code, 'invalid_schedule');
     assert.equal((await admin(`${url}/v1/ads/campaigns/nope`, 'GET')).status, 404);
     assert.equal((await admin(`${url}/v1/ads/campaigns/nope/delivery?day=yesterday`, 'GET')).status, 422);
   });
@@ -212,7 +219,7 @@ describe('ads service (embedded adapters, retrieval app, stub ranking)', () => {
     assert.ok(!r.body.ads.some((a: any) => a.campaignId === 'cpm-lo'));
     const bad = await postJson(`${url}/v1/ads/fill`, { userId: 'u1', surface: 'feed', positions: [1, 1] });
     assert.equal(bad.status, 422);
-    assert.equal(bad.body.code, 'validation_failed');
+    assert.equal(bad.body.code, 'duplicate_positions');
 
     const dead: BusRecord[] = [];
     const sub = await env.infra.bus.subscribe({ groupId: 'ads-dlq-watch', topics: ['ads.events.dlq'], fromBeginning: true, handler: async (x) => void dead.push(x) });

@@ -1,17 +1,20 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { AdminOnly, DomainError, ZodBody } from '@recsys/platform';
+import { AdminOnly, ApiRoute } from '@recsys/platform';
 import {
+  campaignResponse,
   createCampaignRequest,
   type CreateCampaignRequest,
   creativeRequest,
   type CreativeRequest,
+  creativeResponse,
   deliveryQuery,
+  deliveryResponse,
   fillRequest,
   type FillRequest,
-  schemas,
+  fillResponse,
   trackRequest,
   type TrackRequest,
   updateCampaignRequest,
@@ -24,11 +27,12 @@ const pathId = z
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/);
-function idParam(name: string, v: string): string {
-  if (!pathId.safeParse(v).success) throw new DomainError('validation_failed', 422, `invalid ${name}`, { errors: [{ path: name, message: 'letters, digits, . _ : - (max 200)' }] });
-  return v;
-}
-const problem = (status: number, description: string) => ApiResponse({ status, description: `problem+json: ${description}` });
+const campaignParams = z.strictObject({ id: pathId });
+const creativeParams = z.strictObject({ id: pathId, creativeId: pathId });
+type CampaignParams = z.output<typeof campaignParams>;
+const campaignWithCreatives = campaignResponse.extend({ creatives: z.array(creativeResponse) });
+const trackResponse = z.object({ eventId: z.string(), accepted: z.boolean() });
+const schedule = ['invalid_schedule', 'unknown_time_zone'];
 
 @ApiTags('ads')
 @Controller('v1/ads')
@@ -37,124 +41,132 @@ export class AdsController {
 
   @Post('fill')
   @HttpCode(200)
-  @ApiOperation({
+  @ApiRoute({
     summary: 'Fill ad slots: eligible ads near the user (retrieval, namespace ads), pCTR (ranking, domain ads), eCPM, auction, budget reservation',
     description: 'Each ad carries the price its winner pays (per click for CPC, per mille for CPM) and a tracking token for POST /v1/ads/events.',
+    body: fillRequest,
+    responses: { 200: fillResponse },
+    errors: { 422: ['duplicate_positions'], 503: ['state_unavailable'] },
   })
-  @ApiBody({ schema: schemas.fill })
-  @ApiResponse({ status: 200, schema: schemas.fillOut })
-  @problem(422, 'validation_failed')
-  fill(@Body(new ZodBody(fillRequest)) body: FillRequest) {
+  fill(@Body() body: FillRequest) {
     return this.ads.fill(body);
   }
 
   @Post('events')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Report an impression, click or conversion of a filled ad by its tracking token (published to ads.events, billed once)' })
-  @ApiBody({ schema: schemas.track })
-  @ApiResponse({ status: 202, schema: { type: 'object', properties: { eventId: { type: 'string' }, accepted: { type: 'boolean' } } } })
-  @problem(422, 'validation_failed / invalid_token')
-  track(@Body(new ZodBody(trackRequest)) body: TrackRequest) {
+  @ApiRoute({
+    summary: 'Report an impression, click or conversion of a filled ad by its tracking token (published to ads.events, billed once)',
+    body: trackRequest,
+    responses: { 202: trackResponse },
+    errors: { 422: ['invalid_token'] },
+  })
+  track(@Body() body: TrackRequest) {
     return this.ads.track(body);
   }
 
   @Post('campaigns')
   @AdminOnly()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a campaign (money in currency units; stored as micros)' })
-  @ApiBody({ schema: schemas.createCampaign })
-  @ApiResponse({ status: 201, schema: schemas.campaign })
-  @problem(409, 'campaign_exists')
-  @problem(422, 'validation_failed')
-  create(@Body(new ZodBody(createCampaignRequest)) body: CreateCampaignRequest) {
+  @ApiRoute({
+    summary: 'Create a campaign (money in currency units; stored as micros)',
+    body: createCampaignRequest,
+    responses: { 201: campaignResponse },
+    errors: { 409: ['campaign_exists'], 422: schedule },
+  })
+  create(@Body() body: CreateCampaignRequest) {
     return this.ads.createCampaign(body);
   }
 
   @Get('campaigns')
   @AdminOnly()
-  @ApiOperation({ summary: 'Every campaign' })
-  @ApiResponse({ status: 200, schema: schemas.campaigns })
+  @ApiRoute({ summary: 'Every campaign', responses: { 200: z.array(campaignResponse) } })
   list() {
     return this.ads.listCampaigns();
   }
 
   @Get('campaigns/:id')
   @AdminOnly()
-  @ApiOperation({ summary: 'A campaign with its creatives' })
-  @ApiResponse({ status: 200, schema: schemas.campaign })
-  @problem(404, 'campaign_not_found')
-  get(@Param('id') id: string) {
-    return this.ads.getCampaign(idParam('id', id));
+  @ApiRoute({ summary: 'A campaign with its creatives', params: campaignParams, responses: { 200: campaignWithCreatives }, errors: { 404: ['campaign_not_found'] } })
+  get(@Param() p: CampaignParams) {
+    return this.ads.getCampaign(p.id);
   }
 
   @Patch('campaigns/:id')
   @AdminOnly()
-  @ApiOperation({ summary: 'Update a campaign (any subset of its fields); archived campaigns are read-only' })
-  @ApiBody({ schema: schemas.updateCampaign })
-  @ApiResponse({ status: 200, schema: schemas.campaign })
-  @problem(404, 'campaign_not_found')
-  @problem(409, 'campaign_archived')
-  @problem(422, 'validation_failed')
-  update(@Param('id') id: string, @Body(new ZodBody(updateCampaignRequest)) body: UpdateCampaignRequest) {
-    return this.ads.updateCampaign(idParam('id', id), body);
+  @ApiRoute({
+    summary: 'Update a campaign (any subset of its fields); archived campaigns are read-only',
+    params: campaignParams,
+    body: updateCampaignRequest,
+    responses: { 200: campaignResponse },
+    errors: { 404: ['campaign_not_found'], 409: ['campaign_archived'], 422: [...schedule, 'nothing_to_update'] },
+  })
+  update(@Param() p: CampaignParams, @Body() body: UpdateCampaignRequest) {
+    return this.ads.updateCampaign(p.id, body);
   }
 
   @Post('campaigns/:id/pause')
   @AdminOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Pause a campaign (it stops serving at once; budgets are kept)' })
-  @ApiResponse({ status: 200, schema: schemas.campaign })
-  @problem(404, 'campaign_not_found')
-  @problem(409, 'campaign_archived')
-  pause(@Param('id') id: string) {
-    return this.ads.updateCampaign(idParam('id', id), { status: 'paused' }, 'campaign_pause');
+  @ApiRoute({
+    summary: 'Pause a campaign (it stops serving at once; budgets are kept)',
+    params: campaignParams,
+    responses: { 200: campaignResponse },
+    errors: { 404: ['campaign_not_found'], 409: ['campaign_archived'] },
+  })
+  pause(@Param() p: CampaignParams) {
+    return this.ads.updateCampaign(p.id, { status: 'paused' }, 'campaign_pause');
   }
 
   @Post('campaigns/:id/resume')
   @AdminOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Resume a paused campaign' })
-  @ApiResponse({ status: 200, schema: schemas.campaign })
-  @problem(404, 'campaign_not_found')
-  @problem(409, 'campaign_archived')
-  resume(@Param('id') id: string) {
-    return this.ads.updateCampaign(idParam('id', id), { status: 'active' });
+  @ApiRoute({ summary: 'Resume a paused campaign', params: campaignParams, responses: { 200: campaignResponse }, errors: { 404: ['campaign_not_found'], 409: ['campaign_archived'] } })
+  resume(@Param() p: CampaignParams) {
+    return this.ads.updateCampaign(p.id, { status: 'active' });
   }
 
   @Post('campaigns/:id/archive')
   @AdminOnly()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Archive a campaign: it never serves again and its creatives leave the ads index' })
-  @ApiResponse({ status: 200, schema: schemas.campaign })
-  @problem(404, 'campaign_not_found')
-  @problem(409, 'campaign_archived')
-  archive(@Param('id') id: string) {
-    return this.ads.updateCampaign(idParam('id', id), { status: 'archived' }, 'campaign_archive');
+  @ApiRoute({
+    summary: 'Archive a campaign: it never serves again and its creatives leave the ads index',
+    params: campaignParams,
+    responses: { 200: campaignResponse },
+    errors: { 404: ['campaign_not_found'], 409: ['campaign_archived'] },
+  })
+  archive(@Param() p: CampaignParams) {
+    return this.ads.updateCampaign(p.id, { status: 'archived' }, 'campaign_archive');
   }
 
   @Put('campaigns/:id/creatives/:creativeId')
   @AdminOnly()
-  @ApiOperation({ summary: 'Create or replace a creative; its embedding is published to catalog.items (namespace ads) for retrieval' })
-  @ApiBody({ schema: schemas.creative })
-  @ApiResponse({ status: 200, description: 'replaced', schema: schemas.creativeOut })
-  @ApiResponse({ status: 201, description: 'created', schema: schemas.creativeOut })
-  @problem(404, 'campaign_not_found')
-  @problem(409, 'campaign_archived / creative_conflict')
-  async creative(@Param('id') id: string, @Param('creativeId') creativeId: string, @Body(new ZodBody(creativeRequest)) body: CreativeRequest, @Res({ passthrough: true }) res: Response) {
-    const r = await this.ads.upsertCreative(idParam('id', id), idParam('creativeId', creativeId), body);
+  @ApiRoute({
+    summary: 'Create or replace a creative; its embedding is published to catalog.items (namespace ads) for retrieval',
+    params: creativeParams,
+    body: creativeRequest,
+    responses: { 200: { schema: creativeResponse, description: 'replaced' }, 201: { schema: creativeResponse, description: 'created' } },
+    errors: {
+      404: ['campaign_not_found'],
+      409: ['campaign_archived', 'creative_conflict'],
+      422: ['dimension_mismatch', 'vector_not_finite', 'vector_out_of_range', 'vector_norm_too_large', 'vector_empty'],
+    },
+  })
+  async creative(@Param() p: z.output<typeof creativeParams>, @Body() body: CreativeRequest, @Res({ passthrough: true }) res: Response) {
+    const r = await this.ads.upsertCreative(p.id, p.creativeId, body);
     res.status(r.created ? 201 : 200);
     return r.creative;
   }
 
   @Get('campaigns/:id/delivery')
   @AdminOnly()
-  @ApiOperation({ summary: 'Spend against the target curve, impressions, clicks, CTR and effective CPM of a campaign-local day, by hour' })
-  @ApiQuery({ name: 'day', required: false, description: 'YYYY-MM-DD in the campaign time zone (default today)' })
-  @ApiResponse({ status: 200, schema: schemas.delivery })
-  @problem(404, 'campaign_not_found')
-  delivery(@Param('id') id: string, @Query() query: Record<string, string>) {
-    const q = deliveryQuery.safeParse(query);
-    if (!q.success) throw new DomainError('validation_failed', 422, 'invalid query', { errors: q.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    return this.ads.delivery(idParam('id', id), q.data.day);
+  @ApiRoute({
+    summary: 'Spend against the target curve, impressions, clicks, CTR and effective CPM of a campaign-local day, by hour',
+    params: campaignParams,
+    query: deliveryQuery,
+    responses: { 200: deliveryResponse },
+    errors: { 404: ['campaign_not_found'] },
+  })
+  delivery(@Param() p: CampaignParams, @Query() q: z.output<typeof deliveryQuery>) {
+    return this.ads.delivery(p.id, q.day);
   }
 }

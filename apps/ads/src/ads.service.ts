@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { PacingController, runAuction, tieHash, TrafficProfile, zonedTime, type AuctionBid, type AuctionWinner } from '@recsys/ads';
-import { TOPICS, type AdEvent } from '@recsys/contracts';
+import { embeddingProblem, TOPICS, type AdEvent } from '@recsys/contracts';
+import { isValidTimeZone } from '@recsys/ads';
 import { DomainError, type AppContext } from '@recsys/platform';
+import { namespaceDims } from '@recsys/platform/namespaces';
 import type { CreateCampaignRequest, CreativeRequest, FillRequest, FillResponse, TrackRequest, UpdateCampaignRequest } from './api/dto';
 import type { AdsConfig } from './ads.config';
 import { amountMicros, BudgetLedger, type SettleResult } from './domain/budget';
@@ -109,6 +111,7 @@ export class AdsService {
   // ---------- admin ----------
 
   async createCampaign(req: CreateCampaignRequest) {
+    checkSchedule(req.timeZone, req.startAt, req.endAt);
     try {
       const c = await this.repo.create(req);
       this.campaigns.set(c.id, c);
@@ -134,10 +137,12 @@ export class AdsService {
     const cur = await this.repo.get(id);
     if (!cur) throw notFound(id);
     if (cur.status === 'archived') throw new DomainError('campaign_archived', 409, `campaign '${id}' is archived and cannot change`, { id });
+    if (Object.keys(u).length === 0) throw new DomainError('nothing_to_update', 422, 'the update names no field');
+    if (u.timeZone !== undefined) checkSchedule(u.timeZone);
     const start = u.startAt === undefined ? cur.startAt : u.startAt === null ? null : Date.parse(u.startAt);
     const end = u.endAt === undefined ? cur.endAt : u.endAt === null ? null : Date.parse(u.endAt);
     if (start !== null && end !== null && end <= start) {
-      throw new DomainError('validation_failed', 422, 'endAt must be after startAt', { errors: [{ path: 'endAt', message: 'endAt must be after startAt' }] });
+      throw new DomainError('invalid_schedule', 422, 'endAt must be after startAt');
     }
     const c = (await this.repo.update(id, u))!;
     this.campaigns.set(id, c);
@@ -160,6 +165,8 @@ export class AdsService {
     const c = await this.repo.get(campaignId);
     if (!c) throw notFound(campaignId);
     if (c.status === 'archived') throw new DomainError('campaign_archived', 409, `campaign '${campaignId}' is archived`, { id: campaignId });
+    const bad = embeddingProblem(req.embedding, namespaceDims(this.ctx.config).ads);
+    if (bad) throw new DomainError(bad.code, 422, bad.message);
     let r;
     try {
       r = await this.repo.upsertCreative(campaignId, creativeId, req);
@@ -225,6 +232,7 @@ export class AdsService {
   }
 
   async fill(req: FillRequest): Promise<FillResponse> {
+    if (new Set(req.positions).size !== req.positions.length) throw new DomainError('duplicate_positions', 422, 'positions must be distinct');
     const now = this.now();
     const requestId = req.context?.requestId ?? randomUUID();
     const degraded: ('retrieval' | 'ranking')[] = [];
@@ -500,4 +508,10 @@ export class AdsService {
 
 function notFound(id: string) {
   return new DomainError('campaign_not_found', 404, `no campaign '${id}'`, { id });
+}
+
+/** Schedule rules JSON Schema cannot state, answered with their own codes. */
+function checkSchedule(timeZone: string, startAt?: string | null, endAt?: string | null): void {
+  if (!isValidTimeZone(timeZone)) throw new DomainError('unknown_time_zone', 422, `'${timeZone}' is not an IANA time zone`);
+  if (startAt && endAt && Date.parse(endAt) <= Date.parse(startAt)) throw new DomainError('invalid_schedule', 422, 'endAt must be after startAt');
 }

@@ -77,7 +77,7 @@ describe('completeDocument: the OpenAPI operation from the zod schemas of @ApiRo
     assert.equal(op.responses['201'].headers['x-o'].required, false);
     const codes = (s: string) => op.responses[s].content['application/problem+json'].schema.allOf[1].properties.code.enum.sort();
     assert.deepEqual(codes('404'), ['thing_not_found']);
-    assert.deepEqual(codes('422'), ['thing_invalid', 'validation_failed']);
+    assert.deepEqual(codes('422'), ['thing_invalid', 'unsupported_text', 'validation_failed']);
     assert.deepEqual(codes('401'), ['invalid_token', 'unauthorized']);
     assert.deepEqual(codes('415'), ['unsupported_media_type']);
     assert.deepEqual(op.responses['404'].content['application/problem+json'].schema.allOf[0], { $ref: '#/components/schemas/Problem' });

@@ -153,9 +153,9 @@ function platformErrors(spec: ApiRouteSpec | undefined, op: { requestBody?: unkn
     add(400, 'malformed_json', 'bad_request');
     add(413, 'payload_too_large');
     add(415, 'unsupported_media_type');
-    add(422, 'validation_failed');
+    add(422, 'validation_failed', 'unsupported_text');
   }
-  if (spec ? spec.params || spec.query : op.parameters?.length) add(422, 'validation_failed');
+  if (spec ? spec.params || spec.query : op.parameters?.length) add(422, 'validation_failed', 'unsupported_text');
   // The admin bearer guard's codes; another scheme (e.g. the gateway's API keys) declares its own.
   const security = (op.security ?? []) as Record<string, unknown>[];
   if (security.some((s) => ADMIN_AUTH_SCHEME in s)) add(401, 'unauthorized', 'invalid_token');

@@ -102,10 +102,24 @@ export class ProblemFilter implements ExceptionFilter {
       const detail = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
       const code = status === 404 ? 'route_not_found' : status === 400 ? 'bad_request' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : `http_${status}`;
       problem = problemOf(code, status, Array.isArray(detail) ? detail.join('; ') : String(detail), {}, req.originalUrl);
+    } else if (isUnstorableText(exception)) {
+      problem = problemOf('unsupported_text', 422, 'text holds a character the database cannot store (NUL, or an unpaired UTF-16 surrogate)', {}, req.originalUrl);
     } else {
       this.log.error({ err: exception, url: req.originalUrl }, 'unhandled error');
       problem = problemOf('internal_error', 500, 'internal error', {}, req.originalUrl);
     }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
+}
+
+/**
+ * PostgreSQL (and PGlite) refuse text and jsonb holding NUL (\u0000) or unpaired surrogates, which
+ * JSON and JSON Schema allow: SQLSTATE 22P05 untranslatable_character, 22021
+ * character_not_in_repertoire, 22P02 on jsonb (an escaped lone surrogate JSON.stringify writes). A request's text, not a server
+ * fault: 422 unsupported_text (declared by the platform on every route that takes input).
+ */
+function isUnstorableText(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (code === '22P05' || code === '22021') return true;
+  return code === '22P02' && /unicode|\\u0000|escape sequence|type json/i.test(String((e as Error).message));
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ADMIN_AUTH_SCHEME, ZodBody } from '@recsys/platform';
+import { ADMIN_AUTH_SCHEME, ApiRoute } from '@recsys/platform';
 import { API_KEY_SCOPES } from './api-keys';
 import { GATEWAY_AUTH, KeyAdminGuard, type GatewayAuth } from './api-key.guard';
 
@@ -23,37 +23,43 @@ const keyRecord = z.object({
   createdAt: z.string(),
   revokedAt: z.string().nullable(),
 });
-const json = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as object;
+const keyParams = z.strictObject({ keyId: z.string().min(1).max(200) });
+const guardErrors = { 401: ['unauthorized', 'invalid_token', 'invalid_api_key'], 403: ['insufficient_scope'] };
 
 @ApiTags('api keys')
 @Controller('v1/admin/api-keys')
 @UseGuards(KeyAdminGuard)
 @ApiBearerAuth(ADMIN_AUTH_SCHEME)
-@ApiResponse({ status: 401, description: 'problem+json `unauthorized` / `invalid_token` / `invalid_api_key`' })
-@ApiResponse({ status: 403, description: 'problem+json `insufficient_scope` (an x-api-key without the admin scope)' })
 export class ApiKeysController {
   constructor(@Inject(GATEWAY_AUTH) private readonly auth: GatewayAuth) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an API key; the key itself (`apiKey`) is shown only in this answer, only its digest is stored' })
-  @ApiBody({ schema: json(createKeyRequest) })
-  @ApiCreatedResponse({ schema: json(keyRecord.extend({ apiKey: z.string() })) })
-  create(@Body(new ZodBody(createKeyRequest)) body: z.output<typeof createKeyRequest>) {
+  @HttpCode(201)
+  @ApiRoute({
+    summary: 'Create an API key; the key itself (`apiKey`) is shown only in this answer, only its digest is stored',
+    body: createKeyRequest,
+    responses: { 201: keyRecord.extend({ apiKey: z.string() }) },
+    errors: guardErrors,
+  })
+  create(@Body() body: z.output<typeof createKeyRequest>) {
     return this.auth.keys.create(body);
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every API key (never the secret)' })
-  @ApiOkResponse({ schema: json(z.array(keyRecord)) })
+  @ApiRoute({ summary: 'Every API key (never the secret)', responses: { 200: z.array(keyRecord) }, errors: guardErrors })
   list() {
     return this.auth.keys.list();
   }
 
   @Delete(':keyId')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke a key (takes effect within GATEWAY_KEY_CACHE_MS on other replicas, at once on this one)' })
-  @ApiOkResponse({ schema: json(keyRecord) })
-  revoke(@Param('keyId') keyId: string) {
-    return this.auth.keys.revoke(keyId);
+  @ApiRoute({
+    summary: 'Revoke a key (takes effect within GATEWAY_KEY_CACHE_MS on other replicas, at once on this one)',
+    params: keyParams,
+    responses: { 200: keyRecord },
+    errors: { ...guardErrors, 404: ['api_key_not_found'] },
+  })
+  revoke(@Param() p: z.output<typeof keyParams>) {
+    return this.auth.keys.revoke(p.keyId);
   }
 }
