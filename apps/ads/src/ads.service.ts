@@ -138,7 +138,7 @@ export class AdsService {
     if (!cur) throw notFound(id);
     if (cur.status === 'archived') throw new DomainError('campaign_archived', 409, `campaign '${id}' is archived and cannot change`, { id });
     if (Object.keys(u).length === 0) throw new DomainError('nothing_to_update', 422, 'the update names no field');
-    if (u.timeZone !== undefined) checkSchedule(u.timeZone);
+    checkSchedule(u.timeZone, u.startAt, u.endAt);
     const start = u.startAt === undefined ? cur.startAt : u.startAt === null ? null : Date.parse(u.startAt);
     const end = u.endAt === undefined ? cur.endAt : u.endAt === null ? null : Date.parse(u.endAt);
     if (start !== null && end !== null && end <= start) {
@@ -511,7 +511,12 @@ function notFound(id: string) {
 }
 
 /** Schedule rules JSON Schema cannot state, answered with their own codes. */
-function checkSchedule(timeZone: string, startAt?: string | null, endAt?: string | null): void {
-  if (!isValidTimeZone(timeZone)) throw new DomainError('unknown_time_zone', 422, `'${timeZone}' is not an IANA time zone`);
+function checkSchedule(timeZone: string | undefined, startAt?: string | null, endAt?: string | null): void {
+  if (timeZone !== undefined && !isValidTimeZone(timeZone)) throw new DomainError('unknown_time_zone', 422, `'${timeZone}' is not an IANA time zone`);
+  for (const t of [startAt, endAt]) {
+    // ISO 8601 allows any hh:mm offset; real zones (and PostgreSQL's timestamptz) stay within +-14:00.
+    const off = t ? /([+-])(\d{2}):(\d{2})$/.exec(t) : null;
+    if (off && Number(off[2]) * 60 + Number(off[3]) > 14 * 60) throw new DomainError('invalid_schedule', 422, `'${t}' has a UTC offset beyond +-14:00`);
+  }
   if (startAt && endAt && Date.parse(endAt) <= Date.parse(startAt)) throw new DomainError('invalid_schedule', 422, 'endAt must be after startAt');
 }
