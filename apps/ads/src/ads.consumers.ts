@@ -1,6 +1,6 @@
 import { TOPICS } from '@recsys/contracts';
 import { PermanentEventError, startEventConsumer } from '@recsys/messaging';
-import { consumerMetrics, type AppContext } from '@recsys/platform';
+import { consumerKit, type AppContext } from '@recsys/platform';
 import type { AdsService } from './ads.service';
 import { decodeToken } from './domain/token';
 
@@ -11,12 +11,13 @@ import { decodeToken } from './domain/token';
  * Both read from the beginning: replaying changes nothing (seen event ids, last-write-wins cache).
  */
 export async function startAdsConsumers(ctx: AppContext, ads: AdsService) {
-  const hooks = consumerMetrics(ctx.metrics);
+  // Metric hooks and the dead-letter ledger: one DLQ record per bad message across restarts.
+  const kit = consumerKit(ctx);
   const events = await startEventConsumer({
     bus: ctx.infra.bus,
     topic: TOPICS.adsEvents,
     groupId: 'ads',
-    hooks,
+    ...kit,
     handle: async (e) => {
       if (e.type === 'campaign_upsert' || e.type === 'campaign_pause' || e.type === 'campaign_archive') {
         await ads.reloadCampaign(e.campaignId);
@@ -34,7 +35,7 @@ export async function startAdsConsumers(ctx: AppContext, ads: AdsService) {
     bus: ctx.infra.bus,
     topic: TOPICS.feedFeedback,
     groupId: 'ads-feedback',
-    hooks,
+    ...kit,
     handle: async (e) => {
       if (e.type !== 'click' || !e.requestId) return;
       const token = await ads.tokenOfFill(e.requestId, e.itemId);

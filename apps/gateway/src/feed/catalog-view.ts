@@ -1,6 +1,6 @@
 import { TOPICS } from '@recsys/contracts';
 import { startEventBatchConsumer } from '@recsys/messaging';
-import { consumerMetrics, type AppContext } from '@recsys/platform';
+import { consumerKit, type AppContext } from '@recsys/platform';
 import { hostname } from 'node:os';
 
 /**
@@ -53,13 +53,16 @@ export class CatalogView {
 
 export async function startCatalogView(ctx: AppContext, view: CatalogView) {
   const replica = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
-  const hooks = consumerMetrics(ctx.metrics);
+  // Every gateway replica reads everything under its own group; bad records are dead-lettered once
+  // per scope shared by all replicas and restarts (as ranking does), not once per replica group.
+  const kit = consumerKit(ctx);
   const items = await startEventBatchConsumer({
     bus: ctx.infra.bus,
     topic: TOPICS.catalogItems,
     groupId: `gateway-catalog-${replica}`,
     fromBeginning: true,
-    hooks,
+    ...kit,
+    dlqScope: 'gateway-catalog',
     handleBatch: async (events) => {
       for (const { event: e } of events) {
         if (e.namespace !== 'items') continue;
@@ -73,7 +76,8 @@ export async function startCatalogView(ctx: AppContext, view: CatalogView) {
     topic: TOPICS.adsEvents,
     groupId: `gateway-campaigns-${replica}`,
     fromBeginning: true,
-    hooks,
+    ...kit,
+    dlqScope: 'gateway-campaigns',
     handleBatch: async (events) => {
       for (const { event: e } of events) {
         if (e.type === 'campaign_pause' || e.type === 'campaign_archive') view.pausedCampaigns.add(e.campaignId);
