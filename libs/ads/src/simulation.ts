@@ -22,17 +22,8 @@ export function diurnalShares(buckets = 24, steps = 60): number[] {
   return out.map((x) => x / sum);
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the repository's one seeded PRNG (libs/ann). */
+export { mulberry32 as seededRandom } from '@recsys/ann/synthetic';
 
 /** Poisson draw (Knuth for small means, normal approximation above 50). */
 export function poisson(rand: () => number, mean: number): number {

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@recsys/ann/synthetic';
 // Parity with Open Bandit Pipeline (obp 0.5.7, PyPI): every estimator's value, per-round
 // contributions and seeded bootstrap interval equal obp's to 1e-9 on fixed arrays. The reference
 // runs in the venv ops/parity/obp/setup.sh creates (Python 3.10: obp declares python < 3.11).
@@ -11,17 +12,8 @@ const PY = join(ROOT, '.venv-obp', 'bin', 'python');
 const REF = join(ROOT, 'ops', 'parity', 'obp', 'obp_ref.py');
 const TOL = 1e-9;
 
-/** mulberry32: fixed inputs without a dependency on any random library's stream. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 (libs/ann): fixed inputs without a dependency on any random library's stream.
+const prng = mulberry32;
 
 interface Case extends BanditFeedback {
   clipLambda: number;

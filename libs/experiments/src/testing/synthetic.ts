@@ -1,16 +1,7 @@
 // Seeded synthetic data for the experiments specs and benchmark (no Math.random anywhere).
 
-/** mulberry32: small, fast, seedable 32-bit PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the repository's one seeded PRNG (libs/ann). */
+export { mulberry32 as rng } from '@recsys/ann/synthetic';
 
 /** Standard normal draws (Box-Muller). */
 export function gaussian(next: () => number): () => number {
