@@ -12,28 +12,9 @@ if [ -n "${PYTHON:-}" ]; then PY="$PYTHON"
 elif [ -x /root/.pyenv/versions/3.10.13/bin/python3.10 ]; then PY=/root/.pyenv/versions/3.10.13/bin/python3.10
 else PY=python3.10; fi
 
-satisfied() {
-  [ -x "$VENV/bin/python" ] || return 1
-  "$VENV/bin/python" - "$REQ" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version, PackageNotFoundError
-bad = []
-for line in open(sys.argv[1]):
-    line = line.split('#', 1)[0].strip()
-    if not line:
-        continue
-    name, want = line.split('==')
-    try:
-        have = version(name)
-    except PackageNotFoundError:
-        have = None
-    if have != want:
-        bad.append(f'{name}: have {have}, want {want}')
-if bad:
-    print('\n'.join(bad), file=sys.stderr)
-    sys.exit(1)
-PY
-}
+# shellcheck source=../pins.sh
+source "$HERE/../pins.sh"
+satisfied() { pins_satisfied "$VENV" "$REQ"; }
 
 if satisfied; then
   echo "obp setup: $VENV already has the pinned requirements (nothing to do)"

@@ -9,28 +9,9 @@ VENV="$ROOT/.venv-schemathesis"
 REQ="$HERE/requirements.txt"
 PY="${PYTHON:-python3}"
 
-satisfied() {
-  [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/st" ] || return 1
-  "$VENV/bin/python" - "$REQ" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version, PackageNotFoundError
-bad = []
-for line in open(sys.argv[1]):
-    line = line.split('#', 1)[0].strip()
-    if not line:
-        continue
-    name, want = line.split('==')
-    try:
-        have = version(name)
-    except PackageNotFoundError:
-        have = None
-    if have != want:
-        bad.append(f'{name}: have {have}, want {want}')
-if bad:
-    print('\n'.join(bad), file=sys.stderr)
-    sys.exit(1)
-PY
-}
+# shellcheck source=../pins.sh
+source "$HERE/../pins.sh"
+satisfied() { pins_satisfied "$VENV" "$REQ" && [ -x "$VENV/bin/st" ]; }
 
 if satisfied; then
   echo "schemathesis setup: $VENV already has the pinned requirements (nothing to do)"
