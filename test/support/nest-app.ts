@@ -11,6 +11,7 @@ import {
   type AppDefinition,
   configureApp,
   createAppContext,
+  LocalDirectory,
   createInfra,
   createLogger,
   type InfraContext,
@@ -38,6 +39,8 @@ export interface TestAppOptions {
   /** Nest DI overrides, e.g. `(b) => b.overrideProvider(TOKEN).useValue(stub)`. */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
   log?: Logger;
+  /** Share in-process use cases with other test apps (see LocalDirectory). */
+  local?: LocalDirectory;
 }
 
 /**
@@ -51,7 +54,7 @@ export async function createTestApp(def: AppDefinition, options: TestAppOptions 
   const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), `recsys-${def.name}-`)), LOG_LEVEL: 'warn', SEED_DEMO: 'false', APPS: def.name, ...ports, ...options.env });
   const log = options.log ?? createLogger(config.LOG_LEVEL, { test: true });
   const infra = options.infra ?? (await createInfra(config, log));
-  const ctx = createAppContext(def.name, config, infra, log);
+  const ctx = createAppContext(def.name, config, infra, log, options.local);
   let builder = Test.createTestingModule({ imports: [platformModule(def, ctx)] });
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();

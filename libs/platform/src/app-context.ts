@@ -6,6 +6,7 @@ import type { SqlDatabase } from '@recsys/infra/sql/sql.port';
 import type { StateStore } from '@recsys/infra/state-store/state-store.port';
 import type { EventPublisher, IdempotencyLedger } from '@recsys/messaging';
 import type { AppName, SuiteConfig } from './config';
+import type { LocalDirectory } from './local-directory';
 
 export type Dependency = 'bus' | 'state' | 'sql' | 'jobs';
 
@@ -36,6 +37,8 @@ export interface AppContext {
   subscriptions: Subscription[];
   /** Hooks run on shutdown after consumers are drained (e.g. write a final snapshot). */
   shutdownHooks: Array<() => Promise<void>>;
+  /** Use cases of the apps in this process, shared by all of them (see LocalDirectory). */
+  local: LocalDirectory;
 }
 
 export const APP_CONTEXT = Symbol('APP_CONTEXT');

@@ -6,6 +6,7 @@ export * from './metrics';
 export * from './problem';
 export * from './zod-body';
 export * from './suite';
+export * from './local-directory';
 export * from './infra-factory';
 export * from './process';
 export * from './admin-auth';

@@ -5,9 +5,10 @@ import type { AppDefinition, RunningApp } from './bootstrap';
 import { startApp } from './bootstrap';
 import { AppName, portOf, SuiteConfig } from './config';
 import { createInfra } from './infra-factory';
+import { LocalDirectory } from './local-directory';
 import { createRegistry } from './metrics';
 
-export function createAppContext(name: AppName, config: SuiteConfig, infra: InfraContext, rootLog: Logger): AppContext {
+export function createAppContext(name: AppName, config: SuiteConfig, infra: InfraContext, rootLog: Logger, local = new LocalDirectory()): AppContext {
   return {
     name,
     config,
@@ -19,6 +20,7 @@ export function createAppContext(name: AppName, config: SuiteConfig, infra: Infr
     healthChecks: new Map(),
     subscriptions: [],
     shutdownHooks: [],
+    local,
   };
 }
 
@@ -38,9 +40,10 @@ export async function startSuite(config: SuiteConfig, definitions: AppDefinition
   const shared = infra ?? (await createInfra(config, log));
   const apps: RunningApp[] = [];
   const contexts = new Map<AppName, AppContext>();
+  const local = new LocalDirectory();
   try {
     for (const def of definitions.filter((d) => config.APPS.includes(d.name))) {
-      const ctx = createAppContext(def.name, config, shared, log);
+      const ctx = createAppContext(def.name, config, shared, log, local);
       contexts.set(def.name, ctx);
       apps.push(await startApp(def, ctx, portOf(config, def.name), config.HOST));
     }
