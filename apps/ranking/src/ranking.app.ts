@@ -1,14 +1,28 @@
-import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { RANKING_RANK, type LocalRank } from '@recsys/contracts';
+import { APP_CONTEXT, ZodBody, type AppContext, type AppDefinition } from '@recsys/platform';
+import { rankRequest } from './api/dto';
 import { ModelsController } from './models.controller';
 import { RankingController } from './ranking.controller';
 import { RankingService } from './ranking.service';
 
 @Module({})
-class RankingModule implements OnApplicationBootstrap {
-  constructor(@Inject(RankingService) private readonly ranking: RankingService) {}
+class RankingModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(RankingService) private readonly ranking: RankingService,
+    @Inject(APP_CONTEXT) private readonly ctx: AppContext,
+  ) {}
   async onApplicationBootstrap() {
     await this.ranking.start();
+    const body = new ZodBody(rankRequest);
+    const rank: LocalRank = async (raw) => {
+      const r = await this.ranking.rank(body.transform(raw));
+      return { items: r.items, model: r.model, shadowVersion: r.shadowVersion };
+    };
+    this.ctx.local.provide(RANKING_RANK, rank);
+  }
+  onApplicationShutdown() {
+    this.ctx.local.withdraw(RANKING_RANK);
   }
 }
 

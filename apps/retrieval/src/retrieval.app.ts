@@ -1,13 +1,28 @@
-import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
-import { RetrievalController } from './retrieval.controller';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { RETRIEVAL_CANDIDATES, type LocalCandidates } from '@recsys/contracts';
+import { APP_CONTEXT, ZodBody, type AppContext, type AppDefinition } from '@recsys/platform';
+import { candidatesRequest } from './api/dto';
+import { RetrievalController, vectorProblem } from './retrieval.controller';
 import { RetrievalService } from './retrieval.service';
 
 @Module({})
-class RetrievalModule implements OnApplicationBootstrap {
-  constructor(@Inject(RetrievalService) private readonly retrieval: RetrievalService) {}
+class RetrievalModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(RetrievalService) private readonly retrieval: RetrievalService,
+    @Inject(APP_CONTEXT) private readonly ctx: AppContext,
+  ) {}
   async onApplicationBootstrap() {
     await this.retrieval.start();
+    const body = new ZodBody(candidatesRequest);
+    const candidates: LocalCandidates = async (raw) => {
+      const req = body.transform(raw);
+      vectorProblem(req);
+      return this.retrieval.candidates(req);
+    };
+    this.ctx.local.provide(RETRIEVAL_CANDIDATES, candidates);
+  }
+  onApplicationShutdown() {
+    this.ctx.local.withdraw(RETRIEVAL_CANDIDATES);
   }
 }
 

@@ -5,6 +5,13 @@ import { AdminOnly, ApiRoute, DomainError } from '@recsys/platform';
 import { candidatesRequest, candidatesResponse, indexesResponse, jobParams, jobResponse, namespaceParams, rebuildRequest, type CandidatesRequest, type RebuildRequest } from './api/dto';
 import { RetrievalService } from './retrieval.service';
 
+/** The query vector's range and norm checks (422 with the embedding's code), shared with the in-process call. */
+export function vectorProblem(body: CandidatesRequest): void {
+  if (!body.vector) return;
+  const p = embeddingProblem(body.vector);
+  if (p) throw new DomainError(p.code, 422, p.message);
+}
+
 @ApiTags('retrieval')
 @Controller('v1')
 export class RetrievalController {
@@ -24,10 +31,7 @@ export class RetrievalController {
     },
   })
   async candidates(@Body() body: CandidatesRequest) {
-    if (body.vector) {
-      const p = embeddingProblem(body.vector);
-      if (p) throw new DomainError(p.code, 422, p.message);
-    }
+    vectorProblem(body);
     return this.retrieval.candidates(body);
   }
 

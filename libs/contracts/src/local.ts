@@ -1,0 +1,16 @@
+/**
+ * Use cases one app offers the others in the same process (libs/platform LocalDirectory), by
+ * capability name. Each takes the JSON body its HTTP route takes, validated by the provider with
+ * the route's own zod schema, and answers what the route answers (plus what the route sends in
+ * headers, as fields), so a caller has one contract over both transports. A provider's failure is
+ * the DomainError (code, status) its route would have answered with.
+ */
+export type LocalCall<Res> = (body: unknown) => Promise<Res>;
+
+/** retrieval `POST /v1/candidates`. */
+export const RETRIEVAL_CANDIDATES = 'retrieval.candidates';
+export type LocalCandidates = LocalCall<{ itemId: string; score: number }[]>;
+
+/** ranking `POST /v1/rank`: the items (best first) and the model that scored (the x-model-* headers). */
+export const RANKING_RANK = 'ranking.rank';
+export type LocalRank = LocalCall<{ items: { itemId: string; pctr: number }[]; model: { name: string; version: string }; shadowVersion?: string }>;
