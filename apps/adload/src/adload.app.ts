@@ -1,14 +1,25 @@
-import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ADLOAD_DECIDE, type LocalDecide } from '@recsys/contracts';
+import { APP_CONTEXT, ZodBody, type AppContext, type AppDefinition } from '@recsys/platform';
+import { decideRequest } from './api/dto';
 import { AdloadController } from './adload.controller';
 import { adloadConfigSchema } from './adload.config';
 import { AdloadService } from './adload.service';
 
 @Module({})
-class AdloadModule implements OnApplicationBootstrap {
-  constructor(@Inject(AdloadService) private readonly adload: AdloadService) {}
+class AdloadModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(AdloadService) private readonly adload: AdloadService,
+    @Inject(APP_CONTEXT) private readonly ctx: AppContext,
+  ) {}
   async onApplicationBootstrap() {
     await this.adload.start();
+    const body = new ZodBody(decideRequest);
+    const decide: LocalDecide = async (raw) => this.adload.decideRequest(body.transform(raw));
+    this.ctx.local.provide(ADLOAD_DECIDE, decide);
+  }
+  onApplicationShutdown() {
+    this.ctx.local.withdraw(ADLOAD_DECIDE);
   }
 }
 

@@ -1,14 +1,28 @@
-import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EXPERIMENTS_ASSIGN, type LocalAssign } from '@recsys/contracts';
+import { APP_CONTEXT, ZodBody, type AppContext, type AppDefinition } from '@recsys/platform';
+import { assignmentRequest } from './api/dto';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { ExperimentsController } from './experiments.controller';
 import { ExperimentsService } from './experiments.service';
 
 @Module({})
-class ExperimentsModule implements OnApplicationBootstrap {
-  constructor(@Inject(ExperimentsService) private readonly svc: ExperimentsService) {}
+class ExperimentsModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(ExperimentsService) private readonly svc: ExperimentsService,
+    @Inject(APP_CONTEXT) private readonly ctx: AppContext,
+  ) {}
   async onApplicationBootstrap() {
     await this.svc.start();
+    const body = new ZodBody(assignmentRequest);
+    const assign: LocalAssign = async (raw) => {
+      const req = body.transform(raw);
+      return this.svc.assign(req.userId, req.attributes);
+    };
+    this.ctx.local.provide(EXPERIMENTS_ASSIGN, assign);
+  }
+  onApplicationShutdown() {
+    this.ctx.local.withdraw(EXPERIMENTS_ASSIGN);
   }
 }
 

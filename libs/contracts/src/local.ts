@@ -14,3 +14,15 @@ export type LocalCandidates = LocalCall<{ itemId: string; score: number }[]>;
 /** ranking `POST /v1/rank`: the items (best first) and the model that scored (the x-model-* headers). */
 export const RANKING_RANK = 'ranking.rank';
 export type LocalRank = LocalCall<{ items: { itemId: string; pctr: number }[]; model: { name: string; version: string }; shadowVersion?: string }>;
+
+/** behavior `GET /v1/users/{id}/history?limit`: body `{userId, limit}`; the user's behaviours, newest first. */
+export const BEHAVIOR_HISTORY = 'behavior.history';
+export type LocalHistory = LocalCall<{ userId: string; total: number; items: { eventId: string; itemId: string; type: string; ts: number }[] }>;
+
+/** experiments `POST /v1/assignments`: the user's variants and the effective config overrides. */
+export const EXPERIMENTS_ASSIGN = 'experiments.assign';
+export type LocalAssign = LocalCall<{ userId: string; heldOut: boolean; assignments: { experiment: string; variant: string; overrides: Record<string, unknown> }[]; config: Record<string, unknown> }>;
+
+/** adload `POST /v1/adload/decide`: the fetch's ad-load decision, logged with its propensity. */
+export const ADLOAD_DECIDE = 'adload.decide';
+export type LocalDecide = LocalCall<{ decisionId: string; requestId: string; policyId: string; policyVersion: number; adSlots: number; positions: number[]; propensity: number }>;
