@@ -17,10 +17,10 @@ export class AdloadController {
     summary: 'Ad-load of one feed fetch, drawn from the live stochastic policy and logged with its propensity',
     body: decideRequest,
     responses: { 200: decideResponse },
-    errors: { 422: ['unknown_surface'], 503: ['policy_unavailable'] },
+    errors: { 404: ['policy_not_found'], 422: ['unknown_surface', 'policy_surface_mismatch'], 503: ['policy_unavailable'] },
   })
   decide(@Body() body: DecideRequest) {
-    return this.adload.decide(body);
+    return this.adload.decideRequest(body);
   }
 
   @Get('policies')

@@ -16,6 +16,8 @@ export interface DecideInput {
   sessionFetchIndex: number;
   requestId?: string;
   context?: { segment?: string; adTolerance?: number; hour?: number };
+  /** Decide with this policy instead of the surface's live one (an experiment variant's override); it must belong to the surface. */
+  policyId?: string;
 }
 
 export const LEARN_QUEUE = 'adload-learn';
@@ -27,6 +29,8 @@ export class AdloadService {
   readonly writer: DecisionWriter;
   readonly policies: PolicyStore;
   private readonly live = new Map<string, PolicyRow>();
+  /** Policies asked for by id (overrides): a version's params never change once written, so a row is kept once read. */
+  private readonly byId = new Map<string, PolicyRow>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -67,10 +71,33 @@ export class AdloadService {
     }
   }
 
-  decide(input: DecideInput, now = Date.now()) {
+  /**
+   * The decide route: with `policyId`, that policy (any status: a staged candidate under test, a
+   * retired one for comparison) decides instead of the live one; 404 `policy_not_found` when no
+   * policy has that id, 422 `policy_surface_mismatch` when it belongs to another surface.
+   */
+  async decideRequest(input: DecideInput, now = Date.now()) {
+    if (!input.policyId) return this.decide(input, now);
+    let policy = this.byId.get(input.policyId);
+    if (!policy) {
+      policy = await this.policies.get(input.policyId);
+      if (!policy) throw new DomainError('policy_not_found', 404, `no ad-load policy '${input.policyId}'`, { policyId: input.policyId });
+      if (this.byId.size >= 1000) this.byId.clear();
+      this.byId.set(policy.policyId, policy);
+    }
+    return this.decide(input, now, policy);
+  }
+
+  decide(input: DecideInput, now = Date.now(), override?: PolicyRow) {
     const sc = this.config.ADLOAD_SURFACES[input.surface];
     if (!sc) throw new DomainError('unknown_surface', 422, `surface '${input.surface}' is not configured (ADLOAD_SURFACES)`, { surfaces: Object.keys(this.config.ADLOAD_SURFACES) });
-    const policy = this.live.get(input.surface);
+    if (override && override.surface !== input.surface) {
+      throw new DomainError('policy_surface_mismatch', 422, `policy '${override.policyId}' decides for surface '${override.surface}', not '${input.surface}'`, {
+        policyId: override.policyId,
+        surface: override.surface,
+      });
+    }
+    const policy = override ?? this.live.get(input.surface);
     if (!policy) throw new DomainError('policy_unavailable', 503, 'no live policy loaded yet');
     const c: DecisionContext = {
       surface: input.surface,

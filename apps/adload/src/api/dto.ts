@@ -13,6 +13,8 @@ export const decideRequest = z.strictObject({
       hour: z.number().int().min(0).max(23).optional(),
     })
     .optional(),
+  /** An experiment variant's ad-load policy: decide with this policy id instead of the surface's live policy (404 policy_not_found when unknown). */
+  policyId: z.string().min(1).max(200).optional().describe("decide with this policy instead of the surface's live one (an experiment variant's override)"),
 });
 export type DecideRequest = z.output<typeof decideRequest>;
 
