@@ -1,8 +1,10 @@
 // The dashboard in headless Chromium (Debian's chromium, installed by ops/parity/chromium/setup.sh,
 // driven by playwright-core): the page loads with seeded data and shows the API's numbers, and an
-// experiment created through its form appears in the API. Saves the README screenshot.
+// experiment created through its form appears in the API. With UPDATE_SCREENSHOTS=1 it refreshes the
+// README screenshot; otherwise the screenshot goes to the temp dir, so a test run leaves the tree clean.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { EventPublisher } from '@recsys/messaging';
@@ -10,7 +12,7 @@ import { eventually, getJson, startTestSuite } from '../support/suite';
 import { ADMIN, adminPost, runTraffic, type Produce } from './experiments.flow';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = join(__dirname, '../../apps/experiments/README-dashboard.png');
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' ? join(__dirname, '../../apps/experiments/README-dashboard.png') : join(tmpdir(), 'recsys-experiments-dashboard.png');
 const pct = (x: number, d = 2) => `${(100 * x).toFixed(d)}%`;
 
 describe('experiments dashboard in headless Chromium', () => {
