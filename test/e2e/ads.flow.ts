@@ -56,8 +56,12 @@ export interface AdsEnv {
   close(): Promise<void>;
 }
 
-/** `env`: real servers (REDIS_URL, DATABASE_URL, KAFKA_BROKERS...) or nothing for the embedded adapters. */
-export async function startAdsEnv(env: Record<string, string> = {}, adsEnv: Record<string, string> = {}): Promise<AdsEnv> {
+/**
+ * `env`: real servers (REDIS_URL, DATABASE_URL, KAFKA_BROKERS...) or nothing for the embedded adapters.
+ * `together`: retrieval and ads in one suite (one LocalDirectory: the fill calls retrieval in process;
+ * ADS_RETRIEVAL_URL then points at a closed port, so an HTTP call would fail and show as degraded).
+ */
+export async function startAdsEnv(env: Record<string, string> = {}, adsEnv: Record<string, string> = {}, together = false): Promise<AdsEnv> {
   const base = {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'ads-e2e-')),
     LOG_LEVEL: 'warn',
@@ -69,31 +73,39 @@ export async function startAdsEnv(env: Record<string, string> = {}, adsEnv: Reco
   };
   const log = createLogger('warn');
   const infra = await createInfra(loadConfig({ ...base, APPS: 'retrieval,ads' }), log);
-  const retrieval = await startSuite(loadConfig({ ...base, APPS: 'retrieval', RETRIEVAL_PORT: '0' }), ALL_APPS, log, infra);
-  const retrievalUrl = retrieval.apps[0].url;
   const ranking = await startRankingStub();
-  const keys = { ADS_RETRIEVAL_URL: retrievalUrl, ADS_RANKING_URL: ranking.url, ADS_UPSTREAM_TIMEOUT_MS: '2000', ADS_PACING_INTERVAL_MS: '200', ...adsEnv };
-  const saved = Object.fromEntries(Object.keys(keys).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, keys);
-  let ads: RunningSuite;
-  try {
-    ads = await startSuite(loadConfig({ ...base, APPS: 'ads', ADS_PORT: '0' }), ALL_APPS, log, infra);
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+  const start = async (apps: string, keys: Record<string, string>) => {
+    const saved = Object.fromEntries(Object.keys(keys).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, keys);
+    try {
+      return await startSuite(loadConfig({ ...base, APPS: apps, ADS_PORT: '0', RETRIEVAL_PORT: '0' }), ALL_APPS, log, infra);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
+  };
+  const keys = (retrievalUrl: string) => ({ ADS_RETRIEVAL_URL: retrievalUrl, ADS_RANKING_URL: ranking.url, ADS_UPSTREAM_TIMEOUT_MS: '2000', ADS_PACING_INTERVAL_MS: '200', ...adsEnv });
+  let retrieval: RunningSuite;
+  let ads: RunningSuite;
+  if (together) {
+    ads = retrieval = await start('retrieval,ads', keys('http://127.0.0.1:9'));
+  } else {
+    retrieval = await start('retrieval', {});
+    ads = await start('ads', keys(retrieval.apps[0].url));
   }
+  const appUrl = (name: string) => ads.apps.concat(retrieval.apps).find((a) => a.name === name)!.url;
   return {
     infra,
     retrieval,
     ads,
     ranking,
-    url: ads.apps[0].url,
-    retrievalUrl,
+    url: appUrl('ads'),
+    retrievalUrl: appUrl('retrieval'),
     async close() {
       await ads.close();
-      await retrieval.close();
+      if (retrieval !== ads) await retrieval.close();
       await ranking.close();
       await infra.close();
     },

@@ -1,13 +1,15 @@
-import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ADS_FILL, type LocalAdsFill } from '@recsys/contracts';
+import { APP_CONTEXT, ZodBody, type AppContext, type AppDefinition } from '@recsys/platform';
 import { AdsController } from './ads.controller';
 import { startAdsConsumers } from './ads.consumers';
 import { adsConfigSchema, loadAdsConfig } from './ads.config';
 import { AdsService } from './ads.service';
-import { HttpCandidateSource, HttpCtrScorer } from './domain/upstream';
+import { fillRequest } from './api/dto';
+import { RankingCtrScorer, RetrievalCandidateSource } from './domain/upstream';
 
 @Module({})
-class AdsModule implements OnApplicationBootstrap {
+class AdsModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(AdsService) private readonly ads: AdsService,
     @Inject(APP_CONTEXT) private readonly ctx: AppContext,
@@ -15,15 +17,25 @@ class AdsModule implements OnApplicationBootstrap {
   async onApplicationBootstrap() {
     await this.ads.start();
     await startAdsConsumers(this.ctx, this.ads);
+    // POST /v1/ads/fill in process (the gateway): the route's validation and problem codes, no socket.
+    const body = new ZodBody(fillRequest);
+    const fill: LocalAdsFill = async (raw) => this.ads.fill(body.transform(raw));
+    this.ctx.local.provide(ADS_FILL, fill);
+  }
+  onApplicationShutdown() {
+    this.ctx.local.withdraw(ADS_FILL);
   }
 }
 
-/** Builds the service from the environment: retrieval and ranking over HTTP (see ads.config.ts). */
+/**
+ * Builds the service from the environment: retrieval and ranking in process when this process runs
+ * them (LocalDirectory), over HTTP otherwise (see ads.config.ts).
+ */
 export function createAdsService(ctx: AppContext, env: Record<string, string | undefined> = process.env): AdsService {
   const config = loadAdsConfig(ctx.config, env);
   return new AdsService(ctx, config, {
-    candidates: new HttpCandidateSource(config.retrievalUrl, config.ADS_UPSTREAM_TIMEOUT_MS),
-    scorer: new HttpCtrScorer(config.rankingUrl, config.ADS_UPSTREAM_TIMEOUT_MS, config.ADS_RANKING_DOMAIN),
+    candidates: new RetrievalCandidateSource(config.retrievalUrl, config.ADS_UPSTREAM_TIMEOUT_MS, 'ads', ctx.local),
+    scorer: new RankingCtrScorer(config.rankingUrl, config.ADS_UPSTREAM_TIMEOUT_MS, config.ADS_RANKING_DOMAIN, ctx.local),
   });
 }
 

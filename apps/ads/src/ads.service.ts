@@ -73,6 +73,7 @@ export class AdsService {
     this.ctx.shutdownHooks.push(async () => {
       for (const t of this.timers) clearInterval(t);
       await this.flushFills();
+      await Promise.all([this.deps.candidates.close?.(), this.deps.scorer.close?.()]);
     });
   }
 

@@ -15,6 +15,25 @@ export type LocalCandidates = LocalCall<{ itemId: string; score: number }[]>;
 export const RANKING_RANK = 'ranking.rank';
 export type LocalRank = LocalCall<{ items: { itemId: string; pctr: number }[]; model: { name: string; version: string }; shadowVersion?: string }>;
 
+/** ads `POST /v1/ads/fill`: the filled slots (price and eCPM in currency units; token for POST /v1/ads/events) and the stages that degraded. */
+export const ADS_FILL = 'ads.fill';
+export type LocalAdsFill = LocalCall<{
+  requestId: string;
+  ads: { adId: string; campaignId: string; position: number; slot: number; bidType: 'cpc' | 'cpm'; price: number; ecpm: number; priceEcpm: number; pctr: number; token: string }[];
+  degraded: ('retrieval' | 'ranking')[];
+}>;
+
+/** slates `POST /v1/slates`: the route's response (the slate with per-slot propensities). */
+export const SLATES_SLATE = 'slates.slate';
+export type LocalSlate = LocalCall<{
+  requestId: string;
+  policyId: string;
+  slate: { itemId: string; position: number; propensity: number; inclusionPropensity: number; sampledScore: number }[];
+  propensityMethod: 'exact' | 'monte-carlo';
+  draws: number;
+  seed: number;
+}>;
+
 /** behavior `GET /v1/users/{id}/history?limit`: body `{userId, limit}`; the user's behaviours, newest first. */
 export const BEHAVIOR_HISTORY = 'behavior.history';
 export type LocalHistory = LocalCall<{ userId: string; total: number; items: { eventId: string; itemId: string; type: string; ts: number }[] }>;
