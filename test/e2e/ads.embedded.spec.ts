@@ -190,6 +190,43 @@ describe('ads service (embedded adapters, retrieval app, stub ranking)', () => {
     assert.equal((await postJson(`${url}/v1/ads/events`, { token: 'garbage', type: 'click' })).status, 422);
   });
 
+  it('a forged or edited token bills nothing (422 on the route, dead-lettered on ads.events); conversions are counted, not billed', async () => {
+    const r = await postJson(`${url}/v1/ads/fill`, { userId: 'u2', surface: 'feed', positions: [0, 1], context: { requestId: 'req-forge' } });
+    const cpm = r.body.ads.find((a: any) => a.bidType === 'cpm');
+    const [payload, mac] = cpm.token.split('.');
+    const fields = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    // the same win re-addressed to another campaign, with the original mac; and an unsigned token naming a live reservation
+    const edited = `${Buffer.from(JSON.stringify({ ...fields, c: 'cpc-hi', a: 'cpc-hi-a', b: 'cpc' })).toString('base64url')}.${mac}`;
+    const unsigned = payload;
+    for (const token of [edited, unsigned]) {
+      const res = await postJson(`${url}/v1/ads/events`, { token, type: 'click' });
+      assert.equal(res.status, 422);
+      assert.equal(res.body.code, 'invalid_token');
+    }
+    const before = (await admin(`${url}/v1/ads/campaigns/cpc-hi/delivery`, 'GET')).body;
+    const dead: BusRecord[] = [];
+    const sub = await env.infra.bus.subscribe({ groupId: 'ads-forge-watch', topics: ['ads.events.dlq'], fromBeginning: true, handler: async (x) => void dead.push(x) });
+    await publisher.publish(TOPICS.adsEvents, [
+      { eventId: 'forged-1', key: 'cpc-hi-a', adId: 'cpc-hi-a', campaignId: 'cpc-hi', type: 'click', token: edited, timestamp: Date.now(), schemaVersion: 1 },
+    ]);
+    await eventually(async () => dead.some((d) => JSON.parse(d.value.toString()).eventId === 'forged-1'));
+    assert.equal(dead.find((d) => JSON.parse(d.value.toString()).eventId === 'forged-1')!.headers[DLQ_HEADERS.code], 'invalid_token');
+    await sub.stop();
+    const after = (await admin(`${url}/v1/ads/campaigns/cpc-hi/delivery`, 'GET')).body;
+    assert.deepEqual([after.spent, after.clicks], [before.spent, before.clicks]);
+
+    const cpmBefore = (await admin(`${url}/v1/ads/campaigns/cpm-mid/delivery`, 'GET')).body;
+    const conv = { token: cpm.token, type: 'conversion', eventId: 'conv-1' };
+    assert.equal((await postJson(`${url}/v1/ads/events`, conv)).status, 202);
+    assert.equal((await postJson(`${url}/v1/ads/events`, conv)).status, 202); // replay
+    const d = await eventually(async () => {
+      const x = (await admin(`${url}/v1/ads/campaigns/cpm-mid/delivery`, 'GET')).body;
+      return x.conversions === 1 && x;
+    });
+    assert.equal(d.hours[new Date().getUTCHours()].conversions, 1);
+    assert.deepEqual([d.spent, d.reserved, d.costPerConversion === null], [cpmBefore.spent, cpmBefore.reserved, d.spent === 0]);
+  });
+
   it('never lets 120 concurrent fills pass a daily budget of 10 wins; the campaign then stops serving', async () => {
     // alone on its surface: price = reserve (1 per mille = 1000 micros), budget 0.01 = 10 wins
     await admin(`${url}/v1/ads/campaigns`, 'POST', campaign('tight', { bid: 5, dailyBudget: 0.01, targeting: { surfaces: ['tight'] } }));

@@ -31,6 +31,11 @@ export const adsConfigSchema = z.object({
   ADS_CLICK_WINDOW_MS: z.coerce.number().int().min(1000).default(120_000),
   /** `off`: campaigns spend as fast as they win (budgets are still enforced); for tests and comparisons. */
   ADS_PACING: z.enum(['on', 'off']).default('on'),
+  /**
+   * Key of the tracking tokens' HMAC (at least 32 characters). Unset: one random key kept in the state
+   * store (created once, shared by every replica on that store).
+   */
+  ADS_TOKEN_SECRET: z.string().min(32).optional(),
   /** Pacing control step (also refreshes every campaign's spend for eligibility); bench:ads simulates 5 minutes. */
   ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
 });

@@ -2,7 +2,6 @@ import { TOPICS } from '@recsys/contracts';
 import { PermanentEventError, startEventConsumer } from '@recsys/messaging';
 import { consumerKit, type AppContext } from '@recsys/platform';
 import type { AdsService } from './ads.service';
-import { decodeToken } from './domain/token';
 
 /**
  * ads.events: delivery events with a tracking token bill and count (idempotent by eventId inside
@@ -25,8 +24,8 @@ export async function startAdsConsumers(ctx: AppContext, ads: AdsService) {
       }
       if (e.type !== 'impression' && e.type !== 'click' && e.type !== 'conversion') return;
       if (!e.token) return; // delivery reported by someone else (no fill of ours): nothing to bill
-      const t = decodeToken(e.token);
-      if (!t) throw new PermanentEventError('invalid_token', 'the tracking token is not one the ads service issued');
+      const t = ads.tokens.decode(e.token);
+      if (!t) throw new PermanentEventError('invalid_token', 'the tracking token is not one the ads service issued (bad signature or form)');
       if (t.c !== e.campaignId || t.a !== e.adId) throw new PermanentEventError('token_mismatch', `token names ad ${t.a} of campaign ${t.c}`);
       await ads.applyDelivery(t, e.type, e.eventId, e.timestamp);
     },
@@ -40,7 +39,8 @@ export async function startAdsConsumers(ctx: AppContext, ads: AdsService) {
       if (e.type !== 'click' || !e.requestId) return;
       const token = await ads.tokenOfFill(e.requestId, e.itemId);
       if (!token) return; // not an ad of ours (or past the attribution window)
-      const t = decodeToken(token)!;
+      const t = ads.tokens.decode(token);
+      if (!t) throw new PermanentEventError('invalid_token', 'the stored token of this fill does not verify (the token key changed)');
       await ads.applyDelivery(t, 'click', `feedback:${e.eventId}`, e.timestamp);
     },
   });

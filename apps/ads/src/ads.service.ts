@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { PacingController, runAuction, tieHash, TrafficProfile, zonedTime, type AuctionBid, type AuctionWinner } from '@recsys/ads';
 import { embeddingProblem, TOPICS, type AdEvent } from '@recsys/contracts';
 import { isValidTimeZone } from '@recsys/ads';
@@ -8,12 +8,13 @@ import type { CreateCampaignRequest, CreativeRequest, FillRequest, FillResponse,
 import type { AdsConfig } from './ads.config';
 import { amountMicros, BudgetLedger, type SettleResult } from './domain/budget';
 import { Campaign, CampaignConflict, CampaignRepository, campaignView, Creative, creativeView, FillRecord, fromMicros } from './domain/campaigns';
-import { decodeToken, encodeToken, newReservationId, type TrackingToken } from './domain/token';
+import { newReservationId, TokenCodec, type TrackingToken } from './domain/token';
 import type { CandidateSource, CtrScorer } from './domain/upstream';
 
 const FILL_KEY = (requestId: string, adId: string) => `ads:fill:${requestId}:${adId}`;
 const USER_FREQ_KEY = (userId: string) => `ads:{u:${userId}}:fq`;
 const TRAFFIC_KEY = 'ads:traffic';
+const TOKEN_KEY = 'ads:token-key';
 
 interface Usage {
   day: string;
@@ -44,6 +45,7 @@ export class AdsService {
   private timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly random: () => number;
+  private codec: TokenCodec | null = null;
 
   constructor(
     private readonly ctx: AppContext,
@@ -56,7 +58,24 @@ export class AdsService {
     this.random = deps.random ?? Math.random;
   }
 
+  /** Signs and verifies tracking tokens (set by start()). */
+  get tokens(): TokenCodec {
+    if (!this.codec) throw new Error('ads service not started: no token key yet');
+    return this.codec;
+  }
+
+  /** ADS_TOKEN_SECRET, else the key every replica on this state store shares (created once, SET NX). */
+  private async loadTokenKey(): Promise<TokenCodec> {
+    if (this.config.ADS_TOKEN_SECRET) return new TokenCodec(this.config.ADS_TOKEN_SECRET);
+    const state = this.ctx.infra.state;
+    await state.set(TOKEN_KEY, randomBytes(32).toString('base64'), { ifAbsent: true });
+    const key = await state.get(TOKEN_KEY);
+    if (!key) throw new Error('ads: the token key could not be read back from the state store');
+    return new TokenCodec(Buffer.from(key.toString(), 'base64'));
+  }
+
   async start(): Promise<void> {
+    this.codec = await this.loadTokenKey();
     await this.ctx.infra.bus.ensureTopics([{ topic: TOPICS.adsEvents }, { topic: TOPICS.catalogItems }]);
     await this.reloadAll();
     await this.loadTraffic();
@@ -326,7 +345,7 @@ export class AdsService {
           ecpm: w.ecpm,
           priceEcpm: w.priceEcpm,
           pctr: w.pctr,
-          token: encodeToken(h.token),
+          token: this.tokens.encode(h.token),
         };
       });
     if (ads.length) this.afterFill(req, requestId, ads, now);
@@ -379,8 +398,8 @@ export class AdsService {
 
   /** The tracking endpoint: the event goes to ads.events, whose consumer bills it. */
   async track(req: TrackRequest) {
-    const t = decodeToken(req.token);
-    if (!t) throw new DomainError('invalid_token', 422, 'the tracking token is not one this service issued');
+    const t = this.tokens.decode(req.token);
+    if (!t) throw new DomainError('invalid_token', 422, 'the tracking token is not one this service issued (bad signature or form)');
     const eventId = req.eventId ?? `${req.type}:${t.r}`;
     await this.ctx.publisher.publish(TOPICS.adsEvents, [{ eventId, key: t.a, adId: t.a, campaignId: t.c, type: req.type, token: req.token, timestamp: this.now(), schemaVersion: 1 }]);
     return { eventId, accepted: true };
@@ -391,7 +410,17 @@ export class AdsService {
     const c = this.campaigns.get(token.c);
     const hour = zonedTime(at, c?.timeZone ?? 'UTC').hour;
     const bill = (token.b === 'cpm' && type === 'impression') || (token.b === 'cpc' && type === 'click');
-    return this.ledger.settle({ campaignId: token.c, day: token.d, token: token.r, eventId, bill, impression: type === 'impression', click: type === 'click', hour });
+    return this.ledger.settle({
+      campaignId: token.c,
+      day: token.d,
+      token: token.r,
+      eventId,
+      bill,
+      impression: type === 'impression',
+      click: type === 'click',
+      conversion: type === 'conversion',
+      hour,
+    });
   }
 
   /** feed.feedback click on an ad of a fill -> the fill's token. */
@@ -475,6 +504,7 @@ export class AdsService {
       const spend = fromMicros(s.hourly.spend[h]);
       const imps = s.hourly.imps[h];
       const clicks = s.hourly.clicks[h];
+      const conversions = s.hourly.conversions[h];
       cumS += spend;
       cumT += budget * share;
       return {
@@ -486,6 +516,7 @@ export class AdsService {
         impressions: imps,
         clicks,
         ctr: imps ? clicks / imps : null,
+        conversions,
         effectiveCpm: imps ? (spend / imps) * 1000 : null,
       };
     });
@@ -499,6 +530,9 @@ export class AdsService {
       impressions: s.imps,
       clicks: s.clicks,
       ctr: s.imps ? s.clicks / s.imps : null,
+      conversions: s.conversions,
+      conversionRate: s.clicks ? s.conversions / s.clicks : null,
+      costPerConversion: s.conversions ? fromMicros(s.spent) / s.conversions : null,
       effectiveCpm: s.imps ? (fromMicros(s.spent) / s.imps) * 1000 : null,
       lateBillingEvents: s.late,
       pacingRate: this.pacing.get(id)?.controller.rate ?? null,

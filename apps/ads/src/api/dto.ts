@@ -151,6 +151,11 @@ export const deliveryResponse = z.object({
   impressions: z.number(),
   clicks: z.number(),
   ctr: z.number().nullable(),
+  /** Conversions reported with a tracking token (ads.events), once per event id; never billed. */
+  conversions: z.number(),
+  /** Conversions per click. */
+  conversionRate: z.number().nullable(),
+  costPerConversion: z.number().nullable(),
   effectiveCpm: z.number().nullable(),
   lateBillingEvents: z.number(),
   pacingRate: z.number().nullable(),
@@ -164,6 +169,7 @@ export const deliveryResponse = z.object({
       impressions: z.number(),
       clicks: z.number(),
       ctr: z.number().nullable(),
+      conversions: z.number(),
       effectiveCpm: z.number().nullable(),
     }),
   ),

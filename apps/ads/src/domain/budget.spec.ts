@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { zonedTime } from '@recsys/ads';
 import { MemoryStateStore } from '@recsys/infra/state-store/state-store.memory.adapter';
 import { BudgetLedger, type ReserveRequest } from './budget';
-import { decodeToken, encodeToken } from './token';
+import { TokenCodec } from './token';
 
 describe('BudgetLedger (memory store: the same scripts as on Redis, run in one tick)', () => {
   let store: MemoryStateStore;
@@ -82,10 +82,29 @@ describe('BudgetLedger (memory store: the same scripts as on Redis, run in one t
     assert.equal(await ledger.reserve({ ...capped, day: '2030-01-02', token: 'n1' }), 'reserved');
   });
 
-  it('tokens round-trip and reject garbage', () => {
+  it('conversions are counted by hour, once per event id, and never billed', async () => {
+    await ledger.reserve({ ...base, token: 'cv' });
+    const conv = { campaignId: 'c1', day: '2030-01-01', token: 'cv', eventId: 'conv-1', bill: false, impression: false, click: false, conversion: true, hour: 5 };
+    assert.deepEqual(await ledger.settle(conv), { status: 'counted' });
+    assert.deepEqual(await ledger.settle(conv), { status: 'duplicate' });
+    const d = await ledger.day('c1', '2030-01-01');
+    assert.deepEqual([d.conversions, d.hourly.conversions[5], d.spent, d.reserved], [1, 1, 0, 1000]);
+  });
+
+  it('tokens round-trip under their key; garbage, unsigned, edited or foreign-key tokens do not decode', () => {
+    const codec = new TokenCodec('k'.repeat(32));
     const t = { c: 'camp.1', a: 'ad:1', d: '2030-01-01', b: 'cpc' as const, r: 'xyz' };
-    assert.deepEqual(decodeToken(encodeToken(t)), t);
-    assert.equal(decodeToken('nope'), null);
-    assert.equal(decodeToken(Buffer.from('{"c":1}').toString('base64url')), null);
+    const s = codec.encode(t);
+    assert.deepEqual(codec.decode(s), t);
+    assert.equal(codec.decode('nope'), null);
+    const payload = (x: object) => Buffer.from(JSON.stringify(x)).toString('base64url');
+    assert.equal(codec.decode(payload(t)), null, 'an unsigned token (the old format)');
+    // another campaign's id with the original mac: refused
+    const [, mac] = s.split('.');
+    assert.equal(codec.decode(`${payload({ ...t, c: 'other' })}.${mac}`), null);
+    assert.equal(codec.decode(`${s.split('.')[0]}.${Buffer.alloc(16).toString('base64url')}`), null);
+    assert.equal(new TokenCodec('x'.repeat(32)).decode(s), null, 'signed with another key');
+    assert.equal(codec.decode(`${s}.x`), null);
+    assert.throws(() => new TokenCodec('short'), RangeError);
   });
 });

@@ -4,8 +4,8 @@
  *
  * Money is in integer micros. Every key of a campaign carries the hash tag `{adc:<id>}`, so one
  * script touches one Redis Cluster slot.
- * - day hash  `ads:{adc:ID}:d:<day>`: spent, reserved, imps, clicks, s:HH / i:HH / c:HH (hourly spend,
- *   impressions, clicks), `<day>` the campaign-local date: a new day starts from nothing.
+ * - day hash  `ads:{adc:ID}:d:<day>`: spent, reserved, imps, clicks, convs, s:HH / i:HH / c:HH / v:HH
+ *   (hourly spend, impressions, clicks, conversions), `<day>` the campaign-local date: a new day starts from nothing.
  * - total hash `ads:{adc:ID}:t`: spent, reserved (lifetime budget).
  * - reservations `ads:{adc:ID}:r`: token -> "amount|expiresAtMs|day".
  * - frequency `ads:{adc:ID}:f:<day>`: userId -> reservations today.
@@ -126,7 +126,7 @@ return 1`,
 
 /**
  * KEYS: day (of the reservation), total, reservations, seen. ARGV: token, eventId, bill (0/1),
- * impression (0/1), click (0/1), hour (HH), keyTtlMs. Returns the micros billed (0 when not a
+ * impression (0/1), click (0/1), hour (HH), keyTtlMs, conversion (0/1). Returns the micros billed (0 when not a
  * billing event), -1 for an event id already applied, -2 for a billing event without reservation.
  */
 export const SETTLE: AtomicScript = {
@@ -141,6 +141,10 @@ end
 if ARGV[5] == '1' then
   redis.call('HINCRBY', KEYS[1], 'clicks', 1)
   redis.call('HINCRBY', KEYS[1], 'c:' .. h, 1)
+end
+if ARGV[8] == '1' then
+  redis.call('HINCRBY', KEYS[1], 'convs', 1)
+  redis.call('HINCRBY', KEYS[1], 'v:' .. h, 1)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 if ARGV[3] ~= '1' then return 0 end
@@ -169,6 +173,10 @@ return amt`,
     if (a[4] === '1') {
       ops.hincrBy(keys[0], 'clicks', 1);
       ops.hincrBy(keys[0], `c:${h}`, 1);
+    }
+    if (a[7] === '1') {
+      ops.hincrBy(keys[0], 'convs', 1);
+      ops.hincrBy(keys[0], `v:${h}`, 1);
     }
     ops.expire(keys[0], Number(a[6]));
     if (a[2] !== '1') return 0;
@@ -241,6 +249,8 @@ export interface SettleRequest {
   bill: boolean;
   impression: boolean;
   click: boolean;
+  /** A conversion (counted in the delivery; never billed: CPC and CPM bill clicks and impressions). */
+  conversion?: boolean;
   /** Campaign-local hour of the event, 0..23. */
   hour: number;
 }
@@ -252,8 +262,9 @@ export interface DayState {
   reserved: number;
   imps: number;
   clicks: number;
+  conversions: number;
   late: number;
-  hourly: { spend: number[]; imps: number[]; clicks: number[] };
+  hourly: { spend: number[]; imps: number[]; clicks: number[]; conversions: number[] };
 }
 
 export class BudgetLedger {
@@ -274,7 +285,7 @@ export class BudgetLedger {
     const res = (await this.state.runScript(
       SETTLE,
       [budgetKeys.day(c, s.day), budgetKeys.total(c), budgetKeys.reservations(c), budgetKeys.seen(c, s.day)],
-      [s.token, s.eventId, s.bill ? 1 : 0, s.impression ? 1 : 0, s.click ? 1 : 0, String(s.hour).padStart(2, '0'), DAY_TTL_MS],
+      [s.token, s.eventId, s.bill ? 1 : 0, s.impression ? 1 : 0, s.click ? 1 : 0, String(s.hour).padStart(2, '0'), DAY_TTL_MS, s.conversion ? 1 : 0],
     )) as number;
     if (res === -1) return { status: 'duplicate' };
     if (res === -2) return { status: 'late' };
@@ -302,14 +313,15 @@ export class BudgetLedger {
 
   async day(campaignId: string, day: string): Promise<DayState> {
     const d = await this.state.hgetall(budgetKeys.day(campaignId, day));
-    const hourly = { spend: new Array(24).fill(0), imps: new Array(24).fill(0), clicks: new Array(24).fill(0) };
+    const hourly = { spend: new Array(24).fill(0), imps: new Array(24).fill(0), clicks: new Array(24).fill(0), conversions: new Array(24).fill(0) };
     for (let h = 0; h < 24; h++) {
       const hh = String(h).padStart(2, '0');
       hourly.spend[h] = num(d[`s:${hh}`]);
       hourly.imps[h] = num(d[`i:${hh}`]);
       hourly.clicks[h] = num(d[`c:${hh}`]);
+      hourly.conversions[h] = num(d[`v:${hh}`]);
     }
-    return { spent: num(d.spent), reserved: num(d.reserved), imps: num(d.imps), clicks: num(d.clicks), late: num(d.late), hourly };
+    return { spent: num(d.spent), reserved: num(d.reserved), imps: num(d.imps), clicks: num(d.clicks), conversions: num(d.convs), late: num(d.late), hourly };
   }
 }
 
