@@ -1,15 +1,26 @@
-import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, type AppContext, type AppDefinition } from '@recsys/platform';
+import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SLATES_SLATE, type LocalSlate } from '@recsys/contracts';
+import { APP_CONTEXT, ZodBody, type AppContext, type AppDefinition } from '@recsys/platform';
+import { slateRequest } from './api/dto';
 import { SlatesController } from './slates.controller';
 import { slatesConfigSchema } from './slates.config';
 import { SlatesService } from './slates.service';
 
 /** Slate building with in-slate Thompson sampling over per-item and per-group posteriors. */
 @Module({})
-class SlatesModule implements OnApplicationBootstrap {
-  constructor(@Inject(SlatesService) private readonly slates: SlatesService) {}
+class SlatesModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(SlatesService) private readonly slates: SlatesService,
+    @Inject(APP_CONTEXT) private readonly ctx: AppContext,
+  ) {}
   async onApplicationBootstrap() {
     await this.slates.start();
+    const body = new ZodBody(slateRequest);
+    const slate: LocalSlate = async (raw) => this.slates.build(body.transform(raw));
+    this.ctx.local.provide(SLATES_SLATE, slate);
+  }
+  onApplicationShutdown() {
+    this.ctx.local.withdraw(SLATES_SLATE);
   }
 }
 
