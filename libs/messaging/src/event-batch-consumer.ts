@@ -18,6 +18,8 @@ export interface EventBatchConsumerOptions<T extends TopicName> extends Consumer
   topic: T;
   groupId: string;
   maxBatchSize?: number;
+  /** See SubscribeOptions.batchLingerMs. */
+  batchLingerMs?: number;
   fromBeginning?: boolean;
   startOffsets?: StartOffsets;
   hooks?: ConsumerHooks;
@@ -70,6 +72,7 @@ export async function startEventBatchConsumer<T extends TopicName>(opts: EventBa
     fromBeginning: opts.fromBeginning ?? true,
     startOffsets: opts.startOffsets,
     maxBatchSize: opts.maxBatchSize ?? 1000,
+    batchLingerMs: opts.batchLingerMs,
     batchHandler: async (records) => {
       try {
         const valid: DecodedRecord<T>[] = [];

@@ -6,6 +6,9 @@ import type { AdloadLogOp, Fact } from './facts';
 export const PRE_PERIOD_DAYS = 14;
 /** Unattributed events wait this long (since they arrived) for their user's exposure. */
 export const PENDING_TTL_MS = 24 * 3600 * 1000;
+/** Logged ad-load decisions older than this (event time) are dropped. */
+export const ADLOAD_LOG_RETENTION_MS = 14 * 24 * 3600 * 1000;
+const ADLOAD_PRUNE_EVERY_MS = 60_000;
 
 interface ExposureRow {
   experiment_key: string;
@@ -41,6 +44,8 @@ class Mutex {
  */
 export class MetricsStore {
   private readonly mutex = new Mutex();
+  /** Event time of the last retention pass over exp_adload_log. */
+  private adloadPrunedAt = -Infinity;
   constructor(private readonly db: SqlDatabase) {}
 
   apply(consumer: string, facts: Fact[], adload: AdloadLogOp[] = []): Promise<{ applied: number }> {
@@ -260,7 +265,11 @@ export class MetricsStore {
         [JSON.stringify(inserts.map((o) => ({ request_id: o.requestId, ts: o.ts, policy_id: o.policyId, ad_slots: o.adSlots, propensity: o.propensity })))],
       );
       const newest = Math.max(...inserts.map((o) => o.ts ?? 0));
-      await tx.query('DELETE FROM exp_adload_log WHERE ts < $1', [newest - 14 * 24 * 3600 * 1000]);
+      // Retention needs no precision finer than a minute of event time, so it runs at most once a minute of it.
+      if (newest - this.adloadPrunedAt >= ADLOAD_PRUNE_EVERY_MS) {
+        await tx.query('DELETE FROM exp_adload_log WHERE ts < $1', [newest - ADLOAD_LOG_RETENTION_MS]);
+        this.adloadPrunedAt = newest;
+      }
     }
     if (clicks.length) {
       const per = new Map<string, number>();

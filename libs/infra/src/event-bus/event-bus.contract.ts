@@ -392,6 +392,47 @@ export function eventBusContract(name: string, makeBus: () => Promise<EventBus>)
         }),
       T,
     );
+
+    it(
+      'batch handler with batchLingerMs: records appended within the linger come in one batch',
+      () =>
+        withBus(async (bus, topic) => {
+          const calls: BusRecord[][] = [];
+          const sub: Subscription = await bus.subscribe({
+            groupId: uniqueName('g'),
+            topics: [topic],
+            fromBeginning: true,
+            maxBatchSize: 100,
+            batchLingerMs: 3_000,
+            batchHandler: async (records) => {
+              calls.push(records);
+            },
+          });
+          await bus.produce(
+            topic,
+            range(3).map((v) => ({ key: 'linger', value: v })),
+          );
+          await sleep(50);
+          await bus.produce(
+            topic,
+            range(6)
+              .slice(3)
+              .map((v) => ({ key: 'linger', value: v })),
+          );
+          await waitUntil(
+            () => calls.flat().length >= 6,
+            WAIT,
+            () => `6 handled (have ${calls.flat().length})`,
+          );
+          await sub.stop();
+          assert.deepEqual(
+            calls[0].map((r) => r.value.toString()),
+            range(6),
+            'both produces in the first batch',
+          );
+        }),
+      T,
+    );
   });
 }
 

@@ -39,7 +39,8 @@ export const logHandlerError: HandlerErrorListener = (error, f) => {
   console.warn(`[event-bus] handler failed (group ${f.groupId}, ${f.topic}[${f.partition}]@${f.offset}, ${f.records} record(s), attempt ${f.attempt}); redelivering in ${f.retryInMs} ms: ${msg}`);
 };
 
-export type DeliveryMode = { kind: 'record'; handler: (record: BusRecord) => Promise<void> } | { kind: 'batch'; batchHandler: (records: BusRecord[]) => Promise<void>; maxBatchSize: number };
+export type DeliveryMode =
+  { kind: 'record'; handler: (record: BusRecord) => Promise<void> } | { kind: 'batch'; batchHandler: (records: BusRecord[]) => Promise<void>; maxBatchSize: number; lingerMs: number };
 
 /** Validates subscribe options and says how records are handed over. */
 export function deliveryMode(options: SubscribeOptions): DeliveryMode {
@@ -57,7 +58,9 @@ export function deliveryMode(options: SubscribeOptions): DeliveryMode {
   if (options.handler) return { kind: 'record', handler: options.handler };
   const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new Error('subscribe: maxBatchSize must be a positive integer');
-  return { kind: 'batch', batchHandler: options.batchHandler!, maxBatchSize };
+  const lingerMs = options.batchLingerMs ?? 0;
+  if (!Number.isFinite(lingerMs) || lingerMs < 0) throw new Error('subscribe: batchLingerMs must be a non-negative number');
+  return { kind: 'batch', batchHandler: options.batchHandler!, maxBatchSize, lingerMs };
 }
 
 export function toBuffer(value: Buffer | string): Buffer {

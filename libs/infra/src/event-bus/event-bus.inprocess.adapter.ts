@@ -147,6 +147,8 @@ class PartitionWorker {
         continue;
       }
       if (mode.kind === 'batch') {
+        if (mode.lingerMs > 0) await this.linger(pos, mode.lingerMs, mode.maxBatchSize);
+        if (signal.stopped) return;
         const batch = log.read(pos, mode.maxBatchSize);
         if (!(await this.deliver(batch, () => mode.batchHandler(batch.map(handOver))))) return;
         pos = Number(batch[batch.length - 1].offset) + 1;
@@ -164,6 +166,16 @@ class PartitionWorker {
         lastYield = Date.now();
       }
     }
+  }
+
+  /** Waits until maxBatchSize records are waiting from `pos`, lingerMs have passed, or the worker stops. */
+  private async linger(pos: number, lingerMs: number, maxBatchSize: number): Promise<void> {
+    const { log, signal } = this;
+    let timedOut = false;
+    const timeout = signal.sleep(lingerMs).then(() => {
+      timedOut = true;
+    });
+    while (!timedOut && !signal.stopped && log.end - pos < maxBatchSize) await Promise.race([timeout, log.waitForAppend()]);
   }
 
   private commit(next: number): void {

@@ -15,6 +15,9 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffMs, DeliveryMode, HandlerErrorListener, RetryBackoff, StopSignal } from './event-bus.delivery';
 import type { BusRecord, SubscribeOptions, Subscription } from './event-bus.port';
 
+/** Bytes a lingering fetch waits for (or the linger, whichever comes first): about a full batch of small events. */
+const LINGER_MIN_BYTES = 1 << 20;
+
 export interface KafkaSubscriptionSettings {
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
@@ -79,7 +82,9 @@ export class KafkaSubscription implements Subscription {
       sessionTimeout: s.sessionTimeoutMs,
       rebalanceTimeout: s.rebalanceTimeoutMs,
       heartbeatInterval: s.heartbeatIntervalMs,
-      maxWaitTimeInMs: s.maxWaitTimeInMs,
+      // A lingering batch consumer asks the broker to hold each fetch until enough bytes or the linger.
+      maxWaitTimeInMs: options.batchLingerMs ? Math.max(1, Math.round(options.batchLingerMs)) : s.maxWaitTimeInMs,
+      minBytes: options.batchLingerMs ? LINGER_MIN_BYTES : 1,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     });

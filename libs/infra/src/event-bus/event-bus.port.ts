@@ -59,6 +59,12 @@ export interface SubscribeOptions {
    */
   batchHandler?: (records: BusRecord[]) => Promise<void>;
   maxBatchSize?: number;
+  /**
+   * Batch mode: when fewer than maxBatchSize records are waiting, wait up to this long for more
+   * before delivering (Kafka: fetch.min.bytes with fetch.max.wait.ms = this). For consumers whose
+   * cost is per batch (one SQL transaction), trading this much freshness for fewer, larger batches.
+   */
+  batchLingerMs?: number;
 }
 
 export interface Subscription {
