@@ -18,6 +18,10 @@ export interface BenchResult {
   /** Resident-set growth over the build, a cross-check of memoryBytes (noisy: allocator, GC). */
   rssDeltaBytes?: number;
   queries: number;
+  /** Python peers and usearch-npm: QPS of one batch call over the same queries (one thread). */
+  batchQps?: number;
+  /** A peer index loaded from the --cache directory (buildSeconds is the original build's). */
+  cached?: boolean;
 }
 
 /** A callable full GC, so RSS deltas are not polluted by garbage from the previous phase. */
@@ -52,41 +56,37 @@ export interface LoopSettings {
 export const DEFAULT_LOOP: LoopSettings = { runs: 3, minQueries: 1000 };
 
 /**
- * Single-threaded timed loop: a warm-up pass over the first queries (caches, JIT, ef change),
- * then `runs` timed runs, each over the query set repeated to at least minQueries queries, every
- * query timed on its own for the latency percentiles. QPS = timed queries / wall time of the run;
- * the run with the highest QPS is reported. Recall comes from the first pass (answers are
- * deterministic).
+ * Single-threaded timed loop over any search function: an untimed pass over every query that
+ * records the answers for recall (and warms caches, JIT and the ef change up), then `runs` timed
+ * runs, each over the query set repeated to at least minQueries queries, every query timed on its
+ * own for the latency percentiles. QPS = timed queries / wall time of the run; the run with the
+ * highest QPS is reported. `search` is what is timed; `ids` turns its answer into row numbers and
+ * runs in the untimed pass only.
  */
-export function queryLoop(
-  index: VectorIndex,
+export function timedLoop<R>(
+  search: (q: Float32Array) => R,
+  ids: (answer: R) => Int32Array,
   queries: Float32Array,
   dim: number,
   count: number,
   k: number,
   truth: Int32Array[] | null,
-  options?: SearchOptions,
   settings: LoopSettings = DEFAULT_LOOP,
 ): QueryLoopOutput {
-  const warm = Math.min(count, 50);
-  for (let i = 0; i < warm; i++) index.search(queries.subarray(i * dim, (i + 1) * dim), k, undefined, options);
+  const found: Int32Array[] = [];
+  for (let i = 0; i < count; i++) found.push(ids(search(queries.subarray(i * dim, (i + 1) * dim))));
   const passes = Math.max(1, Math.ceil(settings.minQueries / count));
   const total = passes * count;
-  const found: Int32Array[] = [];
+  const views = Array.from({ length: count }, (_, i) => queries.subarray(i * dim, (i + 1) * dim));
   let best: { qps: number; lat: Float64Array } | null = null;
   for (let run = 0; run < Math.max(1, settings.runs); run++) {
     const lat = new Float64Array(total);
     const t0 = process.hrtime.bigint();
     for (let t = 0; t < total; t++) {
-      const i = t % count;
+      const q = views[t % count];
       const s = process.hrtime.bigint();
-      const hits = index.search(queries.subarray(i * dim, (i + 1) * dim), k, undefined, options);
+      search(q);
       lat[t] = Number(process.hrtime.bigint() - s) / 1e6;
-      if (run === 0 && t < count) {
-        const ids = new Int32Array(hits.length);
-        for (let j = 0; j < hits.length; j++) ids[j] = Number(hits[j].id);
-        found.push(ids);
-      }
     }
     const qps = total / (Number(process.hrtime.bigint() - t0) / 1e9);
     if (best === null || qps > best.qps) best = { qps, lat };
@@ -99,6 +99,44 @@ export function queryLoop(
     recall = sum / count;
   }
   return { recall, qps: best!.qps, p50Ms: quantileSorted(lat, 0.5), p99Ms: quantileSorted(lat, 0.99), found };
+}
+
+/** timedLoop over a VectorIndex: the whole search call (string ids and hit objects included) is timed. */
+export function queryLoop(
+  index: VectorIndex,
+  queries: Float32Array,
+  dim: number,
+  count: number,
+  k: number,
+  truth: Int32Array[] | null,
+  options?: SearchOptions,
+  settings: LoopSettings = DEFAULT_LOOP,
+): QueryLoopOutput {
+  return timedLoop(
+    (q) => index.search(q, k, undefined, options),
+    (hits) => Int32Array.from(hits, (h) => Number(h.id)),
+    queries,
+    dim,
+    count,
+    k,
+    truth,
+    settings,
+  );
+}
+
+/**
+ * Median wall time (µs) of one call of fn, over `calls` calls after a warm-up, timed the way the
+ * query loop times a query (hrtime around the call).
+ */
+export function callMedianUs(fn: () => unknown, calls = 5000): number {
+  for (let i = 0; i < 200; i++) fn();
+  const lat = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const s = process.hrtime.bigint();
+    fn();
+    lat[i] = Number(process.hrtime.bigint() - s) / 1e3;
+  }
+  return quantileSorted(lat.sort(), 0.5);
 }
 
 export interface Point {

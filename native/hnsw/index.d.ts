@@ -66,5 +66,5 @@ export class HierarchicalNSW {
   getSpace(): SpaceName;
 }
 
-/** How this copy was compiled: -march value and the distance kernels in use. */
-export const buildInfo: { march: string; simd: 'avx512' | 'avx' | 'sse' | 'scalar'; hnswlib: string };
+/** How this copy was compiled: -march value, hnswlib's distance kernels (builds, filtered searches) and those of the unfiltered search path. */
+export const buildInfo: { march: string; simd: 'avx512' | 'avx' | 'sse' | 'scalar'; hnswlib: string; searchSimd: 'avx512' | 'avx2' | 'scalar' };

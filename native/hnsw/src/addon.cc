@@ -1,5 +1,6 @@
 #include <napi.h>
 
+#include "fast_search.h"
 #include "hnsw_index.h"
 
 #ifndef RECSYS_MARCH
@@ -27,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   build.Set("march", RECSYS_MARCH);
   build.Set("simd", SimdLevel());
   build.Set("hnswlib", "0.8.0");
+  // Kernels of the unfiltered search path (fast_search.h); hnswlib's own serve filtered searches and builds.
+  build.Set("searchSimd", RECSYS_FAST_SIMD);
   exports.Set("buildInfo", build);
   return exports;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <queue>
@@ -90,6 +91,7 @@ HnswIndex::HnswIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HnswInde
   spaceName_ = info[0].As<Napi::String>().Utf8Value();
   dim_ = uintArg(env, info[1], "dim", 1);
   if (spaceName_ == "l2") {
+    l2_ = true;
     space_.reset(new hnswlib::L2Space(dim_));
   } else if (spaceName_ == "ip" || spaceName_ == "cosine") {
     // cosine = inner product over vectors normalised on the way in (as Python hnswlib does).
@@ -99,6 +101,9 @@ HnswIndex::HnswIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<HnswInde
     throw Napi::TypeError::New(env, "space must be 'l2', 'ip' or 'cosine', got '" + spaceName_ + "'");
   }
   scratch_.resize(dim_);
+  // RECSYS_HNSW_SEARCH=hnswlib sends every search through hnswlib's own searchKnn (a cross-check of fast_search.h).
+  const char* path = std::getenv("RECSYS_HNSW_SEARCH");
+  fastSearch_ = path == nullptr || std::string(path) != "hnswlib";
 }
 
 void HnswIndex::adoptLoaded(hnswlib::HierarchicalNSW<float>* loaded) { index_.reset(loaded); }
@@ -276,6 +281,11 @@ Napi::Value HnswIndex::SearchKnn(const Napi::CallbackInfo& info) {
     }
   }
   if (k == 0) return Napi::Number::New(env, 0);
+  if (fastSearch_ && !filtered && index_->num_deleted_ == 0) {
+    // The same walk as hnswlib's bare-bone search, without its per-query costs (fast_search.h).
+    const size_t n = fast_.search(*index_, q, dim_, l2_, k, outLabels.Data(), outDists.Data());
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
   auto top = guarded(env, [&] { return index_->searchKnn(q, k, filtered ? &filter : nullptr); });
   const size_t n = top.size();
   uint32_t* labels = outLabels.Data();

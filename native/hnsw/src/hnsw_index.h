@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fast_search.h"
 #include "hnswlib/hnswlib.h"
 
 namespace recsys {
@@ -60,10 +61,14 @@ class HnswIndex : public Napi::ObjectWrap<HnswIndex> {
   std::string spaceName_;
   uint32_t dim_ = 0;
   bool normalize_ = false;
+  bool l2_ = false;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
   std::vector<float> scratch_;
   std::vector<uint32_t> excluded_;
+  // Unfiltered searches of a graph without deleted elements (fast_search.h).
+  FastSearcher fast_;
+  bool fastSearch_ = true;
 };
 
 // saveIndex that fails loudly: an unwritable path or a short write throws std::runtime_error.
