@@ -2,6 +2,7 @@ import { EventPublisher } from '@recsys/messaging';
 import { runProcessOrExit } from '@recsys/platform';
 import { ALL_APPS } from './apps';
 import { seedDemoSuite } from './demo-seed';
+import { announceAppUrls } from './urls';
 
 /**
  * `node dist/apps/suite/main.js [--only app1,app2]` (what `npm start` runs): the selected apps (all
@@ -10,6 +11,8 @@ import { seedDemoSuite } from './demo-seed';
  */
 runProcessOrExit(ALL_APPS, {
   afterStart: async (suite, config, log) => {
+    // The bound URLs (ports may be 0): the gateway's HTTP fallback to a stage of this process uses them.
+    announceAppUrls(suite);
     const seed = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && suite.infra.kinds.bus === 'inprocess');
     if (!seed) return;
     // Catalog and clicks through the bus; model, campaigns, ad-load policy, experiment through the apps' APIs.

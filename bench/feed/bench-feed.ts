@@ -40,7 +40,7 @@ const STAGE_APP: Record<string, string> = {
   ads: 'ads',
 };
 const USAGE =
-  'usage: bench-feed [--stacks embedded,real] [--scenarios healthy,stopped,late] [--rates 100,200,400] [--duration 20] [--limit 20] [--candidates 500] [--stop ranking] [--late ranking] [--out bench/results/feed.json]';
+  'usage: bench-feed [--stacks embedded,real] [--scenarios healthy,stopped,late] [--rates 100,200,400] [--duration 20] [--limit 20] [--candidates 500] [--stop ranking] [--late ranking] [--out bench/results/feed.json] [--cpu-prof dir]';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -56,10 +56,14 @@ interface Suite {
   stop(): Promise<void>;
 }
 
+/** `--cpu-prof <dir>`: the suite runs under `node --cpu-prof` (one .cpuprofile per thread, written at exit). */
+let cpuProfDir: string | undefined;
+
 async function startSuite(env: Record<string, string>, apps: readonly string[]): Promise<Suite> {
   const ports: Record<string, string> = {};
   for (const a of APPS) ports[`${a.toUpperCase()}_PORT`] = String(await freePort());
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/suite/main.js')], {
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/suite/main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -288,6 +292,7 @@ async function main() {
       late: { type: 'string' },
       scenarios: { type: 'string' },
       out: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
     USAGE,
   );
@@ -300,6 +305,7 @@ async function main() {
   const late = names(o.late, '--late', ['ranking', 'retrieval', 'slates', 'adload', 'ads', 'experiments'] as const, ['ranking'])[0]!;
   const scenarios = names(o.scenarios, '--scenarios', ['healthy', 'stopped', 'late'] as const, ['healthy', 'stopped', 'late']);
   const out = resolve(o.out ?? 'bench/results/feed.json');
+  cpuProfDir = o['cpu-prof'] ? resolve(o['cpu-prof']) : undefined;
   const start = machine();
   const base = {
     GATEWAY_CANDIDATES: String(candidates),

@@ -13,8 +13,8 @@ import { FeedMetrics } from './feed/feed.metrics';
 import { FeedService } from './feed/feed.service';
 import { PopularItems } from './feed/popular';
 import { TrackingTokens } from './feed/tracking-token';
-import { gatewayConfigSchema, loadGatewayConfig, type GatewayConfig } from './gateway.config';
-import { HttpStageClients, type StageClients } from './stages/stage-clients';
+import { appUrlCapability, gatewayConfigSchema, loadGatewayConfig, type GatewayConfig, type StageApp } from './gateway.config';
+import { SuiteStageClients, type StageClients } from './stages/stage-clients';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 export const STAGE_CLIENTS = Symbol('STAGE_CLIENTS');
@@ -38,7 +38,10 @@ class GatewayModule implements OnApplicationBootstrap {
     if (this.config.apiKeys === 'off') {
       this.ctx.log.warn('GATEWAY_API_KEYS=off: /v1/feed and /v1/events accept requests without an API key (set ADMIN_TOKEN or GATEWAY_API_KEYS=required)');
     }
-    this.ctx.log.info({ stages: this.config.urls, deadlines: this.config.deadlines }, 'gateway: stage URLs (HTTP keep-alive pools, also when the apps share this process)');
+    this.ctx.log.info(
+      { stages: this.config.urls, inProcess: [...this.config.inProcess], deadlines: this.config.deadlines },
+      'gateway: a stage whose app runs in this process is called in process (LocalDirectory), the others over HTTP keep-alive pools; chosen at every call',
+    );
   }
 }
 
@@ -52,7 +55,15 @@ export interface GatewayOverrides {
 export function gatewayModule(ctx: AppContext, overrides: GatewayOverrides = {}): DynamicModule {
   const config = loadGatewayConfig(ctx.config, overrides.env ?? process.env);
   const metrics = new FeedMetrics(ctx.metrics);
-  const stages = overrides.stages ?? new HttpStageClients(config, (s, st) => metrics.breakerChanged(s, st));
+  const stages =
+    overrides.stages ??
+    new SuiteStageClients(config, {
+      local: ctx.local,
+      inProcess: config.inProcess,
+      // A URL the suite announced (the app runs in this process, maybe on port 0) unless GATEWAY_<APP>_URL is set.
+      resolveUrl: (app: StageApp) => (config.explicitUrls.has(app) ? config.urls[app] : (ctx.local.lookup<string>(appUrlCapability(app)) ?? config.urls[app])),
+      onBreakerChange: (s, st) => metrics.breakerChanged(s, st),
+    });
   const catalog = new CatalogView();
   const auth: GatewayAuth = {
     keys: new ApiKeyService(ctx.infra.sql, config.keyCacheMs),

@@ -51,6 +51,25 @@ const surfaceList = z
     return out;
   });
 
+/** `auto` (every stage whose app runs in this process), `off`, or the stages that may be called in process (`ranking,retrieval`). */
+const inProcessList = z
+  .string()
+  .default('auto')
+  .transform((s, ctx) => {
+    const v = s.trim();
+    if (v === 'auto' || v === '') return new Set<FeedStage>(feedStages);
+    if (v === 'off') return new Set<FeedStage>();
+    const out = new Set<FeedStage>();
+    for (const part of v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)) {
+      if (!(feedStages as readonly string[]).includes(part)) ctx.addIssue({ code: 'custom', message: `unknown stage '${part}': auto, off, or stages among ${feedStages.join(', ')}` });
+      else out.add(part as FeedStage);
+    }
+    return out;
+  });
+
 const urlish = z.string().regex(/^https?:\/\/[^\s/]+$/, 'http(s)://host:port (no path)');
 
 /** Gateway-only settings, read from the environment beside the suite's config (GATEWAY_*). */
@@ -62,6 +81,11 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_SLATES_URL: urlish.optional(),
   GATEWAY_ADLOAD_URL: urlish.optional(),
   GATEWAY_ADS_URL: urlish.optional(),
+  /**
+   * Stages called in process when their app runs in the gateway's process (LocalDirectory): `auto`
+   * (all), `off` (always HTTP), or a list of stages. A stage whose app is elsewhere goes over HTTP.
+   */
+  GATEWAY_IN_PROCESS: inProcessList,
   /** Per-stage deadlines (ms), e.g. `retrieval=40,ranking=40`. */
   GATEWAY_DEADLINES: deadlineList,
   /** Budget of the whole fetch: a stage never gets more than what is left of it. */
@@ -108,6 +132,9 @@ export const DEFAULT_DEADLINES: Record<FeedStage, number> = {
 
 export interface GatewayConfig {
   urls: Record<StageApp, string>;
+  /** Apps whose URL was given (GATEWAY_<APP>_URL): used as is, never replaced by the URL the suite announces. */
+  explicitUrls: ReadonlySet<StageApp>;
+  inProcess: ReadonlySet<FeedStage>;
   deadlines: Record<FeedStage, number>;
   totalDeadlineMs: number;
   candidates: number;
@@ -123,6 +150,12 @@ export interface GatewayConfig {
   sessionGapMs: number;
   defaultDomain: string;
 }
+
+/**
+ * Where an app of this process listens, as the suite announces it once every app is bound
+ * (apps/suite: a value in the shared LocalDirectory): the gateway finds stages started on port 0.
+ */
+export const appUrlCapability = (app: string) => `suite.url.${app}`;
 
 export type StageApp = 'experiments' | 'behavior' | 'retrieval' | 'ranking' | 'slates' | 'adload' | 'ads';
 
@@ -144,6 +177,8 @@ export function loadGatewayConfig(suite: SuiteConfig, env: Record<string, string
       adload: url('adload', c.GATEWAY_ADLOAD_URL),
       ads: url('ads', c.GATEWAY_ADS_URL),
     },
+    explicitUrls: new Set((['experiments', 'behavior', 'retrieval', 'ranking', 'slates', 'adload', 'ads'] as const).filter((a) => c[`GATEWAY_${a.toUpperCase()}_URL` as keyof typeof c] !== undefined)),
+    inProcess: c.GATEWAY_IN_PROCESS,
     deadlines: { ...DEFAULT_DEADLINES, ...c.GATEWAY_DEADLINES },
     totalDeadlineMs: c.GATEWAY_TOTAL_DEADLINE_MS,
     candidates: c.GATEWAY_CANDIDATES,

@@ -135,11 +135,14 @@ export class FeedService {
 
     // 2. Ad-load decision and ad fill: beside the organic path.
     const adsPath = (async () => {
-      // requestId: the ad-load decision log joins feed.feedback and ads.events on it. The adload app
-      // serves its live policy per surface; an experiment's ad-load policy override is recorded in
-      // `overrides` but cannot be requested per fetch (its API has no policy parameter).
-      void adloadPolicyOverride;
-      const decision = await run('adload', (d) => this.stages.adload({ userId: req.userId, surface: req.surface, sessionFetchIndex, requestId, context: { hour: new Date().getUTCHours() } }, d));
+      // requestId: the ad-load decision log joins feed.feedback and ads.events on it. A variant's
+      // ad-load policy (adload.policy) decides instead of the surface's live policy.
+      const decision = await run('adload', (d) =>
+        this.stages.adload(
+          { userId: req.userId, surface: req.surface, sessionFetchIndex, requestId, context: { hour: new Date().getUTCHours() }, ...(adloadPolicyOverride ? { policyId: adloadPolicyOverride } : {}) },
+          d,
+        ),
+      );
       if (!decision || decision.adSlots === 0 || decision.positions.length === 0) return { decision, fills: [] as AdFill[] };
       const positions = [...new Set(decision.positions)].slice(0, decision.adSlots).sort((a, b) => a - b);
       // requestId in the context: the ads app remembers the fill under it, so a feed.feedback click
@@ -360,16 +363,10 @@ export class FeedService {
             },
           }
         : {}),
-      candidates: candidates.slice(0, 5000).map((c) => {
-        const s = rankedScore.get(c.itemId);
-        const g = this.catalog.groups.get(c.itemId);
-        return {
-          itemId: c.itemId,
-          ...(c.retrievalScore !== undefined ? { retrievalScore: c.retrievalScore } : {}),
-          ...(!res.degraded.includes('ranking') && s !== undefined && Number.isFinite(s) ? { score: s } : {}),
-          ...(g ? { group: g } : {}),
-        };
-      }),
+      // Every candidate ranking considered (up to 500 a fetch: most of the record's bytes, which the
+      // publisher and every consumer encode, parse and validate). Scores are kept to 1e-6 and the
+      // catalog group, which readers have from catalog.items, is left out: a third fewer bytes.
+      candidates: candidateRecords(candidates, res.degraded.includes('ranking') ? undefined : rankedScore),
       ...(slate ? { slate: { requestId: slate.requestId, policyId: slate.policyId, size: slate.slate.length } } : {}),
       versions: {
         ...(res.versions.rankingModel ? { rankingModel: res.versions.rankingModel } : {}),
@@ -418,6 +415,22 @@ function mergeAssignments(a: Assignments | undefined) {
     Object.assign(overrides, x.overrides);
   }
   return { variants, overrides };
+}
+
+const micro = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function candidateRecords(candidates: { itemId: string; retrievalScore?: number }[], pctr: Map<string, number> | undefined) {
+  const n = Math.min(5000, candidates.length);
+  const out: { itemId: string; retrievalScore?: number; score?: number }[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = candidates[i]!;
+    const r: { itemId: string; retrievalScore?: number; score?: number } = { itemId: c.itemId };
+    if (c.retrievalScore !== undefined) r.retrievalScore = micro(c.retrievalScore);
+    const s = pctr?.get(c.itemId);
+    if (s !== undefined && Number.isFinite(s)) r.score = micro(s);
+    out[i] = r;
+  }
+  return out;
 }
 
 function clampInt(v: unknown, min: number, max: number): number | undefined {

@@ -25,17 +25,32 @@ export interface StageResponse<T> {
  * One downstream app over HTTP: an undici keep-alive pool to its origin, a deadline per call
  * (aborts the request: the caller waits no longer than the deadline) and a circuit breaker.
  * A 404 the caller declares expected (`okStatuses`) is a result, not a failure.
+ *
+ * The origin is resolved at call time (a suite started on port 0 announces where its apps listen
+ * once they are bound); the pool is made on the first call and remade if the origin changes.
  */
 export class HttpStage {
-  private readonly pool: Pool;
+  private pool?: Pool;
+  private poolOrigin?: string;
 
   constructor(
     readonly name: string,
-    readonly origin: string,
+    private readonly resolveOrigin: () => string,
     readonly breaker: CircuitBreaker,
-    connections: number,
-  ) {
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 1000 });
+    private readonly connections: number,
+  ) {}
+
+  get origin(): string {
+    return this.resolveOrigin();
+  }
+
+  private poolFor(origin: string): Pool {
+    if (!this.pool || this.poolOrigin !== origin) {
+      void this.pool?.close().catch(() => undefined);
+      this.pool = new Pool(origin, { connections: this.connections, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 1000 });
+      this.poolOrigin = origin;
+    }
+    return this.pool;
   }
 
   async post<T>(path: string, body: unknown, deadlineMs: number, opts: { expectedStatuses?: number[] } = {}): Promise<StageResponse<T>> {
@@ -56,7 +71,7 @@ export class HttpStage {
       ac.abort();
     }, deadlineMs);
     try {
-      const res = await this.pool.request({
+      const res = await this.poolFor(this.resolveOrigin()).request({
         method,
         path,
         body,
@@ -96,6 +111,6 @@ export class HttpStage {
   }
 
   async close(): Promise<void> {
-    await this.pool.close().catch(() => undefined);
+    await this.pool?.close().catch(() => undefined);
   }
 }
