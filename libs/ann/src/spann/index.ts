@@ -12,6 +12,7 @@ import type { SpannParams } from './spann.params';
 export { SpannIndex, type SpannCreateOptions } from './spann.index';
 export type { SpannBuildOptions } from './spann.build';
 export { DEFAULT_SPANN_PARAMS, type SpannParams } from './spann.params';
+export { availableIoModes, defaultIoMode, type PostingIoMode } from './posting-io';
 
 /** SearchOptions keys the benchmark sweeps (maxLists first). */
 export const SPANN_SWEEP_KEYS = ['maxLists', 'maxDistRatio'] as const;

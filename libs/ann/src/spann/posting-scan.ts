@@ -9,8 +9,13 @@ import type { SpannCore } from './spann.core';
  * in hierarchical-clustering leaf order, so nearby centroids tend to be nearby in the file.
  */
 const COALESCE_GAP = 8192;
-/** Largest coalesced read (bounds the read buffer, which is resident SIMD memory). */
+/** Largest coalesced read. */
 const MAX_SPAN = 1 << 16;
+/**
+ * Bytes read per reader call (the lists of a query are fetched in batches of up to this much;
+ * bounds the read buffer, which is resident SIMD memory, except for a single bigger list).
+ */
+const BATCH_BYTES = 1 << 18;
 
 /**
  * Work done by one search: lists and records read, candidates (records under the distance cut-off
@@ -20,7 +25,10 @@ export interface ScanStats {
   lists: number;
   records: number;
   scored: number;
+  /** Ranges read (coalesced lists). */
   reads: number;
+  /** Reader calls (each reads a batch of ranges at once). */
+  batches: number;
   bytes: number;
 }
 
@@ -30,7 +38,7 @@ export interface ScanStats {
  * one SIMD kernel call per list, and the top-k heap. No per-record allocation.
  */
 export class PostingScanner {
-  readonly stats: ScanStats = { lists: 0, records: 0, scored: 0, reads: 0, bytes: 0 };
+  readonly stats: ScanStats = { lists: 0, records: 0, scored: 0, reads: 0, batches: 0, bytes: 0 };
   private stamp = new Uint32Array(0);
   private listStamp = new Uint32Array(0);
   private gen = 0;
@@ -39,6 +47,10 @@ export class PostingScanner {
   private orderOff = new Float64Array(64);
   private outD = new Float64Array(64);
   private outN = new Uint32Array(64);
+  private spanPos = new Float64Array(64);
+  private spanLen = new Uint32Array(64);
+  private spanDst = new Uint32Array(64);
+  private listDst = new Uint32Array(64);
 
   /** The stored-form query in SIMD memory: f32 at qPtr, and as i16 at q16Ptr when it is 0..255 integers. */
   private readonly qPtr: number;
@@ -84,7 +96,7 @@ export class PostingScanner {
     }
     this.heap.clear();
     const s = this.stats;
-    s.lists = s.records = s.scored = s.reads = s.bytes = 0;
+    s.lists = s.records = s.scored = s.reads = s.batches = s.bytes = 0;
   }
 
   /** Marks an internal id as seen (excluded); returns false if it already was. */
@@ -137,7 +149,9 @@ export class PostingScanner {
 
   /**
    * Reads and scores lists[0..n): sorted by file offset, neighbours within COALESCE_GAP merged
-   * into one positional read, then each list's records scored by one kernel call.
+   * into one range (only adjacent ones for the mmap reader, where a gap costs a copy and merging
+   * saves nothing), the ranges read in batches of BATCH_BYTES by one reader call each (see
+   * posting-io.ts), then each list's records scored by one kernel call.
    */
   probeLists(lists: Uint32Array, n: number, k: number, groupMask: Uint8Array | null): void {
     const store = this.core.store;
@@ -176,22 +190,50 @@ export class PostingScanner {
         off[i] = store.offset(o2[i]);
       }
     }
+    // Batches of spans (a span: neighbouring lists merged into one range) read by one reader
+    // call each, then every list of the batch scored where it landed in the read buffer.
+    const gap = store.ioMode === 'mmap' ? 0 : COALESCE_GAP;
+    if (this.spanPos.length < m) {
+      this.spanPos = new Float64Array(m * 2);
+      this.spanLen = new Uint32Array(m * 2);
+      this.spanDst = new Uint32Array(m * 2);
+      this.listDst = new Uint32Array(m * 2);
+    }
+    const sPos = this.spanPos;
+    const sLen = this.spanLen;
+    const sDst = this.spanDst;
+    const lDst = this.listDst;
     let i = 0;
     while (i < m) {
-      const start = off[i];
-      let end = start + store.length(order[i]) * rb;
-      let j = i + 1;
-      while (j < m) {
-        const e = off[j] + store.length(order[j]) * rb;
-        if (off[j] - end > COALESCE_GAP || e - start > MAX_SPAN) break;
-        if (e > end) end = e;
-        j++;
+      const first = i;
+      let spans = 0;
+      let used = 0;
+      while (i < m) {
+        const start = off[i];
+        let end = start + store.length(order[i]) * rb;
+        let j = i + 1;
+        while (j < m) {
+          const e = off[j] + store.length(order[j]) * rb;
+          if (off[j] - end > gap || e - start > MAX_SPAN) break;
+          if (e > end) end = e;
+          j++;
+        }
+        const bytes = end - start;
+        if (spans > 0 && used + bytes > BATCH_BYTES) break;
+        sPos[spans] = start;
+        sLen[spans] = bytes;
+        sDst[spans] = used;
+        for (let t = i; t < j; t++) lDst[t] = used + (off[t] - start);
+        used += (bytes + 15) & ~15; // 16-byte aligned spans: record ids stay u32-aligned
+        spans++;
+        i = j;
       }
-      store.readSpan(start, end - start);
-      this.stats.reads++;
-      this.stats.bytes += end - start;
-      for (let t = i; t < j; t++) this.scanRecords(order[t], store.bufPtr + (off[t] - start), k, groupMask);
-      i = j;
+      store.ensureBuffer(used);
+      store.readSpans(sPos, sLen, sDst, spans);
+      this.stats.batches++;
+      this.stats.reads += spans;
+      for (let s = 0; s < spans; s++) this.stats.bytes += sLen[s];
+      for (let t = first; t < i; t++) this.scanRecords(order[t], store.bufPtr + lDst[t], k, groupMask);
     }
   }
 
@@ -216,7 +258,11 @@ export class PostingScanner {
       this.order.byteLength +
       this.orderOff.byteLength +
       this.outD.byteLength +
-      this.outN.byteLength
+      this.outN.byteLength +
+      this.spanPos.byteLength +
+      this.spanLen.byteLength +
+      this.spanDst.byteLength +
+      this.listDst.byteLength
     );
   }
 

@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { decodeRecord, RecordBuffer, recordBytes, type ValueType } from './records';
 import type { SimdMemory } from './simd-memory';
+import { PostingReader, readFully, type PostingIoMode } from './posting-io';
 
 /**
  * Posting lists on disk: one file, each list one contiguous run of fixed-size records
@@ -56,7 +57,12 @@ export class PostingStore {
   ids: Uint32Array = new Uint32Array(0);
   vecs: Float32Array = new Float32Array(0);
   bytes: Uint8Array = new Uint8Array(0);
+  /** The read buffer as a view (the reader's destination), re-derived when memory grows. */
+  private spanDst: Uint8Array = new Uint8Array(0);
+  private spanBase = -1;
   private one: RecordBuffer;
+  /** Batched reads of a query's lists (mmap gather, io_uring or readSync; see posting-io.ts). */
+  readonly reader: PostingReader;
 
   private constructor(
     path: string,
@@ -69,6 +75,7 @@ export class PostingStore {
     this.sm = sm;
     this.path = path;
     this.fd = fd;
+    this.reader = new PostingReader(fd);
     this.valueType = valueType;
     this.recBytes = recordBytes(dim, valueType);
     this.recWords = this.recBytes >> 2;
@@ -116,14 +123,39 @@ export class PostingStore {
    * the scan kernels work on it (several lists that lie close together are read at once).
    */
   readSpan(pos: number, bytes: number): void {
+    this.ensureBuffer(bytes);
+    readFully(this.fd, this.bytes, this.bufPtr, bytes, pos);
+  }
+
+  /**
+   * Reads n ranges at once (file offset pos[i], len[i] bytes, to byte bufPtr + dstOff[i] of SIMD
+   * memory) through the reader: one call for all the lists of a query. The caller sized the
+   * buffer with ensureBuffer(total).
+   */
+  readSpans(pos: Float64Array, len: Uint32Array, dstOff: Uint32Array, n: number): void {
+    if (this.bytes.buffer !== this.sm.buffer || this.bytes.length === 0) this.views();
+    if (this.bufPtr !== this.spanBase) {
+      this.spanBase = this.bufPtr;
+      this.spanDst = this.bytes.subarray(this.bufPtr, this.bufPtr + this.bufBytes);
+    } else if (this.spanDst.buffer !== this.bytes.buffer) {
+      this.spanDst = this.bytes.subarray(this.bufPtr, this.bufPtr + this.bufBytes);
+    }
+    this.reader.read(this.spanDst, pos, len, dstOff, n);
+  }
+
+  /** Grows the read buffer to at least bytes (views refreshed). */
+  ensureBuffer(bytes: number): void {
     if (bytes > this.bufBytes) this.growBuffer(bytes);
     if (this.bytes.buffer !== this.sm.buffer || this.bytes.length === 0) this.views();
-    let got = 0;
-    while (got < bytes) {
-      const r = readSync(this.fd, this.bytes, this.bufPtr + got, bytes - got, pos + got);
-      if (r <= 0) throw new Error(`PostingStore: short read at ${pos}`);
-      got += r;
-    }
+  }
+
+  /** Capacity of the read buffer in bytes. */
+  bufferBytes(): number {
+    return this.bufBytes;
+  }
+
+  get ioMode(): PostingIoMode {
+    return this.reader.mode;
   }
 
   /** Internal id of record r of the last read(list). */
@@ -251,6 +283,7 @@ export class PostingStore {
     const fd = openSync(path, 'r+');
     this.close();
     this.fd = fd;
+    this.reader.reopen(fd);
     this.path = path;
     if (valueType !== this.valueType) {
       this.valueType = valueType;
@@ -278,6 +311,7 @@ export class PostingStore {
   }
 
   close(): void {
+    this.reader.close();
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }
@@ -323,6 +357,7 @@ export class PostingStore {
     }
     this.bufBytes = Math.max(bytes, Math.ceil(this.bufBytes * 1.5));
     this.bufPtr = this.sm.alloc(this.bufBytes);
+    this.spanBase = -1;
     const slots = Math.ceil(this.bufBytes / this.recBytes) * 4 + 16;
     this.distPtr = this.sm.alloc(slots);
     this.idxPtr = this.sm.alloc(slots);

@@ -5,6 +5,7 @@ import { CentroidGraph } from './centroid-graph';
 import { IdTable } from './id-table';
 import { PostingScanner, type ScanStats } from './posting-scan';
 import { PostingStore } from './posting-store';
+import type { PostingIoMode } from './posting-io';
 import { buildCore, POSTINGS_FILE, type SpannBuildOptions } from './spann.build';
 import { fitsU8, type ValueType } from './records';
 import { InsertScratch, newRand, type SpannCore } from './spann.core';
@@ -262,6 +263,31 @@ export class SpannIndex implements VectorIndex {
    */
   compact(): void {
     rewritePostings(this.core);
+  }
+
+  /** How queries read the posting file: 'mmap' (default with the native addon), 'uring' or 'pread' (see posting-io.ts). */
+  get ioMode(): PostingIoMode {
+    return this.core.store.ioMode;
+  }
+
+  setIoMode(mode: PostingIoMode): void {
+    this.core.store.reader.setMode(mode);
+  }
+
+  /**
+   * Drops the posting file from the OS page cache (fdatasync + posix_fadvise DONTNEED): the next
+   * queries read from the device. false where the native addon is not built.
+   */
+  dropPageCache(): boolean {
+    return this.core.store.reader.dropPageCache();
+  }
+
+  /**
+   * What the index relies on beyond memoryBytes(): the posting file's bytes in the page cache
+   * (mincore) and its size; null where the native addon is not built.
+   */
+  pageCacheBytes(): { resident: number; size: number } | null {
+    return this.core.store.reader.pageCacheBytes();
   }
 
   /** Closes the posting file. */
