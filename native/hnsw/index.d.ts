@@ -64,6 +64,15 @@ export class HierarchicalNSW {
   setEf(ef: number): void;
   getNumDimensions(): number;
   getSpace(): SpaceName;
+  /**
+   * 'fast': unfiltered searches of a graph without deleted elements run src/fast_search.h (the same
+   * walk as hnswlib's, inlined SIMD kernels, prefetching, no per-query allocation); filtered ones and
+   * graphs with deletions use hnswlib's searchKnn. 'hnswlib': every search uses hnswlib's searchKnn
+   * (RECSYS_HNSW_SEARCH=hnswlib in the environment when the index was constructed, or setSearchPath).
+   */
+  getSearchPath(): 'fast' | 'hnswlib';
+  /** Chooses the search path of unfiltered searches (a cross-check and benchmark switch; answers are the same). */
+  setSearchPath(path: 'fast' | 'hnswlib'): void;
 }
 
 /** How this copy was compiled: -march value, hnswlib's distance kernels (builds, filtered searches) and those of the unfiltered search path. */

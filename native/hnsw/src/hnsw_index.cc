@@ -82,6 +82,8 @@ Napi::Function HnswIndex::Define(Napi::Env env) {
                          InstanceMethod("setEf", &HnswIndex::SetEf),
                          InstanceMethod("getNumDimensions", &HnswIndex::GetNumDimensions),
                          InstanceMethod("getSpace", &HnswIndex::GetSpace),
+                         InstanceMethod("getSearchPath", &HnswIndex::GetSearchPath),
+                         InstanceMethod("setSearchPath", &HnswIndex::SetSearchPath),
                      });
 }
 
@@ -339,5 +341,15 @@ Napi::Value HnswIndex::SetEf(const Napi::CallbackInfo& info) {
 Napi::Value HnswIndex::GetNumDimensions(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), dim_); }
 
 Napi::Value HnswIndex::GetSpace(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), spaceName_); }
+
+Napi::Value HnswIndex::GetSearchPath(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), fastSearch_ ? "fast" : "hnswlib"); }
+
+Napi::Value HnswIndex::SetSearchPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (path != "fast" && path != "hnswlib") throw Napi::TypeError::New(env, "search path must be 'fast' or 'hnswlib'");
+  fastSearch_ = path == "fast";
+  return env.Undefined();
+}
 
 }  // namespace recsys

@@ -48,6 +48,8 @@ class HnswIndex : public Napi::ObjectWrap<HnswIndex> {
   Napi::Value SetEf(const Napi::CallbackInfo& info);
   Napi::Value GetNumDimensions(const Napi::CallbackInfo& info);
   Napi::Value GetSpace(const Napi::CallbackInfo& info);
+  Napi::Value GetSearchPath(const Napi::CallbackInfo& info);
+  Napi::Value SetSearchPath(const Napi::CallbackInfo& info);
 
   // Throws unless a graph exists and no load is in flight.
   void requireReadable(Napi::Env env) const;
