@@ -21,6 +21,7 @@ import { BanditAgent, makeStream, runAgent, type RunResult } from './simulate';
 import { meanCi } from './stats';
 import { VwAgent, vwPython } from './vw';
 import { movielensWorld, obdWorld, type World } from './worlds';
+import { agentOptions, tune, TUNED, type PolicyParams } from './tune';
 import { measureLatency, measureLearning } from './latency';
 
 const USAGE =
@@ -47,6 +48,12 @@ async function main() {
       redis: { type: 'string' },
       'latency-iterations': { type: 'string' },
       out: { type: 'string' },
+      tune: { type: 'boolean' },
+      'tune-seeds': { type: 'string' },
+      explore: { type: 'string' },
+      'slate-explore': { type: 'string' },
+      epsilon: { type: 'string' },
+      'ucb-level': { type: 'string' },
     },
     USAGE,
   );
@@ -62,6 +69,22 @@ async function main() {
   const command = `npm run bench:slates -- ${process.argv.slice(2).join(' ')}`.trim();
   const result: Record<string, unknown> = { command, data: dataDir, size: { seeds, requests: T, vwSeeds: a['no-vw'] ? 0 : vwSeeds, vwRequests: vwT } };
 
+  if (a.tune) {
+    const worlds: World[] = worldNames.map((w) => (w === 'ml-100k' ? movielensWorld(dataDir) : obdWorld(dataDir, w === 'obd-women' ? 'women' : 'men')));
+    result.tuning = await tune(worlds, int(a['tune-seeds'], '--tune-seeds', 3), T, (s) => process.stderr.write(`${s}\n`));
+    result.machine = machine({}, start);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2));
+    process.stdout.write(`${JSON.stringify((result.tuning as { chosen: unknown; scores: unknown }).chosen)}\n${JSON.stringify((result.tuning as { scores: unknown }).scores)}\nwrote ${out}\n`);
+    return;
+  }
+  const params: PolicyParams = {
+    inSlateExplore: a.explore !== undefined ? Number(a.explore) : TUNED.inSlateExplore,
+    slateExplore: a['slate-explore'] !== undefined ? Number(a['slate-explore']) : TUNED.slateExplore,
+    epsilon: a.epsilon !== undefined ? Number(a.epsilon) : TUNED.epsilon,
+    ucbLevel: a['ucb-level'] !== undefined ? Number(a['ucb-level']) : TUNED.ucbLevel,
+  };
+  result.params = params;
   if (!a['no-sim']) {
     const policies = (a.policies ?? 'greedy,epsilon-greedy,bayes-ucb,slate-ts,in-slate-ts').split(',') as PolicyId[];
     const worlds: World[] = worldNames.map((w) => (w === 'ml-100k' ? movielensWorld(dataDir) : obdWorld(dataDir, w === 'obd-women' ? 'women' : 'men')));
@@ -72,7 +95,7 @@ async function main() {
       for (let seed = 1; seed <= seeds; seed++) {
         const stream = makeStream(world, seed, T);
         for (const p of policies) {
-          const r = await runAgent(world, stream, seed, new BanditAgent(world, stream, p, seed));
+          const r = await runAgent(world, stream, seed, new BanditAgent(world, stream, p, seed, agentOptions(p, params)));
           runs.push(r);
         }
         process.stderr.write(

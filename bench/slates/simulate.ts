@@ -152,10 +152,11 @@ export class BanditAgent implements Agent {
     private readonly stream: Stream,
     policyId: PolicyId,
     seed: number,
-    opts: { epsilon?: number; groupCap?: number } = {},
+    opts: { epsilon?: number; groupCap?: number; explore?: number; ucbLevel?: number; label?: string } = {},
   ) {
-    this.policy = createPolicy(policyId, { epsilon: opts.epsilon });
-    this.name = this.policy.id;
+    this.policy = policyId === 'bayes-ucb' && opts.ucbLevel !== undefined ? new BayesUcbPolicy(0, 0.999, opts.ucbLevel) : createPolicy(policyId, { epsilon: opts.epsilon });
+    this.name = opts.label ?? this.policy.id;
+    this.explore = opts.explore ?? 1;
     this.groups = world.groupNames.map(() => newEffect(0, DEFAULT_PRIOR.groupPrecision));
     this.items = world.items.map(() => newEffect(0, DEFAULT_PRIOR.itemPrecision));
     this.exam = defaultExamination(world.slateSize);
@@ -164,6 +165,7 @@ export class BanditAgent implements Agent {
     this.groupCap = opts.groupCap;
   }
   private readonly groupCap?: number;
+  private readonly explore: number;
 
   choose(t: number, c: number, cands: Int32Array): number[] {
     const n = this.world.items.length;
@@ -175,6 +177,7 @@ export class BanditAgent implements Agent {
       pctr,
       Array.from(cands, (i) => this.items[i]),
     );
+    b.explore = this.explore;
     if (this.policy instanceof BayesUcbPolicy) this.policy.rounds = t;
     const opts = { size: this.world.slateSize, groupCap: this.groupCap };
     const choice = this.policy.choose(b, opts, this.rng, new ChoiceContext(b, opts));

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { realInfra, uniqueName } from '../support/infra';
 import { startTestSuite } from '../support/suite';
 import { SLATES_TEST_ENV, slatesScenario, withEnv } from './slates.flow';
+import { decodeRecord } from '../../apps/slates/src/domain/posterior-store';
 
 describe('slates service on real Kafka and Redis (integration)', () => {
   const real = realInfra();
@@ -45,7 +46,7 @@ describe('slates service on real Kafka and Redis (integration)', () => {
       await redis.connect();
       const keys = await redis.keys(`${prefix}{slates}:post:i:bo-*`);
       expect(keys.sort()).toEqual([`${prefix}{slates}:post:i:bo-a`, `${prefix}{slates}:post:i:bo-b`, `${prefix}{slates}:post:i:bo-s`]);
-      const b = JSON.parse((await redis.get(`${prefix}{slates}:post:i:bo-b`))!);
+      const b = decodeRecord((await redis.getBuffer(`${prefix}{slates}:post:i:bo-b`))!);
       expect(b.clicks).toBe(1);
       for (const k of await redis.keys(`${prefix}*`)) await redis.del(k);
     } finally {

@@ -29,6 +29,32 @@ export interface Beliefs {
 }
 
 /**
+ * Default exploration scale of the Thompson policies' posterior draws (GaussianBeliefs.explore),
+ * chosen on validation seeds of the bench:slates simulations (bench/slates/README.md), not on the
+ * reported seeds.
+ */
+export const DEFAULT_EXPLORE = 0.25;
+
+/** Gaussian effects: a list of {m, q} (mean, precision), or the same as two typed arrays. */
+export type EffectsLike = ReadonlyArray<{ m: number; q: number }> | { m: Float64Array; q: Float64Array };
+
+function meanAndSd(e: EffectsLike): [Float64Array, Float64Array] {
+  if ('m' in e && e.m instanceof Float64Array) {
+    const sd = new Float64Array(e.q.length);
+    for (let i = 0; i < sd.length; i++) sd[i] = 1 / Math.sqrt(e.q[i]);
+    return [e.m, sd];
+  }
+  const list = e as ReadonlyArray<{ m: number; q: number }>;
+  const m = new Float64Array(list.length);
+  const sd = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    m[i] = list[i].m;
+    sd[i] = 1 / Math.sqrt(list[i].q);
+  }
+  return [m, sd];
+}
+
+/**
  * Gaussian beliefs on the logit scale: z_i = a * l_i + g_{G(i)} + d_i with independent Gaussian
  * a, g and d (the diagonal Laplace posterior). A draw samples a once, each group once and each
  * item's d, so items of a group share their group's draw, as the hierarchical model says.
@@ -41,21 +67,26 @@ export class GaussianBeliefs implements Beliefs {
   readonly groupMean: Float64Array;
   readonly groupSd: Float64Array;
   private readonly groupDraw: Float64Array;
+  /**
+   * Exploration scale of the posterior draws (Thompson policies): a draw is mean + explore x sd,
+   * as the variance scaling of Chapelle & Li (2011, section 4). 1 = the posterior itself; smaller
+   * values explore less. The bounds scale with it; means and quantiles do not.
+   */
+  explore = 1;
 
   constructor(
     readonly slope: { m: number; q: number },
-    groupEffects: ReadonlyArray<{ m: number; q: number }>,
+    groupEffects: EffectsLike,
     readonly groups: Int32Array,
     pctr: ArrayLike<number>,
-    items: ReadonlyArray<{ m: number; q: number }>,
+    items: EffectsLike,
   ) {
     this.n = groups.length;
-    this.l = Float64Array.from(pctr, (p) => logit(p));
-    this.itemMean = Float64Array.from(items, (e) => e.m);
-    this.itemSd = Float64Array.from(items, (e) => 1 / Math.sqrt(e.q));
-    this.groupMean = Float64Array.from(groupEffects, (e) => e.m);
-    this.groupSd = Float64Array.from(groupEffects, (e) => 1 / Math.sqrt(e.q));
-    this.groupDraw = new Float64Array(groupEffects.length);
+    this.l = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) this.l[i] = logit(pctr[i]);
+    [this.itemMean, this.itemSd] = meanAndSd(items);
+    [this.groupMean, this.groupSd] = meanAndSd(groupEffects);
+    this.groupDraw = new Float64Array(this.groupMean.length);
   }
 
   get groupCount() {
@@ -95,27 +126,29 @@ export class GaussianBeliefs implements Beliefs {
   }
 
   sample(rng: Rng, active: Int32Array, out: Float64Array): void {
-    const sa = 1 / Math.sqrt(this.slope.q);
+    const x = this.explore;
+    const sa = x / Math.sqrt(this.slope.q);
     const a = sa > 0 ? this.slope.m + sa * rng.normal() : this.slope.m;
     const gd = this.groupDraw;
-    for (let g = 0; g < gd.length; g++) gd[g] = this.groupSd[g] > 0 ? this.groupMean[g] + this.groupSd[g] * rng.normal() : this.groupMean[g];
+    for (let g = 0; g < gd.length; g++) gd[g] = this.groupSd[g] > 0 && x > 0 ? this.groupMean[g] + x * this.groupSd[g] * rng.normal() : this.groupMean[g];
     for (let k = 0; k < active.length; k++) {
       const i = active[k];
-      const sd = this.itemSd[i];
+      const sd = x * this.itemSd[i];
       out[i] = a * this.l[i] + gd[this.groups[i]] + (sd > 0 ? this.itemMean[i] + sd * rng.normal() : this.itemMean[i]);
     }
   }
 
   sampleTop(rng: Rng, order: Int32Array, upper: Float64Array, k: number, out: Float64Array, top: Int32Array): number {
-    const sa = 1 / Math.sqrt(this.slope.q);
+    const x = this.explore;
+    const sa = x / Math.sqrt(this.slope.q);
     const a = sa > 0 ? this.slope.m + sa * rng.normal() : this.slope.m;
     const gd = this.groupDraw;
-    for (let g = 0; g < gd.length; g++) gd[g] = this.groupSd[g] > 0 ? this.groupMean[g] + this.groupSd[g] * rng.normal() : this.groupMean[g];
+    for (let g = 0; g < gd.length; g++) gd[g] = this.groupSd[g] > 0 && x > 0 ? this.groupMean[g] + x * this.groupSd[g] * rng.normal() : this.groupMean[g];
     let len = 0;
     for (let c = 0; c < order.length; c++) {
       const i = order[c];
       if (len === k && upper[i] < out[top[k - 1]]) break;
-      const sd = this.itemSd[i];
+      const sd = x * this.itemSd[i];
       const z = a * this.l[i] + gd[this.groups[i]] + (sd > 0 ? this.itemMean[i] + sd * rng.normal() : this.itemMean[i]);
       out[i] = z;
       if (len === k) {
@@ -139,7 +172,7 @@ export class GaussianBeliefs implements Beliefs {
     this.mean(lower);
     upper.set(lower);
     for (let i = 0; i < this.n; i++) {
-      const s = c * this.sd(i);
+      const s = c * this.explore * this.sd(i);
       lower[i] -= s;
       upper[i] += s;
     }

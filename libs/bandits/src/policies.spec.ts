@@ -137,3 +137,69 @@ describe('propensities', () => {
     expect(t3.propensities).not.toEqual(t1.propensities);
   });
 });
+
+describe('exploration scale (GaussianBeliefs.explore)', () => {
+  const hierarchical = (seed: number) => {
+    const r = new Rng(seed);
+    const n = 80;
+    const groups = Int32Array.from({ length: n }, (_, i) => i % 4);
+    const items = Array.from({ length: n }, () => ({ m: 0.5 * r.normal(), q: 4 + 40 * r.nextDouble() }));
+    const pctr = Array.from({ length: n }, () => 0.02 + 0.2 * r.nextDouble());
+    return new GaussianBeliefs(
+      { m: 1.1, q: 100 },
+      Array.from({ length: 4 }, () => ({ m: 0.2 * r.normal(), q: 30 })),
+      groups,
+      pctr,
+      items,
+    );
+  };
+
+  it('explore = 0 turns slate TS and in-slate TS into greedy on the hierarchical posterior', () => {
+    for (const seed of [1, 2]) {
+      const b = hierarchical(seed);
+      b.explore = 0;
+      const opts = { size: 6 };
+      const greedy = new GreedyPolicy().choose(b, opts, new Rng(0), new ChoiceContext(b, opts)).items;
+      expect(new InSlateThompsonPolicy().choose(b, opts, new Rng(seed), new ChoiceContext(b, opts)).items).toEqual(greedy);
+      expect(new SlateThompsonPolicy().choose(b, opts, new Rng(seed), new ChoiceContext(b, opts)).items).toEqual(greedy);
+    }
+  });
+
+  it('a draw is mean + explore x sd: the spread of the draws scales with explore', () => {
+    const b = hierarchical(3);
+    const all = Int32Array.from({ length: b.n }, (_, i) => i);
+    const means = new Float64Array(b.n);
+    b.mean(means);
+    const spread = (x: number) => {
+      b.explore = x;
+      const rng = new Rng(11);
+      const out = new Float64Array(b.n);
+      let ss = 0;
+      const draws = 4000;
+      for (let t = 0; t < draws; t++) {
+        b.sample(rng, all, out);
+        ss += (out[5] - means[5]) ** 2;
+      }
+      return Math.sqrt(ss / draws);
+    };
+    const one = spread(1);
+    const quarter = spread(0.25);
+    // same random stream: the deviations scale exactly (up to rounding)
+    expect(quarter / one).toBeCloseTo(0.25, 6);
+    // and the spread at explore = 1 is the posterior sd: sqrt(l^2/q_a + 1/q_g + 1/q_i) within 5%
+    const q = new Float64Array(b.n);
+    b.quantile(0.8413447460685429, q);
+    expect(one / (q[5] - means[5])).toBeGreaterThan(0.95);
+    expect(one / (q[5] - means[5])).toBeLessThan(1.05);
+  });
+
+  it('Monte Carlo propensities follow the scaled policy (explore -> 0: the greedy slate has propensity 1)', () => {
+    const b = hierarchical(4);
+    b.explore = 1e-9;
+    const opts = { size: 5 };
+    const { choice, propensities } = chooseSlate(new InSlateThompsonPolicy(), b, opts, { seed: 3, draws: 200 });
+    const greedy = new GreedyPolicy().choose(b, opts, new Rng(0), new ChoiceContext(b, opts)).items;
+    expect(choice.items).toEqual(greedy);
+    expect(propensities.slot).toEqual(new Array(5).fill(1));
+  });
+});

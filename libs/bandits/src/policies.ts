@@ -91,8 +91,16 @@ export class ChoiceContext {
     const n = this.beliefs.n;
     const all = Int32Array.from({ length: n }, (_, i) => i);
     if (!b || n <= this.opts.size) return all;
+    if (this.opts.groupCap === undefined) {
+      // no cap: the threshold is the k-th largest lower bound (partial selection, no sort)
+      const top = topOrder(b.lower, all, this.opts.size);
+      const threshold = b.lower[top[top.length - 1]];
+      let m = 0;
+      for (let i = 0; i < n; i++) if (b.upper[i] >= threshold) all[m++] = i;
+      return all.slice(0, m);
+    }
     const order = Array.from(all).sort((x, y) => b.lower[y] - b.lower[x]);
-    const cap = this.opts.groupCap ?? Infinity;
+    const cap = this.opts.groupCap;
     const counts = this.groupCount.fill(0);
     let taken = 0;
     let threshold = -Infinity;
@@ -246,8 +254,11 @@ export class BayesUcbPolicy implements SlatePolicy {
   constructor(
     public rounds = 0,
     readonly maxLevel = 0.999,
+    /** a fixed quantile level instead of the 1 - 1/(t+1) schedule */
+    readonly fixedLevel?: number,
   ) {}
   level() {
+    if (this.fixedLevel !== undefined) return this.fixedLevel;
     return Math.min(this.maxLevel, Math.max(0.5, 1 - 1 / (this.rounds + 1)));
   }
   choose(b: Beliefs, _o: SlateOptions, _r: Rng, ctx: ChoiceContext) {

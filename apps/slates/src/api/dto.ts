@@ -28,6 +28,8 @@ export const slateRequest = z
     /** posterior family: the hierarchical logistic correction (default) or Beta-Bernoulli */
     model: z.enum(['logistic', 'beta']).default('logistic'),
     epsilon: z.number().min(0).max(1).default(0.1),
+    /** Thompson policies: exploration scale of the posterior draws (mean + explore x sd); default the value tuned on the validation simulations */
+    explore: z.number().min(0).max(4).optional(),
   })
   .strict();
 export type SlateRequest = z.output<typeof slateRequest>;

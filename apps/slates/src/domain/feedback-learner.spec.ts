@@ -2,7 +2,7 @@ import type { FeedFeedbackEvent, FeedImpressionEvent } from '@recsys/contracts';
 import { MemoryStateStore } from '@recsys/infra/state-store/state-store.memory.adapter';
 import { FeedbackLearner } from './feedback-learner';
 import { slatesKeys } from './keys';
-import { PosteriorStore } from './posterior-store';
+import { decodeRecord, PosteriorStore } from './posterior-store';
 
 const env = { key: 'u', schemaVersion: 1 as const, userId: 'u' };
 const imp = (req: string, items: [string, number][], t = 1000): FeedImpressionEvent => ({
@@ -29,7 +29,7 @@ async function snapshot(state: MemoryStateStore) {
   const vals = await state.getMany(keys);
   return Object.fromEntries(
     keys.map((k, i) => {
-      const { updatedAt: _ignored, ...rest } = JSON.parse(vals[i]!.toString()) as Record<string, unknown>;
+      const { updatedAt: _ignored, ...rest } = decodeRecord(vals[i]!) as unknown as Record<string, unknown>;
       return [k, rest];
     }),
   );
@@ -60,8 +60,8 @@ describe('feedback learner', () => {
     second.at(500);
     await second.l.closeDue();
     expect(await snapshot(second.state)).toEqual(await snapshot(first.state));
-    const b = JSON.parse((await first.state.get(slatesKeys.item('b')))!.toString());
-    const a = JSON.parse((await first.state.get(slatesKeys.item('a')))!.toString());
+    const b = decodeRecord((await first.state.get(slatesKeys.item('b')))!);
+    const a = decodeRecord((await first.state.get(slatesKeys.item('a')))!);
     expect(b.clicks).toBe(1);
     expect(b.m).toBeGreaterThan(0);
     expect(a.m).toBeLessThan(0);
@@ -88,7 +88,7 @@ describe('feedback learner', () => {
     at(5000);
     expect(await l.closeDue()).toBe(0);
     expect(await snapshot(state)).toEqual(before);
-    const b = JSON.parse((await state.get(slatesKeys.item('b')))!.toString());
+    const b = decodeRecord((await state.get(slatesKeys.item('b')))!);
     expect(b.clicks).toBe(0);
     expect(await state.get(slatesKeys.item('zz'))).toBeNull();
   });
@@ -103,8 +103,8 @@ describe('feedback learner', () => {
     ]);
     pbm.at(500);
     await pbm.l.closeDue();
-    const top = JSON.parse((await pbm.state.get(slatesKeys.item('top')))!.toString());
-    const deep = JSON.parse((await pbm.state.get(slatesKeys.item('deep')))!.toString());
+    const top = decodeRecord((await pbm.state.get(slatesKeys.item('top')))!);
+    const deep = decodeRecord((await pbm.state.get(slatesKeys.item('deep')))!);
     expect(top.m).toBeLessThan(deep.m);
     expect(deep.m).toBeLessThan(0);
     const cas = learner('cascade');
@@ -118,7 +118,7 @@ describe('feedback learner', () => {
     await cas.l.applyFeedback([click('r1', 'y')]);
     cas.at(500);
     await cas.l.closeDue();
-    expect(JSON.parse((await cas.state.get(slatesKeys.item('x')))!.toString()).exposures).toBeCloseTo(1, 6);
+    expect(decodeRecord((await cas.state.get(slatesKeys.item('x')))!).exposures).toBeCloseTo(1, 6);
     expect(await cas.state.get(slatesKeys.item('z'))).toBeNull();
   });
 

@@ -2,7 +2,9 @@ import { defaultExamination, estimatePbm, examinationAt, observeLogistic, type E
 import type { FeedFeedbackEvent, FeedImpressionEvent } from '@recsys/contracts';
 import type { StateStore } from '@recsys/infra/state-store/state-store.port';
 import { NO_GROUP, slatesKeys } from './keys';
-import { encode, PosteriorStore, type ItemRecord } from './posterior-store';
+import { encodeEffect, encodeItem, PosteriorStore, type ItemRecord } from './posterior-store';
+
+const encode = (x: unknown) => JSON.stringify(x);
 
 /**
  * Joins feed.impressions and feed.feedback by requestId and turns them into posterior updates.
@@ -29,9 +31,9 @@ export interface LearnerOptions {
   positions: number;
 }
 
-type ItemState = 'p' | 'c' | 's';
+export type ItemState = 'p' | 'c' | 's';
 
-interface JoinRecord {
+export interface JoinRecord {
   imp?: { ts: number; receivedAt: number; items: { id: string; pos: number; score: number; group: string; st: ItemState }[] };
   /** clicks that arrived before the impression: itemId -> event time */
   early: Record<string, number>;
@@ -211,7 +213,9 @@ export class FeedbackLearner {
 
   private async readRecords(ids: string[]): Promise<Map<string, JoinRecord>> {
     const vals = ids.length ? await this.state.getMany(ids.map(slatesKeys.request)) : [];
-    return new Map(ids.map((id, k) => [id, vals[k] ? (JSON.parse(vals[k]!.toString('utf8')) as JoinRecord) : { early: {}, seen: [] }]));
+    const out = new Map<string, JoinRecord>();
+    for (let k = 0; k < ids.length; k++) out.set(ids[k], vals[k] ? decodeJoin(vals[k]!) : { early: {}, seen: [] });
+    return out;
   }
 
   /** Applies the observations to the posteriors and writes them with the join records in one MULTI/EXEC. */
@@ -224,11 +228,7 @@ export class FeedbackLearner {
     const tx = this.state.transaction();
     let n = 0;
     if (obs.length) {
-      const itemIds = [...new Set(obs.map((o) => o.itemId))];
-      const snap = await this.posteriors.read(
-        itemIds,
-        obs.map((o) => o.group),
-      );
+      const snap = await this.cachedPosteriors(obs);
       const items = new Map<string, ItemRecord>();
       const now = this.now();
       for (const o of obs) {
@@ -244,19 +244,22 @@ export class FeedbackLearner {
           item.updatedAt = now;
         }
         // an unexamined skip (weight 0) of an item never seen leaves no record
-        if (w > 0 || known) items.set(o.itemId, item);
+        if (w > 0 || known) {
+          items.set(o.itemId, item);
+          this.cache.items.set(o.itemId, item);
+        }
         this.stats.observations++;
         if (o.clicked) this.stats.clicks++;
         else this.stats.skips++;
       }
-      const writes: [string, string][] = [[slatesKeys.slope(), encode(snap.slope)]];
-      for (const [g, e] of snap.groups) writes.push([slatesKeys.group(g), encode({ ...(e as Effect), updatedAt: now })]);
-      for (const [id, it] of items) writes.push([slatesKeys.item(id), encode(it)]);
+      const writes: [string, Buffer][] = [[slatesKeys.slope(), encodeEffect(snap.slope, now)]];
+      for (const [g, e] of snap.groups) writes.push([slatesKeys.group(g), encodeEffect(e, now)]);
+      for (const [id, it] of items) writes.push([slatesKeys.item(id), encodeItem(it)]);
       tx.setMany(writes);
       n++;
     }
     for (const id of dirty) {
-      tx.set(slatesKeys.request(id), encode(records.get(id)), { ttlMs: this.opts.windowMs + this.opts.retentionMs });
+      tx.set(slatesKeys.request(id), encodeJoin(records.get(id)!), { ttlMs: this.opts.windowMs + this.opts.retentionMs });
       n++;
     }
     if (extra.pending?.size) {
@@ -275,8 +278,64 @@ export class FeedbackLearner {
       tx.hincrBy(slatesKeys.pbmClicks(), f, by);
       n++;
     }
-    if (n) await tx.exec();
+    if (n) {
+      try {
+        await tx.exec();
+      } catch (e) {
+        // the cached posteriors moved ahead of the store: forget them (the batch is redelivered)
+        this.clearCache();
+        throw e;
+      }
+    }
     for (const [id, d] of extra.pending ?? []) this.deadlines.set(id, d);
+  }
+
+  /**
+   * Write-through cache of the posteriors this learner wrote or read: the learner is the single
+   * writer of the `{slates}:post:*` keys (see README), so what it wrote last is what the store
+   * holds; a batch reads from the store only the items it has not seen since the process started.
+   * Bounded: cleared when it exceeds `cacheItems` entries.
+   */
+  private readonly cache: { slope?: Effect; groups: Map<string, Effect>; items: Map<string, ItemRecord | null> } = { groups: new Map(), items: new Map() };
+  private readonly cacheItems = 200_000;
+
+  clearCache() {
+    this.cache.slope = undefined;
+    this.cache.groups.clear();
+    this.cache.items.clear();
+  }
+
+  private async cachedPosteriors(obs: Observation[]) {
+    const c = this.cache;
+    if (c.items.size > this.cacheItems) this.clearCache();
+    const missingItems: string[] = [];
+    const missingGroups: string[] = [];
+    const seenItem = new Set<string>();
+    const seenGroup = new Set<string>();
+    for (const o of obs) {
+      if (!c.items.has(o.itemId) && !seenItem.has(o.itemId)) {
+        seenItem.add(o.itemId);
+        missingItems.push(o.itemId);
+      }
+      const g = o.group || NO_GROUP;
+      if (!c.groups.has(g) && !seenGroup.has(g)) {
+        seenGroup.add(g);
+        missingGroups.push(g);
+      }
+    }
+    if (!c.slope || missingItems.length || missingGroups.length) {
+      const snap = await this.posteriors.read(missingItems, missingGroups);
+      if (!c.slope) c.slope = snap.slope;
+      for (const [g, e] of snap.groups) if (!c.groups.has(g)) c.groups.set(g, e);
+      for (const [id, r] of snap.items) if (!c.items.has(id)) c.items.set(id, r);
+    }
+    // the groups this batch touches (written back with the batch)
+    const groups = new Map<string, Effect>();
+    for (const o of obs) {
+      const g = o.group || NO_GROUP;
+      groups.set(g, c.groups.get(g)!);
+    }
+    return { slope: c.slope!, groups, items: c.items };
   }
 
   /** EM over the stored (item, position) counts; stores and returns the estimate. */
@@ -316,6 +375,33 @@ export class FeedbackLearner {
     this.examination = out.examination;
     return out;
   }
+}
+
+/**
+ * Join records are stored as positional JSON arrays (no field names: about half the bytes of the
+ * keyed form, and cheaper to build and parse):
+ * `[2, done, ts, receivedAt, [[itemId, position, score, group, state], ...], [[itemId, clickTime], ...], [eventId, ...]]`
+ * (ts = -1 while the impression has not arrived). Keyed records of earlier versions are still read.
+ */
+type CompactJoin = [2, 0 | 1, number, number, [string, number, number, string, ItemState][], [string, number][], string[]];
+
+export function encodeJoin(r: JoinRecord): string {
+  const items: CompactJoin[4] = r.imp ? r.imp.items.map((x) => [x.id, x.pos, x.score, x.group, x.st]) : [];
+  const early: CompactJoin[5] = [];
+  for (const id in r.early) early.push([id, r.early[id]]);
+  const c: CompactJoin = [2, r.done ? 1 : 0, r.imp ? r.imp.ts : -1, r.imp ? r.imp.receivedAt : -1, items, early, r.seen];
+  return JSON.stringify(c);
+}
+
+export function decodeJoin(b: Buffer): JoinRecord {
+  const v = JSON.parse(b.toString('utf8')) as CompactJoin | JoinRecord;
+  if (!Array.isArray(v)) return v;
+  const early: Record<string, number> = {};
+  for (const [id, t] of v[5]) early[id] = t;
+  const rec: JoinRecord = { early, seen: v[6] };
+  if (v[1]) rec.done = true;
+  if (v[2] >= 0) rec.imp = { ts: v[2], receivedAt: v[3], items: v[4].map(([id, pos, score, group, st]) => ({ id, pos, score, group, st })) };
+  return rec;
 }
 
 function malformed(items: { itemId: string; position: number }[]): string | null {

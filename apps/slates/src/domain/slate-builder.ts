@@ -1,8 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { BayesUcbPolicy, BetaBeliefs, chooseSlate, createPolicy, GaussianBeliefs, sigmoid, type Beliefs } from '@recsys/bandits';
+import { BayesUcbPolicy, BetaBeliefs, chooseSlate, createPolicy, DEFAULT_EXPLORE, GaussianBeliefs, sigmoid, type Beliefs } from '@recsys/bandits';
 import { DomainError } from '@recsys/platform';
 import type { SlateRequest } from '../api/dto';
-import { NO_GROUP } from './keys';
 import type { PosteriorStore } from './posterior-store';
 
 /** POST /v1/slates: posteriors of the candidates (one batched read), the policy's slate, its propensities. */
@@ -20,30 +19,29 @@ export class SlateBuilder {
       if (seen.has(c.itemId)) throw new DomainError('duplicate_candidates', 422, `candidate '${c.itemId}' appears twice`, { itemId: c.itemId });
       seen.add(c.itemId);
     }
-    const groupNames = cands.map((c) => c.group ?? NO_GROUP);
-    const snap = await this.posteriors.read(
-      cands.map((c) => c.itemId),
-      groupNames,
-    );
-    const gIndex = new Map<string, number>();
-    const groupsOrdered = [...snap.groups.keys()];
-    groupsOrdered.forEach((g, k) => gIndex.set(g, k));
-    const groupIdx = Int32Array.from(groupNames, (g) => gIndex.get(g)!);
-    const items = cands.map((c, k) => snap.items.get(c.itemId) ?? this.posteriors.newItem(groupNames[k]));
-    const groupEffects = groupsOrdered.map((g) => snap.groups.get(g)!);
+    const n = cands.length;
+    const ids = new Array<string>(n);
+    const groupsIn = new Array<string | undefined>(n);
+    const scores = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = cands[i];
+      ids[i] = c.itemId;
+      groupsIn[i] = c.group;
+      scores[i] = c.score;
+    }
+    const snap = await this.posteriors.readForSlate(ids, groupsIn);
     let beliefs: Beliefs;
     let toProb: (x: number) => number;
     if (req.model === 'beta') {
-      beliefs = new BetaBeliefs(groupEffects, groupIdx, items);
+      const eff = (m: Float64Array, q: Float64Array, c: Float64Array, x: Float64Array, k: number) => ({ m: m[k], q: q[k], clicks: c[k], exposures: x[k] });
+      const groupEffects = snap.groupNames.map((_, k) => eff(snap.groupM, snap.groupQ, snap.groupClicks, snap.groupExposures, k));
+      const items = ids.map((_, i) => eff(snap.itemM, snap.itemQ, snap.itemClicks, snap.itemExposures, i));
+      beliefs = new BetaBeliefs(groupEffects, snap.groupOf, items);
       toProb = (x) => x;
     } else {
-      beliefs = new GaussianBeliefs(
-        snap.slope,
-        groupEffects,
-        groupIdx,
-        cands.map((c) => c.score),
-        items,
-      );
+      const g = new GaussianBeliefs(snap.slope, { m: snap.groupM, q: snap.groupQ }, snap.groupOf, scores, { m: snap.itemM, q: snap.itemQ });
+      g.explore = req.explore ?? DEFAULT_EXPLORE;
+      beliefs = g;
       toProb = sigmoid;
     }
     const policy = createPolicy(req.policy, { epsilon: req.epsilon });
