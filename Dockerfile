@@ -18,9 +18,10 @@ COPY package.json package-lock.json ./
 # The in-repo hnswlib addon is a file: dependency, built by npm rebuild below.
 COPY native/hnsw ./native/hnsw
 COPY native/spann-io ./native/spann-io
+COPY native/sdim ./native/sdim
 # --ignore-scripts skips `prepare` (the build needs the sources, copied next); native addons are rebuilt explicitly.
 RUN npm ci --no-audit --no-fund --ignore-scripts \
- && npm rebuild hnswlib-node msgpackr-extract @recsys/hnsw-native @recsys/spann-io
+ && npm rebuild hnswlib-node msgpackr-extract @recsys/hnsw-native @recsys/spann-io @recsys/sdim-native
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund

@@ -22,7 +22,7 @@ const INFRA_LIBS = new Set(['infra', 'platform']);
 // Pure computation packages an algorithm lib may use: schemas, and stdlib's math and distributions.
 const PURE_PACKAGES = new Set(['zod']);
 const PURE_SCOPES = ['@stdlib/'];
-const LIB_EXTRA_PACKAGES: Record<string, Set<string>> = { ann: new Set(['hnswlib-node', '@recsys/hnsw-native', '@recsys/spann-io']) };
+const LIB_EXTRA_PACKAGES: Record<string, Set<string>> = { ann: new Set(['hnswlib-node', '@recsys/hnsw-native', '@recsys/spann-io']), sdim: new Set(['@recsys/sdim-native']) };
 
 export function importsOf(source: string): string[] {
   const stripped = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
@@ -44,7 +44,7 @@ export function checkFile(relPath: string, source: string): Violation[] {
   for (const spec of importsOf(source)) {
     const isRelative = spec.startsWith('.');
     const alias = /^@recsys\/([a-z-]+)(?:\/(.*))?$/.exec(spec);
-    const aliasTarget = alias && alias[1] !== 'testing' && alias[1] !== 'hnsw-native' && alias[1] !== 'spann-io' ? `libs/${alias[1]}/src${alias[2] ? `/${alias[2]}` : ''}` : null;
+    const aliasTarget = alias && alias[1] !== 'testing' && alias[1] !== 'hnsw-native' && alias[1] !== 'spann-io' && alias[1] !== 'sdim-native' ? `libs/${alias[1]}/src${alias[2] ? `/${alias[2]}` : ''}` : null;
     const target = isRelative ? join(dirname(norm), spec).split(sep).join('/') : aliasTarget;
     const [tTop, tArea] = target ? target.split('/') : [];
     if (top === 'libs') {

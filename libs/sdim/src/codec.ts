@@ -1,5 +1,6 @@
 import { BucketTables, DEFAULT_NORMALIZATION, InterestOptions, Normalization, gatherInterest } from './bucket-tables';
 import { SdimConfig, SdimHasher, Vector, validateConfig } from './hasher';
+import { sdimNative } from './kernels/native';
 
 /**
  * Binary encoding of BucketTables (format version 1), little-endian. Only non-empty buckets are
@@ -216,7 +217,34 @@ export function interestFromEncoded(buf: Uint8Array, hasher: SdimHasher, qs: rea
   return interestFromEncodedSignatures(buf, hasher, sigs, options.normalize ?? DEFAULT_NORMALIZATION);
 }
 
-/** As interestFromEncoded, for candidates whose signatures are already known. */
+/**
+ * Interest vectors of n candidates whose signatures are given as one array [n][m/tau] (as
+ * SdimHasher.signaturesRows writes them), straight from the encoded blob: with native/sdim built
+ * and 'pooled' or 'none', one kernel reads the counts and sums in place in the blob (unaligned
+ * loads, no copy, no decoded tables); otherwise interestFromEncodedSignatures. Bit for bit equal.
+ */
+export function interestFromEncodedRows(buf: Uint8Array, hasher: SdimHasher, signatures: Uint16Array, normalize: Normalization = DEFAULT_NORMALIZATION, out?: Float64Array): Float64Array {
+  const g = hasher.groups;
+  if (signatures.length % g !== 0) throw new RangeError(`${signatures.length} signatures are not rows of ${g} groups`);
+  const n = signatures.length / g;
+  const d = hasher.config.d;
+  const native = normalize === 'pooled' || normalize === 'none' ? sdimNative() : null;
+  if (native) {
+    const header = readHeader(buf);
+    if (!sameConfig(header.config, hasher.config)) {
+      throw new Error(`SDIM tables were built with ${JSON.stringify(header.config)}, hasher has ${JSON.stringify(hasher.config)}`);
+    }
+    const o = out ?? new Float64Array(n * d);
+    if (o.length < n * d) throw new RangeError(`out holds ${o.length} values, ${n * d} needed`);
+    native.gatherInterest(buf, header.nonEmpty, header.countsOffset, header.sumsOffset, DTYPE_CODE[header.dtype] as 1 | 2 | 3, g, hasher.buckets, d, signatures, normalize === 'pooled' ? 0 : 1, o);
+    return o;
+  }
+  const rows: Uint16Array[] = [];
+  for (let i = 0; i < n; i++) rows.push(signatures.subarray(i * g, (i + 1) * g));
+  return interestFromEncodedSignaturesJs(buf, hasher, rows, normalize, out);
+}
+
+/** As interestFromEncoded, for candidates whose signatures are already known (the native kernel for 'pooled' and 'none' when built). */
 export function interestFromEncodedSignatures(
   buf: Uint8Array,
   hasher: SdimHasher,
@@ -224,6 +252,19 @@ export function interestFromEncodedSignatures(
   normalize: Normalization = DEFAULT_NORMALIZATION,
   out?: Float64Array,
 ): Float64Array {
+  if ((normalize === 'pooled' || normalize === 'none') && sdimNative()) {
+    const g = hasher.groups;
+    const flat = new Uint16Array(signatures.length * g);
+    signatures.forEach((s, i) => {
+      if (s.length !== g) throw new RangeError(`candidate ${i} has ${s.length} signatures, expected ${g}`);
+      for (let j = 0; j < g; j++) flat[i * g + j] = s[j];
+    });
+    return interestFromEncodedRows(buf, hasher, flat, normalize, out);
+  }
+  return interestFromEncodedSignaturesJs(buf, hasher, signatures, normalize, out);
+}
+
+function interestFromEncodedSignaturesJs(buf: Uint8Array, hasher: SdimHasher, signatures: readonly ArrayLike<number>[], normalize: Normalization, out?: Float64Array): Float64Array {
   const p = payload(buf, hasher);
   const d = hasher.config.d;
   const v = new Float64Array(hasher.groups * hasher.buckets * d);

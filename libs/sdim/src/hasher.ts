@@ -1,3 +1,4 @@
+import { sdimNative } from './kernels/native';
 import { GaussianStream, SplitMix64 } from './prng';
 
 /** Parameters that fix the hash functions. Both sides of the wire must use the same ones. */
@@ -118,10 +119,52 @@ export class SdimHasher {
 
   /** Signatures of n vectors, row-major [n][m/tau]. */
   signaturesBatch(xs: readonly Vector[]): Uint16Array {
+    const d = this.config.d;
+    const rows = new Float64Array(xs.length * d);
+    for (let n = 0; n < xs.length; n++) {
+      this.checkDim(xs[n]);
+      for (let k = 0; k < d; k++) rows[n * d + k] = xs[n][k];
+    }
+    return this.signaturesRows(rows);
+  }
+
+  /**
+   * Signatures of the n = xs.length / d vectors stored row-major in xs, into out [n][m/tau]: one
+   * batched kernel (native/sdim when built: the dot products of a vector with every hyperplane in
+   * SIMD lanes; else signatures() row by row). Bit for bit signatures() of each row either way.
+   * With bucketOffset, group j holds j * 2^tau + signature (the bucket index, as bucketIndexes()).
+   */
+  signaturesRows(xs: Float32Array | Float64Array, out?: Uint16Array, options: { bucketOffset?: boolean } = {}): Uint16Array {
+    const { d, m, tau } = this.config;
+    if (xs.length % d !== 0) throw new RangeError(`${xs.length} values are not rows of dimension ${d}`);
+    const n = xs.length / d;
     const g = this.groups;
-    const out = new Uint16Array(xs.length * g);
-    for (let n = 0; n < xs.length; n++) this.signatures(xs[n], out.subarray(n * g, (n + 1) * g));
-    return out;
+    const o = out ?? new Uint16Array(n * g);
+    if (o.length < n * g) throw new RangeError(`out holds ${o.length} signatures, ${n * g} needed`);
+    const native = sdimNative();
+    if (native) {
+      native.signatures(this.transposed(), m, tau, d, xs, o, options.bucketOffset === true);
+      return o;
+    }
+    for (let i = 0; i < n; i++) {
+      const row = o.subarray(i * g, (i + 1) * g);
+      this.signatures(xs.subarray(i * d, (i + 1) * d), row);
+      if (options.bucketOffset) for (let j = 0; j < g; j++) row[j] += j * this.buckets;
+    }
+    return o;
+  }
+
+  private rt?: Float64Array;
+
+  /** R transposed (d x m, rt[k * m + i] = R[i][k]): the layout of the native kernel. */
+  private transposed(): Float64Array {
+    if (!this.rt) {
+      const { m, d } = this.config;
+      const rt = new Float64Array(m * d);
+      for (let i = 0; i < m; i++) for (let k = 0; k < d; k++) rt[k * m + i] = this.r[i * d + k];
+      this.rt = rt;
+    }
+    return this.rt;
   }
 
   /** Bucket index (group * 2^tau + signature) of each group, the layout of BucketTables. */

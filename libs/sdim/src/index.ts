@@ -6,3 +6,4 @@ export * from './codec';
 export * from './keys';
 export * from './patch';
 export * from './tail';
+export * from './kernels/native';
