@@ -165,7 +165,7 @@ export async function seedDemoModel(h: SeedHttp, modelDir = demoModelDir(), mode
     if (!modelDir) return { status: 'skipped', detail: 'no apps/suite/demo-model directory' };
     const version = (JSON.parse(readFileSync(join(modelDir, 'VERSION.json'), 'utf8')) as { version: string }).version;
     const live = await call(h, 'GET', `${base}/v1/models/${modelName}`);
-    if (live.status === 200 && live.body?.live?.version === version) return { status: 'exists' };
+    if (live.status === 200 && live.body?.live === version) return { status: 'exists' };
     const reg = await call(h, 'POST', `${base}/v1/models/${modelName}/versions/${version}`, {
       artifactBase64: readFileSync(join(modelDir, 'model.onnx')).toString('base64'),
       featureSpec: JSON.parse(readFileSync(join(modelDir, 'feature-spec.json'), 'utf8')),

@@ -28,6 +28,8 @@ type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result
 const autocannon = requireCjs('autocannon') as Autocannon;
 
 const ROOT = resolve(__dirname, '../../..');
+/** The compiled tree this bench runs from (dist/, or another outDir such as dist-feed/): the suite is started from the same one. */
+const DIST = resolve(__dirname, '../..');
 const APPS = ['retrieval', 'behavior', 'ranking', 'slates', 'adload', 'experiments', 'ads', 'gateway'] as const;
 const STAGES = ['experiments', 'history', 'retrieval', 'ranking', 'slates', 'adload', 'ads', 'total'] as const;
 const STAGE_APP: Record<string, string> = {
@@ -63,7 +65,7 @@ async function startSuite(env: Record<string, string>, apps: readonly string[]):
   const ports: Record<string, string> = {};
   for (const a of APPS) ports[`${a.toUpperCase()}_PORT`] = String(await freePort());
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/suite/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'apps/suite/main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -322,6 +324,8 @@ async function main() {
         request: `GET /v1/feed?userId=demo-user-<0..19>&limit=${limit}, ${candidates} candidates asked from retrieval`,
         client: 'autocannon (same machine, overallRate fixed; latency is per request as sent, so queueing behind a slow response is not corrected for coordinated omission)',
         deadlinesMs: 'defaults: experiments 15, history 15, retrieval 40, ranking 40, slates 25, adload 15, ads 25; fetch budget 150',
+        transport:
+          'the gateway calls every stage of its process in process (LocalDirectory capabilities); a stopped stage is not in the process and is tried over HTTP (connection refused); the late stage is a stand-in HTTP server',
         readyAtStart: ready,
       },
       machine: machine(
@@ -430,8 +434,12 @@ async function main() {
     if (stack === 'embedded' && scenarios.includes('late')) {
       // One stage late: answers after 1 s; the breaker never opens, so every fetch waits the deadline.
       const slow = await lateServer(1000);
+      // The late stage over HTTP (the stand-in); every other stage in process as usual.
       const stageEnv = {
         [`GATEWAY_${STAGE_APP[late]!.toUpperCase()}_URL`]: slow.url,
+        GATEWAY_IN_PROCESS: Object.keys(STAGE_APP)
+          .filter((s) => s !== late)
+          .join(','),
         GATEWAY_BREAKER_FAILURES: '1000000',
       };
       process.stderr.write(`[${stack}] ${late} late (1 s, deadline applies): 200 rps\n`);

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { TOPICS, validateEvent, type FeedImpressionEvent } from '@recsys/contracts';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import type { RunningSuite } from '@recsys/platform';
 import { eventually, getJson } from '../support/suite';
+import { loadConfig, type RunningSuite } from '@recsys/platform';
+import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
+import { SuiteStageClients } from '../../apps/gateway/src/stages/stage-clients';
 import { startFeedSuite } from './feed.suite';
 
 /**
@@ -136,6 +138,17 @@ describe('feed end to end (whole suite, embedded)', () => {
       30_000,
       200,
     );
+    // The ad-load decision of the fetch is logged, and the click joined to it (adload_outcomes by requestId).
+    assert.ok(first.body.adLoad, `the first fetch has an ad-load decision: ${JSON.stringify(first.body.degraded)}`);
+    await eventually(
+      async () => {
+        const d = await suite.infra.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM adload_decisions WHERE request_id = $1', [first.body.requestId]);
+        const o = await suite.infra.sql.query<{ clicks: number }>('SELECT clicks FROM adload_outcomes WHERE request_id = $1', [first.body.requestId]);
+        return Number(d.rows[0]?.n) === 1 && Number(o.rows[0]?.clicks) >= 1;
+      },
+      30_000,
+      200,
+    );
     // The experiment saw the user's exposure (feed.impressions variants).
     if (Object.keys(first.body.variants).length > 0) {
       const [experiment, variant] = Object.entries(first.body.variants)[0] as [string, string];
@@ -157,11 +170,80 @@ describe('feed end to end (whole suite, embedded)', () => {
     assert.notDeepEqual(nextIds, firstIds);
   });
 
-  it.each(['ranking', 'slates', 'retrieval'])('still answers 200 with %s stopped, flagging it', async (app) => {
+  it('in-process stage clients answer what the HTTP routes answer (same suite, GATEWAY_IN_PROCESS auto against off)', async () => {
+    const urls = Object.fromEntries(['experiments', 'behavior', 'retrieval', 'ranking', 'slates', 'adload', 'ads'].map((a) => [`GATEWAY_${a.toUpperCase()}_URL`, url(a)]));
+    const config = loadGatewayConfig(loadConfig({ LOG_LEVEL: 'error' }), urls);
+    const local = new SuiteStageClients(config, { local: suite.contexts.get('gateway')!.local });
+    const http = new SuiteStageClients(config, { local: suite.contexts.get('gateway')!.local, inProcess: new Set() });
+    try {
+      for (const stage of ['experiments', 'history', 'retrieval', 'ranking', 'slates', 'adload', 'ads'] as const) assert.equal(local.transport(stage), 'local', stage);
+      assert.equal(http.transport('ranking'), 'http');
+      const user = 'demo-user-11';
+      const d = 10_000;
+      assert.deepEqual(await local.recentHistory(user, 50, d), await http.recentHistory(user, 50, d));
+      assert.deepEqual(await local.assign(user, { surface: 'home' }, d), await http.assign(user, { surface: 'home' }, d));
+      const creq = { userId: user, k: 200, excludeIds: ['ml-1', 'ml-2'] };
+      const cands = await local.candidates(creq, d);
+      assert.ok(cands && cands.length === 200);
+      assert.deepEqual(cands, await http.candidates(creq, d));
+      const rreq = { userId: user, domain: 'family', candidates: cands.slice(0, 100).map((c) => c.itemId), context: { surface: 'home' } };
+      assert.deepEqual(await local.rank(rreq, d), await http.rank(rreq, d));
+      const sreq = { userId: user, size: 10, candidates: cands.slice(0, 30).map((c, i) => ({ itemId: c.itemId, score: 0.3 - i / 200 })), policy: 'greedy', seed: 7 };
+      const [ls, hs] = [await local.slate(sreq, d), await http.slate(sreq, d)];
+      assert.equal(ls.policyId, hs.policyId);
+      assert.deepEqual(
+        ls.slate.map((x) => [x.itemId, x.position, x.propensity]),
+        hs.slate.map((x) => [x.itemId, x.position, x.propensity]),
+      );
+      // Ad-load draws its action at random and the fill reserves budget: same policy and shapes.
+      const areq = { userId: user, surface: 'home', sessionFetchIndex: 0 };
+      const [la, ha] = [await local.adload(areq, d), await http.adload(areq, d)];
+      assert.equal(la.policyId, ha.policyId);
+      assert.equal(la.policyVersion, ha.policyVersion);
+      for (const x of [la, ha]) assert.equal(x.positions.length, x.adSlots);
+      const freq = { userId: user, surface: 'home', positions: [2, 6] };
+      for (const fills of [await local.fillAds(freq, d), await http.fillAds(freq, d)]) {
+        assert.ok(fills.length > 0);
+        for (const f of fills) assert.ok(f.adId && f.campaignId && [2, 6].includes(f.position) && f.price > 0, JSON.stringify(f));
+      }
+    } finally {
+      await local.close();
+      await http.close();
+    }
+  });
+
+  it('an ad-load policy override from the experiment is decided by that policy (unknown policy: no ads, adload flagged)', async () => {
+    const r = await getJson(`${url('adload')}/v1/adload/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'demo-user-2', surface: 'home', sessionFetchIndex: 0, policyId: 'home-v1' }),
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.policyId, 'home-v1');
+    const unknown = await getJson(`${url('adload')}/v1/adload/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'demo-user-2', surface: 'home', sessionFetchIndex: 0, policyId: 'no-such-policy' }),
+    });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.code, 'policy_not_found');
+  });
+
+  // Each app stopped in turn (its capability withdrawn, its port closed): 200, the stage flagged.
+  const stageOf: Record<string, string> = { ads: 'ads', ranking: 'ranking', slates: 'slates', adload: 'adload', experiments: 'experiments', behavior: 'history', retrieval: 'retrieval' };
+  it.each(['ads', 'ranking', 'slates', 'adload', 'experiments', 'behavior', 'retrieval'])('still answers 200 with %s stopped, flagging it', async (app) => {
     await suite.apps.find((a) => a.name === app)!.close();
-    const r = await getJson(`${gw}/v1/feed?userId=demo-user-5&limit=10`);
-    assert.equal(r.status, 200);
-    assert.ok(r.body.degraded.includes(app), JSON.stringify(r.body.degraded));
+    // ads is only planned when the ad-load decision asks for ads (its draw is random): fetch until one does.
+    const r = await eventually(
+      async () => {
+        const x = await getJson(`${gw}/v1/feed?userId=demo-user-5&limit=10`);
+        assert.equal(x.status, 200);
+        return app !== 'ads' || (x.body.adLoad?.adSlots ?? 0) > 0 ? x : undefined;
+      },
+      30_000,
+      50,
+    );
+    assert.ok(r.body.degraded.includes(stageOf[app]), JSON.stringify(r.body.degraded));
     assert.equal(organic(r.body).length, 10);
     if (app === 'retrieval') assert.equal(r.body.source, 'popular');
   });

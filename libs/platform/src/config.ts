@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 export const APP_NAMES = ['gateway', 'retrieval', 'behavior', 'ranking', 'slates', 'adload', 'experiments', 'ads'] as const;
@@ -47,7 +48,10 @@ export const configSchema = z.object({
   /** Partitions for topics the suite creates. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(4),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  /** Embedded PostgreSQL data directory; unset = in memory (state is lost at exit). */
+  /**
+   * Embedded PostgreSQL (PGlite) data directory; unset = `${DATA_DIR}/pglite`, so registered models,
+   * experiments, campaigns and policies survive a restart; `memory` = in memory (lost at exit).
+   */
   PGLITE_DIR: z.string().optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   /** Prefix for every state-store key and job queue (several suites on one Redis). */
@@ -221,5 +225,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!r.success) {
     throw new ConfigError(r.error.issues.map((i) => ({ key: String(i.path[0] ?? '(config)'), message: i.message })));
   }
-  return r.data;
+  return { ...r.data, PGLITE_DIR: pgliteDir(r.data.PGLITE_DIR, r.data.DATA_DIR) };
+}
+
+/** The embedded database's directory: PGLITE_DIR, default `${DATA_DIR}/pglite`; `memory` = none (in memory). */
+function pgliteDir(given: string | undefined, dataDir: string): string | undefined {
+  if (given === 'memory') return undefined;
+  return given ?? join(dataDir, 'pglite');
 }
