@@ -149,4 +149,40 @@ describe('feedback learner', () => {
     expect(est.source).toBe('em');
     est.examination.slice(0, 3).forEach((e, p) => expect(Math.abs(e - trueE[p])).toBeLessThan(0.08));
   });
+
+  it('keeps the PBM counts and posteriors across a restart (a new learner continues from what the store holds) and recovers from a failed write', async () => {
+    const { l, state, at } = learner();
+    await l.applyImpressions([
+      imp('r1', [
+        ['a', 0],
+        ['b', 1],
+      ]),
+    ]);
+    await l.applyFeedback([click('r1', 'a')]);
+    at(500);
+    await l.closeDue();
+    let now = 500;
+    const again = new FeedbackLearner(state, new PosteriorStore(state), { windowMs: 100, retentionMs: 1000, examination: 'pbm', positions: 5 }, () => now);
+    await again.restore();
+    await again.applyImpressions([imp('r2', [['a', 0]], 600)]);
+    // a failing MULTI/EXEC: the learner forgets its mirrors, the batch is redelivered and applies once
+    const tx = state.transaction.bind(state);
+    let fail = true;
+    state.transaction = () => {
+      const t = tx();
+      const exec = t.exec.bind(t);
+      t.exec = () => (fail ? ((fail = false), Promise.reject(new Error('connection lost'))) : exec());
+      return t;
+    };
+    now = 1000;
+    await expect(again.closeDue()).rejects.toThrow('connection lost');
+    await again.closeDue();
+    const imps = await state.hgetall(slatesKeys.pbmImpressions());
+    const clicks = await state.hgetall(slatesKeys.pbmClicks());
+    expect(Object.fromEntries(Object.entries(imps).map(([f, v]) => [f, v.toString()]))).toEqual({ '0|a': '2', '1|b': '1' });
+    expect(Object.fromEntries(Object.entries(clicks).map(([f, v]) => [f, v.toString()]))).toEqual({ '0|a': '1' });
+    const a = decodeRecord((await state.get(slatesKeys.item('a')))!);
+    expect(a.clicks).toBe(1);
+    expect(a.exposures).toBeCloseTo(2, 6);
+  });
 });

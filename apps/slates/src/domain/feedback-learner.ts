@@ -270,13 +270,29 @@ export class FeedbackLearner {
       tx.hdel(slatesKeys.pending(), extra.closed);
       n++;
     }
-    for (const [f, by] of extra.imps ?? []) {
-      tx.hincrBy(slatesKeys.pbmImpressions(), f, by);
-      n++;
-    }
-    for (const [f, by] of extra.clicks ?? []) {
-      tx.hincrBy(slatesKeys.pbmClicks(), f, by);
-      n++;
+    if (extra.imps?.length || extra.clicks?.length) {
+      // PBM counts: the learner mirrors the two hashes (single writer) and writes the new absolute
+      // values of the fields this batch touched, one HSET per hash, with the records that moved them
+      const counts = await this.pbmCounts();
+      const bump = (m: Map<string, number>, list: [string, number][] | undefined) => {
+        const out: Record<string, string> = {};
+        for (const [f, by] of list ?? []) {
+          const v = (m.get(f) ?? 0) + by;
+          m.set(f, v);
+          out[f] = String(v);
+        }
+        return out;
+      };
+      const imps = bump(counts.imps, extra.imps);
+      const clicks = bump(counts.clicks, extra.clicks);
+      if (extra.imps?.length) {
+        tx.hset(slatesKeys.pbmImpressions(), imps);
+        n++;
+      }
+      if (extra.clicks?.length) {
+        tx.hset(slatesKeys.pbmClicks(), clicks);
+        n++;
+      }
     }
     if (n) {
       try {
@@ -299,7 +315,19 @@ export class FeedbackLearner {
   private readonly cache: { slope?: Effect; groups: Map<string, Effect>; items: Map<string, ItemRecord | null> } = { groups: new Map(), items: new Map() };
   private readonly cacheItems = 200_000;
 
+  private counts?: { imps: Map<string, number>; clicks: Map<string, number> };
+
+  private async pbmCounts() {
+    if (!this.counts) {
+      const [imps, clicks] = await Promise.all([this.state.hgetall(slatesKeys.pbmImpressions()), this.state.hgetall(slatesKeys.pbmClicks())]);
+      const toMap = (h: Record<string, Buffer>) => new Map(Object.entries(h).map(([f, v]) => [f, Number(v.toString())]));
+      this.counts = { imps: toMap(imps), clicks: toMap(clicks) };
+    }
+    return this.counts;
+  }
+
   clearCache() {
+    this.counts = undefined;
     this.cache.slope = undefined;
     this.cache.groups.clear();
     this.cache.items.clear();
