@@ -79,6 +79,23 @@ function specifics(engine: HnswEngineName): void {
       assert.equal(ix.stats().exactScanSelective, 1);
     });
 
+    it('a filter that admits most of a small index (a few excluded ids) stays on the graph, and still never returns an excluded id', () => {
+      const data = mx.sample(1000, 10);
+      const ix = new HnswIndex(16, 'ip', { efConstruction: 64, exactScanBelow: 2000, engine });
+      for (let i = 0; i < 1000; i++) ix.upsert(`i${i}`, row(data, i));
+      const q = row(mx.sample(1, 11), 0);
+      const nearest = ix.search(q, 20).map((h) => h.id);
+      const excludeIds = nearest.slice(0, 10);
+      const hits = ix.search(q, 10, { excludeIds });
+      assert.equal(hits.length, 10);
+      for (const h of hits) assert.ok(!excludeIds.includes(h.id), `excluded ${h.id} returned`);
+      assert.deepEqual(
+        hits.map((h) => h.id),
+        nearest.slice(10, 20),
+      );
+      assert.equal(ix.stats().exactScanSelective, 0);
+    });
+
     it('per-query ef override changes the search breadth', () => {
       const data = mx.sample(2000, 8);
       const ix = new HnswIndex(16, 'l2', { m: 4, efConstruction: 16, ef: 10, engine });

@@ -72,9 +72,10 @@ interface HnswMeta {
  * native engine, a JS callback in hnswlib-node), called with labels, so a
  * forbidden item never enters the result. hnswlib's filtered search keeps expanding until it
  * holds ef admitted nodes, so it returns k whenever k admitted nodes are reachable; two
- * safeguards make "k when k pass" hold regardless: (1) a filter admitting at most exactScanBelow
- * items is answered by an exact scan over those items (cheaper than a graph walk that skips
- * 99% of what it visits); (2) if the graph returns fewer than k while more pass, the query is
+ * safeguards make "k when k pass" hold regardless: (1) a selective filter, admitting at most
+ * exactScanBelow items and at most half of the live ones, is answered by an exact scan over those
+ * items (cheaper than a graph walk that skips most of what it visits; a filter that only excludes
+ * a user's few seen items from a small catalog stays on the graph, where it costs nothing); (2) if the graph returns fewer than k while more pass, the query is
  * re-answered by the exact scan. Both are counted in stats().
  */
 export class HnswIndex implements VectorIndex {
@@ -178,7 +179,7 @@ export class HnswIndex implements VectorIndex {
       return this.toHits(this.engine.search(query, kk, null));
     }
     const f = compileFilter(filter, this.groups, (id) => this.idLabel.get(id), live);
-    if (f.passUpperBound <= this.p.exactScanBelow) {
+    if (f.passUpperBound <= this.p.exactScanBelow && 2 * f.passUpperBound <= live) {
       this.fallbackCounts.exactScanSelective++;
       return this.exactScan(query, kk, f);
     }
