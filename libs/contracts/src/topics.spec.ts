@@ -4,6 +4,17 @@ import { decodeEvent, EventValidationError, validateEvent } from './index';
 const base = { eventId: 'e1', timestamp: 1700000000000, schemaVersion: 1 as const };
 
 describe('event contracts', () => {
+  it('decodes the same bytes for two consumers into objects of their own (the parse is shared, the validated objects are not)', () => {
+    const bytes = Buffer.from(JSON.stringify({ ...base, key: 'i1', op: 'upsert', namespace: 'items', itemId: 'i1', embedding: [0.1, 0.2] }));
+    const a = decodeEvent('catalog.items', bytes);
+    const b = decodeEvent('catalog.items', bytes);
+    assert.deepEqual(a, b);
+    assert.notEqual(a, b);
+    (a as { embedding: number[] }).embedding[0] = 9;
+    assert.equal((b as { embedding: number[] }).embedding[0], 0.1);
+    assert.equal((decodeEvent('catalog.items', bytes) as { embedding: number[] }).embedding[0], 0.1);
+  });
+
   it('accepts a valid catalog upsert and rejects an upsert without embedding', () => {
     const ok = validateEvent('catalog.items', { ...base, key: 'i1', op: 'upsert', namespace: 'items', itemId: 'i1', embedding: [0.1, 0.2] });
     assert.equal(ok.itemId, 'i1');
