@@ -23,7 +23,8 @@ import { benchFill } from './fill';
 
 const USAGE = `usage: npm run bench:ads -- [--out bench/results/ads.json] [--campaigns 1000] [--requests 400000] [--eligible 100]
   [--slots 3] [--seed 1] [--modes unpaced,paced,throttle] [--auction-iterations 20000] [--fill-requests 2000] [--fill-concurrency 1] [--skip-fill]
-  [--step 5 (pacing step, simulated minutes)] [--pacing kp=3,ki=1,... (controller options)]`;
+  [--step 1 (pacing step, simulated minutes)] [--pacing kp=8,ki=4,gateSlack=0,... (controller options)] [--gate on|off] [--participation random|deterministic]
+  [--error-floor 10 (billing events)] [--skip-day (latency sections only)] [--skip-auction]`;
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
@@ -42,8 +43,13 @@ async function main() {
       'fill-requests': { type: 'string' },
       'fill-concurrency': { type: 'string' },
       'skip-fill': { type: 'boolean', default: false },
+      'skip-day': { type: 'boolean', default: false },
+      'skip-auction': { type: 'boolean', default: false },
       pacing: { type: 'string' },
       step: { type: 'string' },
+      gate: { type: 'string', default: 'on' },
+      participation: { type: 'string', default: 'random' },
+      'error-floor': { type: 'string' },
     },
     USAGE,
   );
@@ -62,7 +68,105 @@ async function main() {
   if (!modes.includes('unpaced')) modes.unshift('unpaced'); // defines the budget-limited campaigns
   const out = args.out!;
 
-  // ---- 1. the day ----
+  // ---- 1. the day (skipped with --skip-day: the latency sections alone, e.g. under the benchmark lock) ----
+  const day = args['skip-day'] ? null : await runDay(o, modes, args);
+
+  // ---- 2. auction latency: 200 eligible ads x 3 slots ----
+  const ar = seededRandom(o.seed + 7);
+  const sets: AuctionBid[][] = Array.from({ length: 64 }, (_, s) =>
+    Array.from({ length: 200 }, (_, i) => {
+      const cpc = ar() < 0.5;
+      return { adId: `a${s}-${i}`, campaignId: `c${s}-${i}`, bidType: cpc ? 'cpc' : 'cpm', bid: cpc ? 0.1 + ar() : 1 + 10 * ar(), pctr: 0.001 + 0.05 * ar() } as AuctionBid;
+    }),
+  );
+  // 5 rounds: on a shared machine a round's p99 is mostly preemption; the rounds' p99s show how much.
+  const auction: Record<string, ReturnType<typeof summarize> & { roundP99s: number[] }> = {};
+  for (const mechanism of args['skip-auction'] ? [] : (['gsp', 'vcg'] as const)) {
+    for (let i = 0; i < 2000; i++) runAuction(sets[i % 64], { slots: 3, reserveEcpm: 0.5, mechanism, tieSeed: i });
+    const us: number[] = [];
+    const roundP99s: number[] = [];
+    const perRound = Math.ceil(o.auctionIterations / 5);
+    for (let round = 0; round < 5; round++) {
+      const r: number[] = [];
+      for (let i = 0; i < perRound; i++) {
+        const t0 = process.hrtime.bigint();
+        runAuction(sets[i % 64], { slots: 3, reserveEcpm: 0.5, mechanism, tieSeed: i });
+        r.push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+      roundP99s.push(r4(quantile(r, 0.99)));
+      us.push(...r);
+    }
+    auction[mechanism] = { ...summarize(us), roundP99s };
+    console.log(`# auction ${mechanism}: p50 ${auction[mechanism].p50.toFixed(1)} us, p99 ${auction[mechanism].p99.toFixed(1)} us, rounds' p99 ${roundP99s.join(' ')}`);
+  }
+
+  // ---- 3. fill latency with retrieval and ranking ----
+  const fill = args['skip-fill'] ? null : await benchFill({ campaigns: o.campaigns, requests: o.fillRequests, candidates: 200, slots: 3, concurrency: o.fillConcurrency, seed: o.seed });
+  if (fill)
+    console.log(
+      `# fill in process: p50 ${fill.latencyMs.p50.toFixed(2)} ms, p99 ${fill.latencyMs.p99.toFixed(2)} ms; over HTTP: p50 ${fill.httpLatencyMs.p50.toFixed(2)} ms, p99 ${fill.httpLatencyMs.p99.toFixed(2)} ms; ${fill.adsPerFill.toFixed(2)} ads/fill`,
+    );
+
+  const perMode = day?.perMode ?? {};
+  const pacedFigures = perMode.paced as { budgetLimited: { utilisation: { mean: number }; hourlySpendError: { aggregate: number; meanOfCampaigns: number } } } | undefined;
+  const result = {
+    command: `npm run bench:ads -- ${process.argv.slice(2).join(' ')}`.trim(),
+    data: {
+      kind: 'synthetic',
+      campaigns: o.campaigns,
+      requestsPerDay: o.requests,
+      eligiblePerRequest: o.eligible,
+      slots: o.slots,
+      seed: o.seed,
+      day: day
+        ? {
+            reserveEcpm: day.dayOpts.reserveEcpm,
+            pacingStepMinutes: day.dayOpts.stepMinutes,
+            pacingOptions: day.dayOpts.pacing,
+            spendGate: day.dayOpts.gate,
+            participation: day.dayOpts.deterministic ? 'deterministic (error diffusion)' : 'random (coin flip at the rate)',
+            cpcClickWindowMinutes: day.dayOpts.clickWindowMinutes,
+            errorFloorBillingEvents: day.errorFloor,
+          }
+        : 'skipped (--skip-day)',
+      traffic: 'diurnal intensity (libs/ads simulation.ts: night trough, 12:30 and 20:30 peaks), Poisson requests per minute',
+      profile: 'learned from a simulated previous day (Poisson hourly counts of the same curve), 2% uniform mix',
+      campaignsMix: 'half CPC (bid log-normal median 0.5, CTR log-normal median 2%), half CPM (median 8); budgets log-normal (sigma 0.9); pCTR = true CTR x log-normal noise (sigma 0.3)',
+      budgetLimited: 'campaigns whose eligible traffic exceeds their budget: in the unpaced run they have spent 98% of it before 20:00',
+      hourlyError: {
+        perCampaign:
+          'e_c = sum_h |spend_h - target_h| / sum_h target_h over the 24 hours of campaign c (target_h = budget x learned profile share of hour h): the mean of |spend_h - target_h| / target_h over its hours weighted by target; meanOfCampaigns = plain mean of e_c over the budget-limited campaigns (each campaign counts alike)',
+        budgetWeighted: 'sum_c budget_c e_c / sum_c budget_c: the money mis-timed per unit of money (a budget-limited campaign spends ~its budget, so this is the spend-weighted mean)',
+        campaignHoursAboveFloor: 'mean of |spend_h - target_h| / target_h over the campaign-hours whose target is at least --error-floor billing events (clicks for CPC, impressions for CPM)',
+        aggregate: 'the same as e_c on the sum of the budget-limited campaigns',
+        noise:
+          'a campaign with k billing events in an hour has a Poisson floor of about 1/sqrt(k) on that hour under throttling alone; the spend gate bounds it from above by one billing event plus the slack',
+      },
+    },
+    machine: machine({}, start),
+    figures: {
+      day: day ? perMode : null,
+      revenue: day?.revenue ?? null,
+      auctionLatencyUs: auction.gsp ? { ads: 200, slots: 3, iterations: o.auctionIterations, ...auction } : null,
+      fill,
+      targets: {
+        overspendZero: day ? modes.every((m) => day.days[m]!.overspendMicros === 0) : null,
+        utilisationAtLeast98: pacedFigures ? pacedFigures.budgetLimited.utilisation.mean >= 0.98 : null,
+        hourlyErrorAtMost10Aggregate: pacedFigures ? pacedFigures.budgetLimited.hourlySpendError.aggregate <= 0.1 : null,
+        hourlyErrorAtMost10MeanOfCampaigns: pacedFigures ? pacedFigures.budgetLimited.hourlySpendError.meanOfCampaigns <= 0.1 : null,
+        auctionP99AtMost1ms: auction.gsp ? auction.gsp.p99 <= 1000 : null,
+        auctionBestRoundP99AtMost1ms: auction.gsp ? Math.min(...auction.gsp.roundP99s) <= 1000 : null,
+        fillP99AtMost10ms: fill ? fill.latencyMs.p99 <= 10 : null,
+      },
+    },
+  };
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  if (day) plots(out, perMode as Record<string, { aggregateHourly: { actual: number[]; target: number[] } }>, day.days, day.campaigns, day.limited, day.shares);
+  console.log(JSON.stringify(result.figures.targets));
+  console.log(`wrote ${out}`);
+}
+
+async function runDay(o: { campaigns: number; requests: number; eligible: number; slots: number; seed: number }, modes: Mode[], args: Record<string, string | boolean | undefined>) {
   // The traffic profile is learned from "yesterday": Poisson hourly impression counts of the same curve.
   const truth = diurnalShares();
   const rand = seededRandom(o.seed + 1000);
@@ -74,7 +178,7 @@ async function main() {
   const campaigns = makeCampaigns(o.campaigns, o.seed, (o.requests * o.slots * 0.006) / o.campaigns);
   // --pacing kp=8,ki=4,... overrides the controller's defaults (for tuning runs)
   const pacing = Object.fromEntries(
-    (args.pacing ?? '')
+    ((args.pacing as string | undefined) ?? '')
       .split(',')
       .filter(Boolean)
       .map((kv) => {
@@ -87,12 +191,16 @@ async function main() {
     eligiblePerRequest: o.eligible,
     slots: o.slots,
     reserveEcpm: 0.5,
-    stepMinutes: int(args.step, '--step', 5),
+    stepMinutes: int(args.step as string | undefined, '--step', 5),
     clickWindowMinutes: 2,
     profileShares: shares,
     seed: o.seed,
     pacing,
+    gate: names(args.gate as string | undefined, '--gate', ['on', 'off'] as const, ['on'])[0] === 'on',
+    deterministic: names(args.participation as string | undefined, '--participation', ['random', 'deterministic'] as const, ['random'])[0] === 'deterministic',
   };
+  // Campaign-hours whose target is at least this many billing events enter the floored hourly error.
+  const errorFloor = int(args['error-floor'] as string | undefined, '--error-floor', 10);
   const days: Partial<Record<Mode, DayResult>> = {};
   for (const mode of modes) {
     const r = await simulateDay(campaigns, mode, dayOpts);
@@ -126,6 +234,32 @@ async function main() {
         }
         return sum / 24;
       });
+      // budget-weighted (= spend-weighted: a budget-limited campaign spends ~its budget) mean of the per-campaign errors
+      const weighted = limited.reduce((a, i, k) => a + errs[k] * campaigns[i].budgetMicros, 0) / limited.reduce((a, i) => a + campaigns[i].budgetMicros, 0);
+      // campaign-hours whose target is at least `errorFloor` billing events: mean of |actual - target| / target
+      const floored: number[] = [];
+      for (const i of limited) {
+        const t = hourlyTargets(campaigns[i].budgetMicros, shares);
+        const unit = campaigns[i].bidType === 'cpc' ? campaigns[i].bid * 1e6 : campaigns[i].bid * 1e3;
+        for (let h = 0; h < 24; h++) if (t[h] >= errorFloor * unit) floored.push(Math.abs(r.hourlySpend[i * 24 + h] - t[h]) / t[h]);
+      }
+      const eventsPerDay = limited.map((i) => campaigns[i].budgetMicros / (campaigns[i].bidType === 'cpc' ? campaigns[i].bid * 1e6 : campaigns[i].bid * 1e3));
+      const byEvents = [
+        [0, 24],
+        [24, 100],
+        [100, 300],
+        [300, 1000],
+        [1000, Infinity],
+      ].map(([lo, hi]) => {
+        const ks = limited.map((_, k) => k).filter((k) => eventsPerDay[k] >= lo && eventsPerDay[k] < hi);
+        return {
+          billingEventsPerDay: hi === Infinity ? `>= ${lo}` : `${lo}-${hi}`,
+          campaigns: ks.length,
+          cpc: ks.filter((k) => campaigns[limited[k]].bidType === 'cpc').length,
+          meanError: ks.length ? r4(mean(ks.map((k) => errs[k]))) : null,
+          meanUtilisation: ks.length ? r4(mean(ks.map((k) => util[k]))) : null,
+        };
+      });
       const events = limited.map((i) => (campaigns[i].bidType === 'cpc' ? campaigns[i].budgetMicros / (campaigns[i].bid * 1e6) : campaigns[i].budgetMicros / ((campaigns[i].bid * 1e6) / 1000)));
       const aggActual = new Array(24).fill(0);
       const aggTarget = new Array(24).fill(0);
@@ -152,7 +286,12 @@ async function main() {
             hourlySpendError: {
               aggregate: r4(spendError(aggActual, aggTarget).weighted),
               meanOfCampaigns: r4(mean(errs)),
+              budgetWeightedMeanOfCampaigns: r4(weighted),
+              meanOfCampaignsWithAtLeast100BillingEvents: eventsPerDay.some((e) => e >= 100) ? r4(mean(errs.filter((_, k) => eventsPerDay[k] >= 100))) : null,
+              campaignsWithAtLeast100BillingEvents: eventsPerDay.filter((e) => e >= 100).length,
+              byBillingEventsPerDay: byEvents,
               medianOfCampaigns: r4(median(errs)),
+              campaignHoursAboveFloor: { floorBillingEvents: errorFloor, hours: floored.length, ofHours: limited.length * 24, meanRelative: floored.length ? r4(mean(floored)) : null },
               p90OfCampaigns: r4(quantile(errs, 0.9)),
               meanOfCampaignsWithAtLeast2400BillingEvents: events.some((e) => e >= 2400) ? r4(mean(errs.filter((_, k) => events[k] >= 2400))) : null,
               campaignsWithAtLeast2400BillingEvents: events.filter((e) => e >= 2400).length,
@@ -172,81 +311,7 @@ async function main() {
     pacedVsThrottle: paced && perMode.throttle ? r4(paced.revenue / (perMode.throttle as { revenue: number }).revenue) : null,
   };
 
-  // ---- 2. auction latency: 200 eligible ads x 3 slots ----
-  const ar = seededRandom(o.seed + 7);
-  const sets: AuctionBid[][] = Array.from({ length: 64 }, (_, s) =>
-    Array.from({ length: 200 }, (_, i) => {
-      const cpc = ar() < 0.5;
-      return { adId: `a${s}-${i}`, campaignId: `c${s}-${i}`, bidType: cpc ? 'cpc' : 'cpm', bid: cpc ? 0.1 + ar() : 1 + 10 * ar(), pctr: 0.001 + 0.05 * ar() } as AuctionBid;
-    }),
-  );
-  // 5 rounds: on a shared machine a round's p99 is mostly preemption; the rounds' p99s show how much.
-  const auction: Record<string, ReturnType<typeof summarize> & { roundP99s: number[] }> = {};
-  for (const mechanism of ['gsp', 'vcg'] as const) {
-    for (let i = 0; i < 2000; i++) runAuction(sets[i % 64], { slots: 3, reserveEcpm: 0.5, mechanism, tieSeed: i });
-    const us: number[] = [];
-    const roundP99s: number[] = [];
-    const perRound = Math.ceil(o.auctionIterations / 5);
-    for (let round = 0; round < 5; round++) {
-      const r: number[] = [];
-      for (let i = 0; i < perRound; i++) {
-        const t0 = process.hrtime.bigint();
-        runAuction(sets[i % 64], { slots: 3, reserveEcpm: 0.5, mechanism, tieSeed: i });
-        r.push(Number(process.hrtime.bigint() - t0) / 1000);
-      }
-      roundP99s.push(r4(quantile(r, 0.99)));
-      us.push(...r);
-    }
-    auction[mechanism] = { ...summarize(us), roundP99s };
-    console.log(`# auction ${mechanism}: p50 ${auction[mechanism].p50.toFixed(1)} us, p99 ${auction[mechanism].p99.toFixed(1)} us, rounds' p99 ${roundP99s.join(' ')}`);
-  }
-
-  // ---- 3. fill latency with retrieval and ranking ----
-  const fill = args['skip-fill'] ? null : await benchFill({ campaigns: o.campaigns, requests: o.fillRequests, candidates: 200, slots: 3, concurrency: o.fillConcurrency, seed: o.seed });
-  if (fill) console.log(`# fill: p50 ${fill.latencyMs.p50.toFixed(2)} ms, p99 ${fill.latencyMs.p99.toFixed(2)} ms, ${fill.adsPerFill.toFixed(2)} ads/fill`);
-
-  const pacedFigures = perMode.paced as { budgetLimited: { utilisation: { mean: number }; hourlySpendError: { aggregate: number; meanOfCampaigns: number } } } | undefined;
-  const result = {
-    command: `npm run bench:ads -- ${process.argv.slice(2).join(' ')}`.trim(),
-    data: {
-      kind: 'synthetic',
-      campaigns: o.campaigns,
-      requestsPerDay: o.requests,
-      eligiblePerRequest: o.eligible,
-      slots: o.slots,
-      seed: o.seed,
-      reserveEcpm: dayOpts.reserveEcpm,
-      pacingStepMinutes: dayOpts.stepMinutes,
-      pacingOptions: pacing,
-      cpcClickWindowMinutes: dayOpts.clickWindowMinutes,
-      traffic: 'diurnal intensity (libs/ads simulation.ts: night trough, 12:30 and 20:30 peaks), Poisson requests per minute',
-      profile: 'learned from a simulated previous day (Poisson hourly counts of the same curve), 2% uniform mix',
-      campaignsMix: 'half CPC (bid log-normal median 0.5, CTR log-normal median 2%), half CPM (median 8); budgets log-normal (sigma 0.9); pCTR = true CTR x log-normal noise (sigma 0.3)',
-      budgetLimited: 'campaigns whose eligible traffic exceeds their budget: in the unpaced run they have spent 98% of it before 20:00',
-      hourlyError:
-        'per campaign sum_h |spend_h - target_h| / budget (target = budget x learned profile share); aggregate = the same on the sum over budget-limited campaigns. A campaign with k billing events an hour has a Poisson floor of about 1/sqrt(k) per hour: 10% needs ~100 an hour (2400 a day)',
-    },
-    machine: machine({}, start),
-    figures: {
-      day: perMode,
-      revenue,
-      auctionLatencyUs: { ads: 200, slots: 3, iterations: o.auctionIterations, ...auction },
-      fill,
-      targets: {
-        overspendZero: modes.every((m) => days[m]!.overspendMicros === 0),
-        utilisationAtLeast98: pacedFigures ? pacedFigures.budgetLimited.utilisation.mean >= 0.98 : null,
-        hourlyErrorAtMost10Aggregate: pacedFigures ? pacedFigures.budgetLimited.hourlySpendError.aggregate <= 0.1 : null,
-        hourlyErrorAtMost10MeanOfCampaigns: pacedFigures ? pacedFigures.budgetLimited.hourlySpendError.meanOfCampaigns <= 0.1 : null,
-        auctionP99AtMost1ms: auction.gsp.p99 <= 1000,
-        auctionBestRoundP99AtMost1ms: Math.min(...auction.gsp.roundP99s) <= 1000,
-        fillP99AtMost10ms: fill ? fill.latencyMs.p99 <= 10 : null,
-      },
-    },
-  };
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  plots(out, perMode as Record<string, { aggregateHourly: { actual: number[]; target: number[] } }>, days, campaigns, limited, shares);
-  console.log(JSON.stringify(result.figures.targets));
-  console.log(`wrote ${out}`);
+  return { perMode, revenue, days, campaigns, limited, shares, dayOpts, errorFloor };
 }
 
 function plots(

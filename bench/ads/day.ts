@@ -36,8 +36,16 @@ export interface DayOptions {
   /** Learned traffic profile: 24 hourly shares the target curve follows. */
   profileShares: number[];
   seed: number;
-  /** Pacing controller options (gains, initial rate); libs/ads defaults when absent. */
+  /** Pacing controller options (gains, initial rate, gate slack); libs/ads defaults when absent. */
   pacing?: PacingOptions;
+  /**
+   * Paced mode: stop bidding once settled spend reaches the controller's allowance for the end of
+   * the step (the spend gate; the spend view is updated at every billing event, as the app's local
+   * view is by its own reservations and settlements). Default true.
+   */
+  gate?: boolean;
+  /** Paced mode: participation by error diffusion (a campaign at rate 0.3 bids in 3 of 10 eligible requests) instead of a coin flip. Default false. */
+  deterministic?: boolean;
   /** Called after each control step (minute, participation rates, spent + reserved micros). */
   trace?: (minute: number, rates: Float64Array, used: number[]) => void;
 }
@@ -86,6 +94,12 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
   const thr = campaigns.map(() => new ProbabilisticThrottle());
   const rate = new Float64Array(n).fill(1);
   const blocked = new Uint8Array(n);
+  const gate = mode === 'paced' && o.gate !== false;
+  const deterministic = mode === 'paced' && o.deterministic === true;
+  const spentLive = new Float64Array(n);
+  const allow = new Float64Array(n).fill(Infinity);
+  const credit = new Float64Array(n);
+  const billingAmount = campaigns.map((c) => (c.bidType === 'cpc' ? c.bid * 1e6 : c.bid * 1e3));
   const exhaustedAt = new Array<number>(n).fill(-1);
   const hourlySpend = new Float64Array(n * 24);
   const hourlyImpressions = new Array(24).fill(0);
@@ -124,25 +138,34 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
         const r = await ledger.settle({ campaignId: c.id, day: DAY, token: e.token, eventId: `clk-${e.token}`, bill: true, impression: false, click: true, hour });
         if (r.status === 'billed') {
           hourlySpend[e.c * 24 + hour] += r.micros;
+          spentLive[e.c] += r.micros;
           clicks++;
         }
       } else await ledger.release(c.id, DAY, e.token);
     }
     scheduled.delete(m);
-    if (m % o.stepMinutes === 0) {
+    // Every minute, for every policy alike: which campaigns have no budget left (spent + reserved), as the
+    // app's eligibility sees it; the controllers run every `stepMinutes`.
+    {
       const usage = await ledger.usage(campaigns.map((c) => ({ campaignId: c.id, day: DAY })));
+      const step = m % o.stepMinutes === 0;
       for (let i = 0; i < n; i++) {
         const budget = campaigns[i].budgetMicros;
         blocked[i] = usage[i].spent + usage[i].reserved >= budget ? 1 : 0;
+        if (!step) continue;
         // both controllers follow settled spend (the app's choice: CPC reservations mostly expire unbilled)
-        if (mode === 'paced') rate[i] = pid[i].update({ targetFraction: F(m / 1440), spent: usage[i].spent, budget });
-        else if (mode === 'throttle') rate[i] = thr[i].update(m / 1440, usage[i].spent, budget);
+        if (mode === 'paced') {
+          rate[i] = pid[i].update({ targetFraction: F(m / 1440), spent: usage[i].spent, budget });
+          spentLive[i] = usage[i].spent;
+          if (gate) allow[i] = pid[i].allowance(F(Math.min(1440, m + o.stepMinutes) / 1440), budget, billingAmount[i]);
+        } else if (mode === 'throttle') rate[i] = thr[i].update(m / 1440, usage[i].spent, budget);
       }
-      o.trace?.(
-        m,
-        rate,
-        usage.map((u) => u.spent + u.reserved),
-      );
+      if (step)
+        o.trace?.(
+          m,
+          rate,
+          usage.map((u) => u.spent + u.reserved),
+        );
     }
     const nReq = poisson(rand, (o.requests * intensity[m]) / iSum);
     for (let q = 0; q < nReq; q++) {
@@ -154,8 +177,15 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
         if (seen[c]) continue;
         seen[c] = 1;
         drawn.push(c);
-        if (blocked[c]) continue;
-        if (rate[c] >= 1 || rand() < rate[c]) eligible.push(c);
+        if (blocked[c] || spentLive[c] >= allow[c]) continue;
+        if (rate[c] >= 1) eligible.push(c);
+        else if (deterministic) {
+          credit[c] += rate[c];
+          if (credit[c] >= 1) {
+            credit[c] -= 1;
+            eligible.push(c);
+          }
+        } else if (rand() < rate[c]) eligible.push(c);
       }
       for (const c of drawn) seen[c] = 0;
       if (eligible.length === 0) continue;
@@ -203,7 +233,10 @@ export async function simulateDay(campaigns: SimCampaign[], mode: Mode, o: DayOp
           hourlyImpressions[hour]++;
           if (!cpc) {
             const st = await ledger.settle({ campaignId: camp.id, day: DAY, token, eventId: `imp-${token}`, bill: true, impression: true, click: false, hour });
-            if (st.status === 'billed') hourlySpend[c * 24 + hour] += st.micros;
+            if (st.status === 'billed') {
+              hourlySpend[c * 24 + hour] += st.micros;
+              spentLive[c] += st.micros;
+            }
           } else if (rand() < camp.trueCtr) {
             schedule(m + 1 + Math.floor(rand() * Math.max(1, o.clickWindowMinutes - 1)), { c, token, click: true });
           } else schedule(m + o.clickWindowMinutes, { c, token, click: false });

@@ -1,13 +1,19 @@
 /**
  * POST /v1/ads/fill latency in one process with the real retrieval and ranking apps (embedded
  * adapters): `campaigns` campaigns with one creative each in the retrieval namespace `ads`, the
- * ranking app serving a TypeScript-built synthetic CTR model whose domains include `ads`, and the
- * ads app calling both over loopback HTTP, as when the apps share a process.
+ * ranking app serving a TypeScript-built synthetic CTR model whose domains include `ads`. The three
+ * apps run in one suite (one LocalDirectory), so the fill calls retrieval.candidates and
+ * ranking.rank in process. Two paths are timed on the same requests, alternating:
+ * - `inProcess`: the `ads.fill` capability (what the gateway calls in process);
+ * - `http`: POST /v1/ads/fill over loopback HTTP (keep-alive), the same fill behind the route.
+ * The in-process calls of retrieval and ranking are wrapped to time them, so the fill's own share
+ * (eligibility, auction, reservations, tokens) is reported beside them.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFloat32, stateKeys } from '@recsys/contracts';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { ADS_FILL, encodeFloat32, RANKING_RANK, RETRIEVAL_CANDIDATES, stateKeys, type LocalAdsFill, type LocalCall } from '@recsys/contracts';
 import { createInfra, createLogger, loadConfig, startSuite } from '@recsys/platform';
 import { exampleFeatureSpec } from '@recsys/ranking';
 import { seededRandom } from '@recsys/ads';
@@ -21,7 +27,12 @@ export interface FillBenchResult {
   slots: number;
   requests: number;
   concurrency: number;
+  /** The in-process fill (ads.fill), retrieval and ranking in process. */
   latencyMs: Summary;
+  /** POST /v1/ads/fill over loopback HTTP, retrieval and ranking in process. */
+  httpLatencyMs: Summary;
+  /** Time inside the in-process retrieval and ranking calls, per in-process fill. */
+  stagesMs: { retrieval: Summary; ranking: Summary; rest: Summary };
   adsPerFill: number;
   degraded: Record<string, number>;
   model: string;
@@ -44,13 +55,13 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
   };
   const log = createLogger('warn');
   const infra = await createInfra(loadConfig({ ...base, APPS: 'retrieval,ranking,ads' }), log);
-  const upstream = await startSuite(loadConfig({ ...base, APPS: 'retrieval,ranking', RETRIEVAL_PORT: '0', RANKING_PORT: '0' }), ALL_APPS, log, infra);
-  const urlOf = (name: string) => upstream.apps.find((a) => a.name === name)!.url;
-  Object.assign(process.env, { ADS_RETRIEVAL_URL: urlOf('retrieval'), ADS_RANKING_URL: urlOf('ranking'), ADS_CANDIDATES: String(o.candidates), ADS_UPSTREAM_TIMEOUT_MS: '1000' });
-  const ads = await startSuite(loadConfig({ ...base, APPS: 'ads', ADS_PORT: '0' }), ALL_APPS, log, infra);
-  const url = ads.apps[0].url;
+  Object.assign(process.env, { ADS_CANDIDATES: String(o.candidates), ADS_UPSTREAM_TIMEOUT_MS: '1000' });
+  const suite = await startSuite(loadConfig({ ...base, APPS: 'retrieval,ranking,ads', RETRIEVAL_PORT: '0', RANKING_PORT: '0', ADS_PORT: '0' }), ALL_APPS, log, infra);
+  const urlOf = (name: string) => suite.apps.find((a) => a.name === name)!.url;
+  const url = urlOf('ads');
+  const dispatcher = new Agent({ connections: 8, keepAliveTimeout: 30_000 });
   const call = async (u: string, method: string, body?: unknown) => {
-    const res = await fetch(u, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await undiciFetch(u, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), dispatcher });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${u}: ${res.status} ${text.slice(0, 300)}`);
     return JSON.parse(text);
@@ -93,10 +104,35 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
       if (t > 600) throw new Error('ranking has no live model');
       await new Promise((r) => setTimeout(r, 100));
     }
+    // time the in-process retrieval and ranking calls (the same use cases, wrapped)
+    const local = suite.contexts.get('ads')!.local;
+    let stage = { retrieval: 0, ranking: 0 };
+    for (const [cap, name] of [
+      [RETRIEVAL_CANDIDATES, 'retrieval'],
+      [RANKING_RANK, 'ranking'],
+    ] as const) {
+      const inner = local.lookup<LocalCall<unknown>>(cap)!;
+      local.withdraw(cap);
+      local.provide<LocalCall<unknown>>(cap, async (body) => {
+        const t0 = performance.now();
+        try {
+          return await inner(body);
+        } finally {
+          stage[name] += performance.now() - t0;
+        }
+      });
+    }
+    const localFill = local.lookup<LocalAdsFill>(ADS_FILL)!;
     const positions = Array.from({ length: o.slots }, (_, i) => 2 + 4 * i);
-    const fill = (i: number) => call(`${url}/v1/ads/fill`, 'POST', { userId: users[i % users.length], surface: 'feed', positions });
-    for (let i = 0; i < 200; i++) await fill(i); // warm-up
+    const body = (i: number) => ({ userId: users[i % users.length], surface: 'feed', positions });
+    const httpFill = (i: number) => call(`${url}/v1/ads/fill`, 'POST', body(i));
+    for (let i = 0; i < 200; i++) {
+      await httpFill(i); // warm-up
+      await localFill(body(i));
+    }
     const lat: number[] = [];
+    const httpLat: number[] = [];
+    const stages = { retrieval: [] as number[], ranking: [] as number[], rest: [] as number[] };
     let served = 0;
     const degraded: Record<string, number> = {};
     let next = 0;
@@ -104,11 +140,22 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
       Array.from({ length: o.concurrency }, async () => {
         while (next < o.requests) {
           const i = next++;
-          const t0 = performance.now();
-          const r = await fill(i);
-          lat.push(performance.now() - t0);
+          // alternate the two paths so load changes on the shared machine hit both alike
+          stage = { retrieval: 0, ranking: 0 };
+          let t0 = performance.now();
+          const r = await localFill(body(i));
+          const ms = performance.now() - t0;
+          lat.push(ms);
+          if (o.concurrency === 1) {
+            stages.retrieval.push(stage.retrieval);
+            stages.ranking.push(stage.ranking);
+            stages.rest.push(ms - stage.retrieval - stage.ranking);
+          }
           served += r.ads.length;
           for (const x of r.degraded) degraded[x] = (degraded[x] ?? 0) + 1;
+          t0 = performance.now();
+          await httpFill(i);
+          httpLat.push(performance.now() - t0);
         }
       }),
     );
@@ -119,13 +166,15 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
       requests: o.requests,
       concurrency: o.concurrency,
       latencyMs: summarize(lat),
+      httpLatencyMs: summarize(httpLat),
+      stagesMs: { retrieval: summarize(stages.retrieval), ranking: summarize(stages.ranking), rest: summarize(stages.rest) },
       adsPerFill: served / o.requests,
       degraded,
       model: 'synthetic CTR model (apps/ranking/src/testing/synthetic-model.ts), domains family/thrill/drama/ads',
     };
   } finally {
-    await ads.close();
-    await upstream.close();
+    await suite.close();
+    await dispatcher.close();
     await infra.close();
   }
 }

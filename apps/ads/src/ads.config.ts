@@ -36,6 +36,15 @@ export const adsConfigSchema = z.object({
    * store (created once, shared by every replica on that store).
    */
   ADS_TOKEN_SECRET: z.string().min(32).optional(),
+  /**
+   * Pacing spend gate: between control steps a campaign stops bidding once its spend reaches the
+   * target curve at the end of the step plus this share of its daily budget (at least one billing
+   * event). `off`: the throttle alone.
+   */
+  ADS_PACING_GATE_SLACK: z
+    .union([z.literal('off'), z.coerce.number().min(0).max(1)])
+    .default(0.01)
+    .transform((v) => (v === 'off' ? Infinity : v)),
   /** Pacing control step (also refreshes every campaign's spend for eligibility); bench:ads simulates 5 minutes. */
   ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
 });

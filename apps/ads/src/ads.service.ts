@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { PacingController, runAuction, tieHash, TrafficProfile, zonedTime, type AuctionBid, type AuctionWinner } from '@recsys/ads';
+import { PacingController, type PacingOptions, runAuction, tieHash, TrafficProfile, zonedTime, type AuctionBid, type AuctionWinner } from '@recsys/ads';
 import { embeddingProblem, TOPICS, type AdEvent } from '@recsys/contracts';
 import { isValidTimeZone } from '@recsys/ads';
 import { DomainError, type AppContext } from '@recsys/platform';
@@ -18,8 +18,11 @@ const TOKEN_KEY = 'ads:token-key';
 
 interface Usage {
   day: string;
+  /** Settled + reserved today (the ledger's view; the budget check). */
   used: number;
   totalUsed: number;
+  /** What pacing counts as spent: settled, plus reserved for CPM (a CPM win is billed on its impression; a CPC win mostly is not). */
+  paced: number;
 }
 
 export interface AdsServiceDeps {
@@ -38,7 +41,8 @@ export class AdsService {
   private readonly creativesByCampaign = new Map<string, Creative[]>();
   private readonly campaignOfAd = new Map<string, string>();
   private readonly usage = new Map<string, Usage>();
-  private readonly pacing = new Map<string, { day: string; controller: PacingController }>();
+  private readonly pacing = new Map<string, { day: string; controller: PacingController; allowance: number }>();
+  private servable: Campaign[] | null = null;
   /** Ad impressions served, by UTC hour: the traffic profile the target curves follow. */
   readonly profile = new TrafficProfile({ buckets: 24, minObservations: 500 });
   private pendingFills: FillRecord[] = [];
@@ -46,6 +50,7 @@ export class AdsService {
   private readonly now: () => number;
   private readonly random: () => number;
   private codec: TokenCodec | null = null;
+  private readonly pacingOptions: PacingOptions;
 
   constructor(
     private readonly ctx: AppContext,
@@ -56,6 +61,7 @@ export class AdsService {
     this.ledger = new BudgetLedger(ctx.infra.state);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.pacingOptions = { gateSlack: config.ADS_PACING_GATE_SLACK };
   }
 
   /** Signs and verifies tracking tokens (set by start()). */
@@ -104,10 +110,12 @@ export class AdsService {
     for (const c of cs) this.campaigns.set(c.id, c);
     this.creativesByCampaign.clear();
     for (const cr of crs) this.indexCreative(cr);
+    this.servable = null;
   }
 
   async reloadCampaign(id: string): Promise<void> {
     const c = await this.repo.get(id);
+    this.servable = null;
     if (!c) {
       this.campaigns.delete(id);
       return;
@@ -126,6 +134,7 @@ export class AdsService {
     else list.push(cr);
     this.creativesByCampaign.set(cr.campaignId, list);
     this.campaignOfAd.set(cr.id, cr.campaignId);
+    this.servable = null;
   }
 
   // ---------- admin ----------
@@ -135,6 +144,7 @@ export class AdsService {
     try {
       const c = await this.repo.create(req);
       this.campaigns.set(c.id, c);
+      this.servable = null;
       await this.publishCampaign(c, 'campaign_upsert');
       return campaignView(c);
     } catch (e) {
@@ -166,10 +176,12 @@ export class AdsService {
     }
     const c = (await this.repo.update(id, u))!;
     this.campaigns.set(id, c);
+    this.servable = null;
     if (c.status === 'archived') {
       const creatives = await this.repo.creatives(id);
       await this.repo.archiveCreatives(id);
       this.creativesByCampaign.delete(id);
+      this.servable = null;
       if (creatives.length) {
         await this.ctx.publisher.publish(
           TOPICS.catalogItems,
@@ -220,35 +232,57 @@ export class AdsService {
 
   // ---------- serving ----------
 
-  /** Active, in flight, targeted at this request, budget left, not capped for the user, past the pacing throttle. */
-  private async eligible(req: FillRequest, now: number): Promise<Campaign[]> {
+  /** Active campaigns that have creatives (rebuilt when the cache changes); the fill checks the rest per request. */
+  private servableList(): Campaign[] {
+    if (!this.servable) {
+      this.servable = [];
+      for (const c of this.campaigns.values()) if (c.status === 'active' && this.creativesByCampaign.get(c.id)?.length) this.servable.push(c);
+    }
+    return this.servable;
+  }
+
+  /**
+   * In flight, targeted at this request, budget left, under its pacing allowance, past the pacing
+   * throttle. No state round trip: spend is this replica's view (refreshed every control step,
+   * advanced by its own wins and billings); the frequency caps are checked after (see fill).
+   */
+  private eligible(req: FillRequest, now: number): Campaign[] {
     const segs = req.context?.segments;
     const groups = req.context?.itemGroups;
+    const pacing = this.config.ADS_PACING === 'on';
     const out: Campaign[] = [];
-    let capped = false;
-    for (const c of this.campaigns.values()) {
-      if (c.status !== 'active') continue;
+    for (const c of this.servableList()) {
       if ((c.startAt !== null && now < c.startAt) || (c.endAt !== null && now >= c.endAt)) continue;
       const t = c.targeting;
       if (t.surfaces?.length && !t.surfaces.includes(req.surface)) continue;
       if (t.segments?.length && !(segs ?? []).some((s) => t.segments!.includes(s))) continue;
       if (t.itemGroups?.length && !(groups ?? []).some((g) => t.itemGroups!.includes(g))) continue;
-      if (!this.creativesByCampaign.get(c.id)?.length) continue;
       const u = this.usage.get(c.id);
       if (u && (u.used >= c.dailyBudgetMicros || (c.totalBudgetMicros !== null && u.totalUsed >= c.totalBudgetMicros))) continue;
-      const rate = this.config.ADS_PACING === 'on' ? (this.pacing.get(c.id)?.controller.rate ?? 1) : 1;
-      if (rate < 1 && this.random() >= rate) continue;
-      if (c.frequencyCap !== null) capped = true;
+      if (pacing) {
+        const p = this.pacing.get(c.id);
+        if (p) {
+          if (u && u.paced >= p.allowance) continue;
+          const rate = p.controller.rate;
+          if (rate < 1 && this.random() >= rate) continue;
+        }
+      }
       out.push(c);
     }
-    if (!capped) return out;
-    // The user's own mirror of the caps (one read); the atomic check is in the reservation script.
-    const seen = await this.ctx.infra.state.hgetall(USER_FREQ_KEY(req.userId));
-    return out.filter((c) => {
-      if (c.frequencyCap === null) return true;
+    return out;
+  }
+
+  /** The user's frequency-cap mirror (one read); the atomic check is in the reservation script. */
+  private async capped(userId: string, eligible: Campaign[], now: number): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (!eligible.some((c) => c.frequencyCap !== null)) return out;
+    const seen = await this.ctx.infra.state.hgetall(USER_FREQ_KEY(userId));
+    for (const c of eligible) {
+      if (c.frequencyCap === null) continue;
       const n = seen[`${c.id}|${zonedTime(now, c.timeZone).day}`];
-      return !n || Number(n.toString()) < c.frequencyCap;
-    });
+      if (n && Number(n.toString()) >= c.frequencyCap) out.add(c.id);
+    }
+    return out;
   }
 
   async fill(req: FillRequest): Promise<FillResponse> {
@@ -256,15 +290,28 @@ export class AdsService {
     const now = this.now();
     const requestId = req.context?.requestId ?? randomUUID();
     const degraded: ('retrieval' | 'ranking')[] = [];
-    const eligible = await this.eligible(req, now);
+    const eligible = this.eligible(req, now);
     if (eligible.length === 0) return { requestId, ads: [], degraded };
-    const byId = new Map(eligible.map((c) => [c.id, c]));
+    const byId = new Map<string, Campaign>();
+    for (const c of eligible) byId.set(c.id, c);
     const k = this.config.ADS_CANDIDATES;
+    // The cap mirror is read while retrieval searches.
+    const cappedP = this.capped(req.userId, eligible, now);
+    cappedP.catch(() => undefined);
 
     let adIds: string[];
     try {
-      const cands = await this.deps.candidates.candidates(req.userId, k, [...byId.keys()]);
-      adIds = cands.map((x) => x.adId).filter((id) => byId.has(this.campaignOfAd.get(id) ?? ''));
+      // A selective eligibility is pushed into the index search (a creative's group is its campaign);
+      // when most campaigns are eligible, an unfiltered search for a few more is cheaper (the group
+      // filter makes small indexes scan exactly) and the ineligible ones are dropped here.
+      const share = eligible.length / this.servableList().length;
+      const cands =
+        share >= 0.5 ? await this.deps.candidates.candidates(req.userId, Math.min(1000, Math.ceil(k / share)), null) : await this.deps.candidates.candidates(req.userId, k, [...byId.keys()]);
+      adIds = [];
+      for (const x of cands) {
+        if (byId.has(this.campaignOfAd.get(x.adId) ?? '')) adIds.push(x.adId);
+        if (adIds.length === k) break;
+      }
     } catch (e) {
       degraded.push('retrieval');
       this.ctx.log.debug({ err: e }, 'ads: retrieval unavailable, all eligible ads compete');
@@ -272,6 +319,8 @@ export class AdsService {
       for (const c of eligible) for (const cr of this.creativesByCampaign.get(c.id) ?? []) adIds.push(cr.id);
       if (adIds.length > k) adIds = adIds.sort((a, b) => tieHash(a, tieHash(requestId)) - tieHash(b, tieHash(requestId))).slice(0, k);
     }
+    const capped = await cappedP;
+    if (capped.size) adIds = adIds.filter((id) => !capped.has(this.campaignOfAd.get(id)!));
     if (adIds.length === 0) return { requestId, ads: [], degraded };
 
     let pctrs: Map<string, number> | null = null;
@@ -315,11 +364,19 @@ export class AdsService {
             expiresAt: now + (c.bidType === 'cpc' ? this.config.ADS_CLICK_WINDOW_MS : this.config.ADS_RESERVATION_TTL_MS),
             now,
           });
-          if (r === 'reserved') held.set(w.adId, { token, amount });
-          else {
+          const u = this.usage.get(c.id);
+          if (r === 'reserved') {
+            held.set(w.adId, { token, amount });
+            // this replica's view advances with its own wins until the next control step refreshes it
+            if (u && u.day === day) {
+              u.used += amount;
+              u.totalUsed += amount;
+              if (c.bidType === 'cpm') u.paced += amount;
+            }
+          } else {
             held.delete(w.adId);
             refused.add(w.campaignId);
-            if (r === 'budget') this.usage.set(c.id, { day, used: c.dailyBudgetMicros, totalUsed: this.usage.get(c.id)?.totalUsed ?? 0 });
+            if (r === 'budget') this.usage.set(c.id, { day, used: c.dailyBudgetMicros, totalUsed: u?.totalUsed ?? 0, paced: u?.paced ?? 0 });
           }
         }),
       );
@@ -410,7 +467,7 @@ export class AdsService {
     const c = this.campaigns.get(token.c);
     const hour = zonedTime(at, c?.timeZone ?? 'UTC').hour;
     const bill = (token.b === 'cpm' && type === 'impression') || (token.b === 'cpc' && type === 'click');
-    return this.ledger.settle({
+    const r = await this.ledger.settle({
       campaignId: token.c,
       day: token.d,
       token: token.r,
@@ -421,6 +478,10 @@ export class AdsService {
       conversion: type === 'conversion',
       hour,
     });
+    // a CPC click adds to the spend pacing counts (a CPM impression's amount was counted at the win)
+    const u = this.usage.get(token.c);
+    if (r.status === 'billed' && token.b === 'cpc' && u && u.day === token.d) u.paced += r.micros;
+    return r;
   }
 
   /** feed.feedback click on an ad of a fill -> the fill's token. */
@@ -456,10 +517,10 @@ export class AdsService {
     active.forEach((c, i) => {
       const u = usage[i];
       const day = days[i].day;
-      this.usage.set(c.id, { day, used: u.spent + u.reserved, totalUsed: u.totalSpent + u.totalReserved });
+      this.usage.set(c.id, { day, used: u.spent + u.reserved, totalUsed: u.totalSpent + u.totalReserved, paced: c.bidType === 'cpm' ? u.spent + u.reserved : u.spent });
       let p = this.pacing.get(c.id);
       if (!p) {
-        p = { day, controller: new PacingController() };
+        p = { day, controller: new PacingController(this.pacingOptions), allowance: Infinity };
         this.pacing.set(c.id, p);
       } else if (p.day !== day) {
         p.controller.resetDay();
@@ -468,6 +529,9 @@ export class AdsService {
       const budget = c.totalBudgetMicros === null ? c.dailyBudgetMicros : Math.min(c.dailyBudgetMicros, u.spent + Math.max(0, c.totalBudgetMicros - u.totalSpent));
       // Paced on settled spend: most CPC reservations expire unbilled, so counting them would underspend.
       p.controller.update({ targetFraction: this.targetFraction(c, now, shares), spent: u.spent, budget });
+      // the spend gate until the next step: the target at its end plus slack (at least one billing event)
+      const nextF = this.targetFraction(c, now + this.config.ADS_PACING_INTERVAL_MS, shares);
+      p.allowance = p.controller.allowance(nextF < this.targetFraction(c, now, shares) ? 1 : nextF, budget, c.bidType === 'cpc' ? c.bidMicros : c.bidMicros / 1000);
     });
   }
 

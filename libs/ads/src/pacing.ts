@@ -17,6 +17,12 @@
  * It paces settled spend: a CPC win reserves a whole click price that mostly expires unbilled, so
  * counting reservations would underspend; the ledger, not the controller, keeps spend + reserved
  * within the budget.
+ *
+ * Spend gate: between steps the caller also stops bidding once the campaign's spend reaches
+ * `allowance(F at the end of the step)` = budget x F + slack (slack = `gateSlack` x budget, at least
+ * the caller's minimum, e.g. one billing event). The throttle sets the expected spend rate; the gate
+ * bounds what chance adds to it inside a step (a lucky run of wins or clicks), which is what the
+ * hourly spend error of a campaign with few billing events an hour is mostly made of.
  */
 export interface PacingOptions {
   kp?: number;
@@ -32,6 +38,8 @@ export interface PacingOptions {
   memory?: number;
   /** Participation before the first observation. Default 1. */
   initialRate?: number;
+  /** Spend gate slack, share of the daily budget above the target curve (see allowance). Default 0.01; Infinity turns the gate off. */
+  gateSlack?: number;
 }
 
 export interface PacingInput {
@@ -61,6 +69,7 @@ export class PacingController {
   private readonly kd: number;
   private readonly minRate: number;
   private readonly memory: number;
+  private readonly gateSlack: number;
   private s: PacingState;
 
   constructor(opts: PacingOptions = {}, state?: PacingState) {
@@ -69,6 +78,7 @@ export class PacingController {
     this.kd = opts.kd ?? 0.5;
     this.minRate = opts.minRate ?? 0.001;
     this.memory = opts.memory ?? 0.01;
+    this.gateSlack = opts.gateSlack ?? 0.01;
     this.s = state ? { ...state } : { rate: opts.initialRate ?? 1, rho: null, spendAvg: 0, exposureAvg: 0, integral: 0, lastError: null, lastF: null, lastSpent: 0 };
   }
 
@@ -78,6 +88,17 @@ export class PacingController {
 
   state(): PacingState {
     return { ...this.s };
+  }
+
+  /**
+   * The spend gate: the most the campaign should have spent when the target curve reaches
+   * `targetFraction` (the end of the current step): budget x F + max(gateSlack x budget, minSlack).
+   * Never above the budget (the ledger refuses past it anyway).
+   */
+  allowance(targetFraction: number, budget: number, minSlack = 0): number {
+    if (!Number.isFinite(this.gateSlack)) return budget;
+    const F = Math.min(1, Math.max(0, targetFraction));
+    return Math.min(budget, budget * F + Math.max(this.gateSlack * budget, minSlack));
   }
 
   /** A new day: spend and the error restart; what was learned about rho is kept. */

@@ -73,10 +73,26 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+const minuteCache = new Map<string, { day: string; hour: number; minuteSeconds: number }>();
+
+/**
+ * The campaign-local calendar of an instant. Memoised per zone and minute (UTC offsets change on
+ * minute boundaries only, so the minute's day, hour and seconds since midnight are exact; the
+ * seconds inside the minute are added): the fill asks it for every winner, and Intl formatting
+ * costs microseconds.
+ */
 export function zonedTime(epochMs: number, timeZone: string): ZonedTime {
-  const parts = formatter(timeZone).formatToParts(new Date(epochMs));
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  const hour = Number(get('hour'));
-  const seconds = hour * 3600 + Number(get('minute')) * 60 + Number(get('second')) + (epochMs % 1000) / 1000;
-  return { day: `${get('year')}-${get('month')}-${get('day')}`, hour, dayFraction: Math.min(0.999999, seconds / 86400) };
+  const minuteStart = Math.floor(epochMs / 60_000) * 60_000;
+  const key = `${timeZone}|${minuteStart}`;
+  let m = minuteCache.get(key);
+  if (!m) {
+    const parts = formatter(timeZone).formatToParts(new Date(minuteStart));
+    const get = (t: string) => parts.find((p) => p.type === t)!.value;
+    const hour = Number(get('hour'));
+    m = { day: `${get('year')}-${get('month')}-${get('day')}`, hour, minuteSeconds: hour * 3600 + Number(get('minute')) * 60 + Number(get('second')) };
+    if (minuteCache.size >= 10_000) minuteCache.clear();
+    minuteCache.set(key, m);
+  }
+  const seconds = m.minuteSeconds + (epochMs - minuteStart) / 1000;
+  return { day: m.day, hour: m.hour, dayFraction: Math.min(0.999999, seconds / 86400) };
 }

@@ -16,8 +16,8 @@ export interface AdCandidate {
 }
 
 export interface CandidateSource {
-  /** Nearest ads to the user; throws when unavailable (the fill degrades). */
-  candidates(userId: string, k: number, campaignIds: string[]): Promise<AdCandidate[]>;
+  /** Nearest ads to the user, of these campaigns (null: of any); throws when unavailable (the fill degrades). */
+  candidates(userId: string, k: number, campaignIds: string[] | null): Promise<AdCandidate[]>;
   close?(): Promise<void>;
 }
 
@@ -88,8 +88,8 @@ export class RetrievalCandidateSource implements CandidateSource {
     this.http = new JsonPool(baseUrl, timeoutMs);
   }
 
-  async candidates(userId: string, k: number, campaignIds: string[]): Promise<AdCandidate[]> {
-    const body = { namespace: this.namespace, k, userId, filter: { groups: campaignIds } };
+  async candidates(userId: string, k: number, campaignIds: string[] | null): Promise<AdCandidate[]> {
+    const body = campaignIds ? { namespace: this.namespace, k, userId, filter: { groups: campaignIds } } : { namespace: this.namespace, k, userId };
     const local = this.local?.lookup<LocalCandidates>(RETRIEVAL_CANDIDATES);
     const r = local ? await withDeadline(local(body), this.timeoutMs, 'retrieval.candidates') : ((await this.http.post('/v1/candidates', body)) as { itemId: string; score: number }[]);
     const out: AdCandidate[] = new Array(r.length);
