@@ -210,8 +210,15 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
     const med = (parts: Parts) => Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, r3(median(v))]));
     const onnxMs = med(att[i].onnx);
     const nativeMs = med(att[i].native);
-    const best = onnxMs.total <= nativeMs.total ? 'onnx' : 'native';
-    const bestTotal = Math.min(onnxMs.total, nativeMs.total);
+    // The baseline, as favourable to attention as the measurements allow: the lower of the two
+    // kernels' median totals, and of the faster compute plus the median fetch + decode over all
+    // attention requests (so that a noisy fetch does not count against one kernel only).
+    const fetchAll = r3(median([...att[i].onnx.fetch, ...att[i].native.fetch]));
+    const decodeAll = r3(median([...att[i].onnx.decode, ...att[i].native.decode]));
+    const bestKernel = onnxMs.compute <= nativeMs.compute ? 'onnx' : 'native';
+    const composed = fetchAll + decodeAll + Math.min(onnxMs.compute, nativeMs.compute);
+    const bestTotal = Math.min(onnxMs.total, nativeMs.total, composed);
+    const best = bestTotal === composed ? `${bestKernel} (compute) + median fetch` : onnxMs.total <= nativeMs.total ? 'onnx' : 'native';
     const s = med(sdim[i]);
     // Values: ONNX against our kernel, and numpy against ONNX (same inputs).
     const ref = await onnx.run(p.cand, p.history);
@@ -228,7 +235,7 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
       speedup: Number((bestTotal / s.total).toFixed(2)),
       sdim: s,
       sdimJsKernels: med(sdimJs[i]),
-      attention: { onnx: onnxMs, native: nativeMs },
+      attention: { onnx: onnxMs, native: nativeMs, fetchAllMs: fetchAll, decodeAllMs: decodeAll },
       numpy,
       maxAbsDiff: { nativeVsOnnx: Number(nativeVsOnnx.toExponential(2)) },
       bytes: { sequence: p.L * d * 4, tables: p.tablesBytes },

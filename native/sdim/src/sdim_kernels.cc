@@ -6,51 +6,91 @@
 
 namespace recsys_sdim {
 
-// The m accumulators of one vector live in registers when m is a compile-time constant (M > 0);
-// two vectors share each load of the hyperplanes. Same operations in the same order either way.
-template <int M>
-static void SignaturesFixed(const double* __restrict rt, int m, int tau, int d, const float* xs32, const double* xs64, size_t n, uint16_t* out, bool bucketOffset) {
-  const int mm = M > 0 ? M : m;
-  const int groups = mm / tau;
-  std::vector<double> scratch(M > 0 ? 0 : 2 * m);
-  double fa[M > 0 ? 2 * M : 1];
-  double* a = M > 0 ? fa : scratch.data();
-  double* b = a + mm;
-  for (size_t c = 0; c < n; c += 2) {
-    const bool two = c + 1 < n;
-    for (int i = 0; i < mm; i++) a[i] = b[i] = 0.0;
+typedef double v8d __attribute__((vector_size(64)));
+
+static inline v8d LoadV(const double* p) {
+  v8d v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline double X(const float* xs32, const double* xs64, size_t i) { return xs32 ? static_cast<double>(xs32[i]) : xs64[i]; }
+
+static void WriteSignatures(const double* acc, int groups, int tau, bool bucketOffset, uint16_t* o) {
+  for (int j = 0; j < groups; j++) {
+    int sig = 0;
+    for (int bit = 0; bit < tau; bit++) sig |= (acc[j * tau + bit] > 0.0 ? 1 : 0) << bit;
+    o[j] = static_cast<uint16_t>(bucketOffset ? sig + (j << tau) : sig);
+  }
+}
+
+// m = 8 V: the accumulators of four vectors (4 V registers of 8 doubles) stay in registers, and
+// each load of a hyperplane row serves the four. acc = acc + r * x per lane, in order k = 0..d-1.
+template <int V>
+static void SignaturesVec(const double* rt, int tau, int d, const float* xs32, const double* xs64, size_t n, uint16_t* out, bool bucketOffset) {
+  constexpr int M = 8 * V;
+  const int groups = M / tau;
+  double spill[4][M];
+  size_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    v8d a0[V], a1[V], a2[V], a3[V];
+    for (int v = 0; v < V; v++) a0[v] = a1[v] = a2[v] = a3[v] = v8d{};
     for (int k = 0; k < d; k++) {
-      const double u = xs32 ? static_cast<double>(xs32[c * d + k]) : xs64[c * d + k];
-      const double w = two ? (xs32 ? static_cast<double>(xs32[(c + 1) * d + k]) : xs64[(c + 1) * d + k]) : 0.0;
-      const double* r = rt + static_cast<size_t>(k) * mm;
-      // One lane per hyperplane: a[i] = a[i] + r[i] * u, each hyperplane's sum in index order k.
-      for (int i = 0; i < mm; i++) {
-        a[i] += r[i] * u;
-        b[i] += r[i] * w;
+      const double x0 = X(xs32, xs64, c * d + k), x1 = X(xs32, xs64, (c + 1) * d + k), x2 = X(xs32, xs64, (c + 2) * d + k), x3 = X(xs32, xs64, (c + 3) * d + k);
+      const double* r = rt + static_cast<size_t>(k) * M;
+      for (int v = 0; v < V; v++) {
+        const v8d rv = LoadV(r + 8 * v);
+        a0[v] += rv * x0;
+        a1[v] += rv * x1;
+        a2[v] += rv * x2;
+        a3[v] += rv * x3;
       }
     }
-    for (int t = 0; t < (two ? 2 : 1); t++) {
-      const double* acc = t ? b : a;
-      uint16_t* o = out + (c + t) * groups;
-      for (int j = 0; j < groups; j++) {
-        int sig = 0;
-        for (int bit = 0; bit < tau; bit++) sig |= (acc[j * tau + bit] > 0.0 ? 1 : 0) << bit;
-        o[j] = static_cast<uint16_t>(bucketOffset ? sig + (j << tau) : sig);
-      }
+    std::memcpy(spill[0], a0, sizeof a0);
+    std::memcpy(spill[1], a1, sizeof a1);
+    std::memcpy(spill[2], a2, sizeof a2);
+    std::memcpy(spill[3], a3, sizeof a3);
+    for (int t = 0; t < 4; t++) WriteSignatures(spill[t], groups, tau, bucketOffset, out + (c + t) * groups);
+  }
+  for (; c < n; c++) {
+    v8d a0[V];
+    for (int v = 0; v < V; v++) a0[v] = v8d{};
+    for (int k = 0; k < d; k++) {
+      const double x0 = X(xs32, xs64, c * d + k);
+      const double* r = rt + static_cast<size_t>(k) * M;
+      for (int v = 0; v < V; v++) a0[v] += LoadV(r + 8 * v) * x0;
     }
+    std::memcpy(spill[0], a0, sizeof a0);
+    WriteSignatures(spill[0], groups, tau, bucketOffset, out + c * groups);
+  }
+}
+
+// Any m: one vector at a time, the accumulators in memory.
+static void SignaturesAny(const double* rt, int m, int tau, int d, const float* xs32, const double* xs64, size_t n, uint16_t* out, bool bucketOffset) {
+  const int groups = m / tau;
+  std::vector<double> acc(m);
+  double* a = acc.data();
+  for (size_t c = 0; c < n; c++) {
+    for (int i = 0; i < m; i++) a[i] = 0.0;
+    for (int k = 0; k < d; k++) {
+      const double x = X(xs32, xs64, c * d + k);
+      const double* r = rt + static_cast<size_t>(k) * m;
+      for (int i = 0; i < m; i++) a[i] += r[i] * x;
+    }
+    WriteSignatures(a, groups, tau, bucketOffset, out + c * groups);
   }
 }
 
 void Signatures(const double* rt, int m, int tau, int d, const float* xs32, const double* xs64, size_t n, uint16_t* out, bool bucketOffset) {
   switch (m) {
-    case 48:
-      return SignaturesFixed<48>(rt, m, tau, d, xs32, xs64, n, out, bucketOffset);
+    case 24:
+      return SignaturesVec<3>(rt, tau, d, xs32, xs64, n, out, bucketOffset);
     case 32:
-      return SignaturesFixed<32>(rt, m, tau, d, xs32, xs64, n, out, bucketOffset);
-    case 64:
-      return SignaturesFixed<64>(rt, m, tau, d, xs32, xs64, n, out, bucketOffset);
+      return SignaturesVec<4>(rt, tau, d, xs32, xs64, n, out, bucketOffset);
+    case 48:
+      return SignaturesVec<6>(rt, tau, d, xs32, xs64, n, out, bucketOffset);
     default:
-      return SignaturesFixed<0>(rt, m, tau, d, xs32, xs64, n, out, bucketOffset);
+      return SignaturesAny(rt, m, tau, d, xs32, xs64, n, out, bucketOffset);
   }
 }
 

@@ -69,6 +69,8 @@ describe('native/sdim kernels (libs/sdim/src/kernels)', () => {
     { seed: 7, m: 48, tau: 3, d: 64 },
     { seed: 11, m: 30, tau: 3, d: 7 },
     { seed: 12, m: 64, tau: 4, d: 33 },
+    { seed: 13, m: 32, tau: 4, d: 16 },
+    { seed: 14, m: 24, tau: 2, d: 5 },
   ];
   for (const c of configs) {
     it(`batched signatures are bit for bit the TypeScript ones (m=${c.m}, tau=${c.tau}, d=${c.d}; float32 and float64 rows, vectors on a hyperplane, bucket offsets)`, () => {
