@@ -61,7 +61,12 @@ function python(a: SpannBenchArgs, args: string[]): string {
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   const r = spawnSync(a.python, ['bench/ann/spann_peers.py', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`spann_peers.py ${args[0]} failed (exit ${r.status}): ${String(r.error ?? '')}`);
-  const lines = r.stdout.toString().trim().split('\n');
+  // DiskANN prints progress on stdout too: the answer is the last line that is a JSON object.
+  const lines = r.stdout
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
+  if (lines.length === 0) throw new Error(`spann_peers.py ${args[0]} printed no JSON`);
   return lines[lines.length - 1];
 }
 

@@ -32,3 +32,24 @@ export function unmapFile(handle: number): void;
  * the bytes copied.
  */
 export function gather(handle: number, dst: Uint8Array, pos: Float64Array, len: Uint32Array, dstOff: Uint32Array, n: number): number;
+
+/**
+ * Squared L2 of a query against `count` records of a mapped file starting at byte pos (record:
+ * [u32 id][dim values], recBytes apart; u8 values against the query as int16 q16, else f32
+ * against qF32), read in place. want = 0: every record under thr, in file order; want > 0: the
+ * want nearest under thr, ascending. Writes (id, distance) to outId / outD; returns the count.
+ */
+export function scan(
+  handle: number,
+  pos: number,
+  count: number,
+  recBytes: number,
+  dim: number,
+  u8: boolean,
+  qF32: Float32Array,
+  q16: Int16Array,
+  thr: number,
+  want: number,
+  outId: Uint32Array,
+  outD: Float32Array,
+): number;

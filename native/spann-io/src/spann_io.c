@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <math.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -402,6 +403,142 @@ static napi_value map_gather(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// ---- Scans in place: squared L2 of a query against the records of one list, read straight out
+// of the mapping (no copy), compiled for this CPU (-march, see binding.gyp). A record is
+// [u32 id][dim values] (f32, or u8 padded to 4 bytes), recBytes apart.
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+static inline float hsum_ps(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
+}
+static inline int32_t hsum_epi32(__m256i v) {
+  __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+  x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
+  return _mm_cvtsi128_si32(x);
+}
+#endif
+
+// Squared L2, abandoned (returning a value >= thr) once a 64-dimension block takes it past thr.
+static inline float l2_f32(const float *q, const float *x, uint32_t dim, float thr) {
+  float s = 0;
+  uint32_t i = 0;
+#if defined(__AVX2__)
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (; i + 16 <= dim; i += 16) {
+    __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(x + i));
+    __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(x + i + 8));
+#if defined(__FMA__)
+    a0 = _mm256_fmadd_ps(d0, d0, a0);
+    a1 = _mm256_fmadd_ps(d1, d1, a1);
+#else
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(d0, d0));
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(d1, d1));
+#endif
+    if ((i & 63) == 48 && i + 16 < dim && hsum_ps(_mm256_add_ps(a0, a1)) >= thr) return thr;
+  }
+  s = hsum_ps(_mm256_add_ps(a0, a1));
+#endif
+  for (; i < dim; i++) {
+    float d = q[i] - x[i];
+    s += d * d;
+  }
+  return s;
+}
+
+static inline float l2_u8(const int16_t *q, const uint8_t *x, uint32_t dim, float thr) {
+  int32_t s = 0;
+  uint32_t i = 0;
+#if defined(__AVX2__)
+  __m256i acc = _mm256_setzero_si256();
+  for (; i + 16 <= dim; i += 16) {
+    __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + i)));
+    __m256i d = _mm256_sub_epi16(_mm256_loadu_si256((const __m256i *)(q + i)), xv);
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
+    if ((i & 63) == 48 && i + 16 < dim && (float)hsum_epi32(acc) >= thr) return thr;
+  }
+  s = hsum_epi32(acc);
+#endif
+  for (; i < dim; i++) {
+    int32_t d = (int32_t)q[i] - (int32_t)x[i];
+    s += d * d;
+  }
+  return (float)s;
+}
+
+// scan(handle, pos, count, recBytes, dim, u8, qF32, q16, thr, want, outId, outD) -> n
+// want = 0: every record with distance < thr, in file order. want > 0: the want nearest records
+// under thr, ascending. (id, distance) pairs go to outId / outD.
+static napi_value map_scan(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 12) {
+    napi_throw_type_error(env, NULL, "scan(handle, pos, count, recBytes, dim, u8, qF32, q16, thr, want, outId, outD)");
+    return NULL;
+  }
+  map_t *m = map_arg(env, argv[0]);
+  if (m == NULL) return NULL;
+  double pos, thr_d;
+  uint32_t count, rec, dim, want;
+  bool u8;
+  void *qf, *q16, *oid, *od;
+  size_t qf_len, q16_len, oid_len, od_len;
+  if (napi_get_value_double(env, argv[1], &pos) != napi_ok || napi_get_value_uint32(env, argv[2], &count) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &rec) != napi_ok || napi_get_value_uint32(env, argv[4], &dim) != napi_ok ||
+      napi_get_value_bool(env, argv[5], &u8) != napi_ok || !typed(env, argv[6], napi_float32_array, &qf, &qf_len) ||
+      !typed(env, argv[7], napi_int16_array, &q16, &q16_len) || napi_get_value_double(env, argv[8], &thr_d) != napi_ok ||
+      napi_get_value_uint32(env, argv[9], &want) != napi_ok || !typed(env, argv[10], napi_uint32_array, &oid, &oid_len) ||
+      !typed(env, argv[11], napi_float32_array, &od, &od_len)) {
+    napi_throw_type_error(env, NULL, "scan: bad argument types");
+    return NULL;
+  }
+  if ((u8 ? q16_len : qf_len) < dim || oid_len < count || od_len < count || rec < 4 + (u8 ? dim : dim * 4)) {
+    napi_throw_range_error(env, NULL, "scan: arrays too small");
+    return NULL;
+  }
+  double end = pos + (double)count * rec;
+  if (end > (double)m->len) {
+    int err = map_remap(m);
+    if (err != 0) return throw_errno(env, "scan remap", err);
+    if (end > (double)m->len) return throw_errno(env, "scan", EIO);
+  }
+  const uint8_t *base = m->addr + (size_t)pos;
+  uint32_t *ids = oid;
+  float *ds = od;
+  float thr = thr_d > 3.0e38 ? INFINITY : (float)thr_d;
+  uint32_t n = 0;
+  for (uint32_t r = 0; r < count; r++) {
+    const uint8_t *row = base + (size_t)r * rec;
+    float cut = (want > 0 && n >= want) ? ds[want - 1] : thr;
+    float d = u8 ? l2_u8(q16, row + 4, dim, cut) : l2_f32(qf, (const float *)(row + 4), dim, cut);
+    if (!(d < cut)) continue;
+    uint32_t id;
+    memcpy(&id, row, 4);
+    if (want == 0) {
+      ids[n] = id;
+      ds[n++] = d;
+      continue;
+    }
+    // Insertion into the ascending top-want list.
+    uint32_t j = n < want ? n++ : want - 1;
+    while (j > 0 && ds[j - 1] > d) {
+      ds[j] = ds[j - 1];
+      ids[j] = ids[j - 1];
+      j--;
+    }
+    ds[j] = d;
+    ids[j] = id;
+  }
+  napi_value out;
+  napi_create_uint32(env, n, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"uringAvailable", NULL, uring_available, NULL, NULL, NULL, napi_default, NULL},
@@ -411,6 +548,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mapFile", NULL, map_open, NULL, NULL, NULL, napi_default, NULL},
       {"unmapFile", NULL, map_close, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, map_gather, NULL, NULL, NULL, napi_default, NULL},
+      {"scan", NULL, map_scan, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -92,6 +92,22 @@ export class PostingReader {
   }
 
   /**
+   * The mapping handle for in-place scans (the 'mmap' mode with a built addon), else 0: the
+   * scanner then scores records straight out of the page cache, with no copy at all.
+   */
+  inPlace(): number {
+    const a = this.addon;
+    if (a === null || this.modeValue !== 'mmap' || typeof a.scan !== 'function') return 0;
+    if (this.handle === 0) this.handle = a.mapFile(this.fd);
+    return this.handle;
+  }
+
+  /** addon.scan on the mapping (see native/spann-io/index.d.ts); only after inPlace() returned a handle. */
+  scan(pos: number, count: number, recBytes: number, dim: number, u8: boolean, qF32: Float32Array, q16: Int16Array, thr: number, want: number, outId: Uint32Array, outD: Float32Array): number {
+    return this.addon!.scan(this.handle, pos, count, recBytes, dim, u8, qF32, q16, thr, want, outId, outD);
+  }
+
+  /**
    * Drops the file's pages from the page cache (fdatasync + posix_fadvise DONTNEED; the mapping
    * is released first, since the kernel keeps mapped pages). Returns false without the addon.
    */

@@ -51,6 +51,9 @@ export class PostingScanner {
   private spanLen = new Uint32Array(64);
   private spanDst = new Uint32Array(64);
   private listDst = new Uint32Array(64);
+  /** In-place scan output: (internal id, distance) per candidate. */
+  private nId = new Uint32Array(256);
+  private nD = new Float32Array(256);
 
   /** The stored-form query in SIMD memory: f32 at qPtr, and as i16 at q16Ptr when it is 0..255 integers. */
   private readonly qPtr: number;
@@ -190,6 +193,16 @@ export class PostingScanner {
         off[i] = store.offset(o2[i]);
       }
     }
+    // In place: the lists scored straight out of the mapped page cache by the native kernel
+    // (l2 on f32 records, or u8 records with an integer query), in file order.
+    const isL2 = this.core.space.metric === 'l2';
+    const h = isL2 && (store.valueType === 'f32' || this.intQuery) ? store.reader.inPlace() : 0;
+    if (h !== 0) {
+      for (let t = 0; t < m; t++) this.scanInPlace(order[t], k, groupMask);
+      this.stats.batches++;
+      this.stats.reads += m;
+      return;
+    }
     // Batches of spans (a span: neighbouring lists merged into one range) read by one reader
     // call each, then every list of the batch scored where it landed in the read buffer.
     const gap = store.ioMode === 'mmap' ? 0 : COALESCE_GAP;
@@ -262,7 +275,9 @@ export class PostingScanner {
       this.spanPos.byteLength +
       this.spanLen.byteLength +
       this.spanDst.byteLength +
-      this.listDst.byteLength
+      this.listDst.byteLength +
+      this.nId.byteLength +
+      this.nD.byteLength
     );
   }
 
@@ -316,6 +331,66 @@ export class PostingScanner {
       scored += this.take(n, recPtr, k, groupMask, false);
     }
     this.count(count, scored);
+  }
+
+  /**
+   * scanRecords for the in-place reader: the native kernel reads the list's records from the
+   * mapping and returns (internal id, distance) pairs under the cut-off (the first list: its 2k
+   * nearest, as in scanRecords).
+   */
+  private scanInPlace(list: number, k: number, groupMask: Uint8Array | null): void {
+    const store = this.core.store;
+    const count = store.length(list);
+    const dim = this.core.space.dim;
+    const rb = store.recBytes;
+    const u8 = store.valueType === 'u8';
+    const reader = store.reader;
+    const heap = this.heap;
+    if (this.nId.length < count) {
+      this.nId = new Uint32Array(count * 2);
+      this.nD = new Float32Array(count * 2);
+    }
+    this.stats.bytes += count * rb;
+    const sm = this.core.sm;
+    if (this.qf.buffer !== sm.buffer) this.qf = new Float32Array(sm.buffer, this.qPtr, dim);
+    if (u8 && this.q16.buffer !== sm.buffer) this.q16 = new Int16Array(sm.buffer, this.q16Ptr, dim);
+    const pos = store.offset(list);
+    let scored = 0;
+    if (heap.size < k && count > 2 * k) {
+      const n = reader.scan(pos, count, rb, dim, u8, this.qf, this.q16, Infinity, 2 * k, this.nId, this.nD);
+      scored += this.takeIds(n, k, groupMask);
+      if (heap.size >= k && heap.d[0] <= this.nD[n - 1]) {
+        this.count(count, scored);
+        return;
+      }
+    }
+    const thr = heap.size >= k ? heap.d[0] : Infinity;
+    const n = reader.scan(pos, count, rb, dim, u8, this.qf, this.q16, thr, 0, this.nId, this.nD);
+    scored += this.takeIds(n, k, groupMask);
+    this.count(count, scored);
+  }
+
+  /** take() for (internal id, squared L2) pairs in nId / nD. */
+  private takeIds(n: number, k: number, groupMask: Uint8Array | null): number {
+    const ids = this.nId;
+    const dist = this.nD;
+    const stamp = this.stamp;
+    const gen = this.gen;
+    const tomb = this.core.ids.tombBits();
+    const groups = this.core.ids.groupCodes();
+    const heap = this.heap;
+    let scored = 0;
+    for (let j = 0; j < n; j++) {
+      const iid = ids[j];
+      if (stamp[iid] === gen) continue;
+      stamp[iid] = gen;
+      if ((tomb[iid >> 3] & (1 << (iid & 7))) !== 0) continue;
+      if (groupMask !== null && groupMask[groups[iid]] !== 1) continue;
+      const d = dist[j];
+      if (heap.size < k || d < heap.d[0]) heap.offer(d, iid, k);
+      scored++;
+    }
+    return scored;
   }
 
   /**
