@@ -6,7 +6,7 @@
  * child process (`node dist/apps/suite/main.js`, demo seed: the shipped MovieLens model live),
  * on the embedded stack and on real Kafka/PostgreSQL/Redis (ops/infra.env addresses). For each rate:
  * client latency percentiles, errors, non-2xx, and the per-stage breakdown (the gateway's
- * `timingsMs` of every response, and its gateway_stage_duration_seconds summary from /metrics).
+ * `timingsMs` of every response, and its gateway_stage_duration_seconds histogram from /metrics, this run's share).
  * Then the degraded paths at 200 rps: one stage stopped (its app not started: connection refused,
  * the breaker opens) and, on the embedded stack, one stage late (a stand-in answering after 1 s,
  * breaker disabled) to check that a timed-out stage adds no more than its deadline + 5 ms.
@@ -165,6 +165,7 @@ async function load(gateway: string, label: string, rate: number, durationS: num
   const degraded: Record<string, number> = {};
   let i = 0;
   const cpuBefore = await cpuSeconds(gateway);
+  const bucketsBefore = await stageBuckets(gateway);
   const result: any = await new Promise((res, rej) => {
     autocannon(
       {
@@ -197,11 +198,7 @@ async function load(gateway: string, label: string, rate: number, durationS: num
     );
   });
   const cpuAfter = await cpuSeconds(gateway);
-  const metrics = await (await fetch(`${gateway}/metrics`)).text();
-  const summary: Record<string, number> = {};
-  for (const m of metrics.matchAll(/^gateway_stage_duration_seconds\{quantile="([\d.]+)",stage="(\w+)",outcome="(\w+)"[^}]*\} ([\d.e+-]+|NaN)$/gm)) {
-    if (m[4] !== 'NaN') summary[`${m[2]}.${m[3]}.p${Number(m[1]) * 100}`] = Math.round(Number(m[4]) * 1e6) / 1e3;
-  }
+  const summary = stageQuantiles(bucketsBefore, await stageBuckets(gateway));
   const stageMs: RunResult['stageMs'] = {};
   for (const s of STAGES) {
     const v = timings[s]!;
@@ -239,6 +236,44 @@ async function load(gateway: string, label: string, rate: number, durationS: num
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+type Buckets = Map<string, Map<number, number>>;
+
+/** The gateway's gateway_stage_duration_seconds histogram: cumulative count per `stage.outcome` and bucket bound. */
+async function stageBuckets(gateway: string): Promise<Buckets> {
+  const text = await (await fetch(`${gateway}/metrics`)).text();
+  const out: Buckets = new Map();
+  for (const m of text.matchAll(/^gateway_stage_duration_seconds_bucket\{([^}]*)\} ([\d.e+-]+)$/gm)) {
+    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
+    const key = `${labels.stage}.${labels.outcome}`;
+    const le = labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(labels.le);
+    if (!out.has(key)) out.set(key, new Map());
+    out.get(key)!.set(le, Number(m[2]));
+  }
+  return out;
+}
+
+/** p50/p90/p99 (ms) of what the histogram gained between two reads (this run only), linear within a bucket. */
+function stageQuantiles(before: Buckets, after: Buckets): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, counts] of after) {
+    const bounds = [...counts.keys()].sort((a, b) => a - b);
+    const delta = bounds.map((b) => counts.get(b)! - (before.get(key)?.get(b) ?? 0));
+    const total = delta[delta.length - 1]!;
+    if (total <= 0) continue;
+    for (const q of [0.5, 0.9, 0.99]) {
+      const rank = q * total;
+      const i = delta.findIndex((c) => c >= rank);
+      const hi = bounds[i]!;
+      const lo = i > 0 ? bounds[i - 1]! : 0;
+      const below = i > 0 ? delta[i - 1]! : 0;
+      const inBucket = delta[i]! - below;
+      const v = Number.isFinite(hi) ? lo + (inBucket > 0 ? ((rank - below) / inBucket) * (hi - lo) : 0) : lo;
+      out[`${key}.p${q * 100}`] = round(v * 1000);
+    }
+  }
+  return out;
+}
 
 /** process_cpu_seconds_total of the suite process (one process: every app's CPU). */
 async function cpuSeconds(gateway: string): Promise<number> {

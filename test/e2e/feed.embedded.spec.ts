@@ -24,7 +24,8 @@ describe('feed end to end (whole suite, embedded)', () => {
 
   beforeAll(async () => {
     process.env.SLATES_FEEDBACK_WINDOW_MS = '1000';
-    const started = await startFeedSuite();
+    // Every candidate ranking scored in the decision record (default: the slate pool of 100).
+    const started = await startFeedSuite({}, { GATEWAY_RECORD_CANDIDATES: '500' });
     suite = started.suite;
     gw = started.gw;
     assert.equal(started.seeded.catalog.source, 'demo-model');

@@ -228,9 +228,14 @@ describe('gateway feed (embedded, stand-in stages)', () => {
     assert.equal(rec.adLoad!.sessionFetchIndex, 0);
     assert.deepEqual(rec.slate, { requestId: 'slate-req', policyId: 'in_slate_ts', size: 6 });
     assert.equal(rec.versions!.rankingModelVersion, 'v7');
-    // Candidates: what ranking considered (retrieval minus the forbidden ones), with both scores.
-    assert.ok(rec.candidates!.length >= 50);
+    // Candidates: what ranking considered (retrieval minus the forbidden ones), with both scores,
+    // best first, as many as the slate pool (GATEWAY_RECORD_CANDIDATES default 100).
+    assert.ok(rec.candidates!.length >= 50 && rec.candidates!.length <= 100, `${rec.candidates!.length}`);
     assert.ok(rec.candidates!.every((c) => c.retrievalScore !== undefined && c.score !== undefined && !['it-58', 'ghost-1'].includes(c.itemId)));
+    assert.ok(
+      rec.candidates!.every((c, i, all) => i === 0 || all[i - 1]!.score! >= c.score!),
+      'ranked order',
+    );
     assert.deepEqual(rec.degraded, []);
     // The next fetch of the same session counts up.
     const r2 = await feed('userId=u-record&limit=6');

@@ -94,6 +94,13 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_CANDIDATES: z.coerce.number().int().min(1).max(1000).default(500),
   /** Ranked candidates passed on to the slate stage. */
   GATEWAY_SLATE_POOL: z.coerce.number().int().min(1).max(1000).default(100),
+  /**
+   * Candidates written to the decision record (feed.impressions `candidates`), best first: by
+   * default the slate pool (what the slate policy chose from, i.e. the support of the logged
+   * policy, which is what off-policy estimators can use); up to 5000 to keep every candidate
+   * ranking scored (each one is bytes every consumer parses).
+   */
+  GATEWAY_RECORD_CANDIDATES: z.coerce.number().int().min(0).max(5000).default(100),
   GATEWAY_SURFACES: surfaceList,
   /** Breaker: consecutive failures that open it, and how long it stays open before one trial call. */
   GATEWAY_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1e9).default(5),
@@ -139,6 +146,7 @@ export interface GatewayConfig {
   totalDeadlineMs: number;
   candidates: number;
   slatePool: number;
+  recordCandidates: number;
   surfaces: Record<string, string[] | null>;
   breaker: { failures: number; cooldownMs: number };
   poolConnections: number;
@@ -183,6 +191,7 @@ export function loadGatewayConfig(suite: SuiteConfig, env: Record<string, string
     totalDeadlineMs: c.GATEWAY_TOTAL_DEADLINE_MS,
     candidates: c.GATEWAY_CANDIDATES,
     slatePool: c.GATEWAY_SLATE_POOL,
+    recordCandidates: c.GATEWAY_RECORD_CANDIDATES,
     surfaces: c.GATEWAY_SURFACES,
     breaker: { failures: c.GATEWAY_BREAKER_FAILURES, cooldownMs: c.GATEWAY_BREAKER_COOLDOWN_MS },
     poolConnections: c.GATEWAY_POOL_CONNECTIONS,

@@ -329,7 +329,6 @@ export class FeedService {
     slate: SlateResult | undefined,
     sessionFetchIndex: number,
   ) {
-    const rankedScore = new Map(ranked.map((r) => [r.itemId, r.score]));
     const slateScore = new Map((slate?.slate ?? []).map((s) => [s.itemId, s.sampledScore]));
     const event: FeedImpressionEvent = {
       eventId: res.requestId,
@@ -365,10 +364,12 @@ export class FeedService {
             },
           }
         : {}),
-      // Every candidate ranking considered (up to 500 a fetch: most of the record's bytes, which the
-      // publisher and every consumer encode, parse and validate). Scores are kept to 1e-6 and the
-      // catalog group, which readers have from catalog.items, is left out: a third fewer bytes.
-      candidates: candidateRecords(candidates, res.degraded.includes('ranking') ? undefined : rankedScore),
+      // The candidates best first (ranked order; retrieval order when ranking degraded), the first
+      // GATEWAY_RECORD_CANDIDATES (default the slate pool: what the slate policy chose from). Each
+      // candidate is bytes every consumer parses and validates, so the 500 retrieved are not all
+      // kept by default. Scores to 1e-6; the catalog group, which readers have from catalog.items,
+      // is left out.
+      candidates: candidateRecords(ranked, this.config.recordCandidates, !res.degraded.includes('ranking') && candidates.length > 0),
       ...(slate ? { slate: { requestId: slate.requestId, policyId: slate.policyId, size: slate.slate.length } } : {}),
       versions: {
         ...(res.versions.rankingModel ? { rankingModel: res.versions.rankingModel } : {}),
@@ -436,15 +437,14 @@ function mergeAssignments(a: Assignments | undefined) {
 
 const micro = (x: number) => Math.round(x * 1e6) / 1e6;
 
-function candidateRecords(candidates: { itemId: string; retrievalScore?: number }[], pctr: Map<string, number> | undefined) {
-  const n = Math.min(5000, candidates.length);
+function candidateRecords(ranked: { itemId: string; score: number; retrievalScore?: number }[], max: number, withScore: boolean) {
+  const n = Math.min(max, ranked.length);
   const out: { itemId: string; retrievalScore?: number; score?: number }[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const c = candidates[i]!;
+    const c = ranked[i]!;
     const r: { itemId: string; retrievalScore?: number; score?: number } = { itemId: c.itemId };
     if (c.retrievalScore !== undefined) r.retrievalScore = micro(c.retrievalScore);
-    const s = pctr?.get(c.itemId);
-    if (s !== undefined && Number.isFinite(s)) r.score = micro(s);
+    if (withScore && Number.isFinite(c.score)) r.score = micro(c.score);
     out[i] = r;
   }
   return out;
