@@ -77,7 +77,7 @@ interface Args {
 const USAGE = `usage: npm run bench:sdim -- [--out bench/results/sdim.json] [--redis URL] [--quick] [--lengths 100,1000,10000]
   [--ingest-users 20] [--ingest-per-user 12000] [--many-users 5000] [--many-per-user 20] [--zipf-users 100000] [--zipf-events 200000]
   [--quality-users 50] [--batch 500] [--movielens DIR] [--brokers HOST:PORT | --no-kafka] [--partitions 4]
-  [--vs-lengths 100,1000,10000,100000] [--vs-d 32] [--vs-reps 40] [--python .venv-sdim/bin/python | --no-numpy] [--only-vs-attention]`;
+  [--vs-lengths 100,1000,10000,100000] [--vs-d 32] [--vs-reps 100] [--python .venv-sdim/bin/python | --no-numpy] [--only-vs-attention]`;
 
 function parseArgs(argv: string[]): Args {
   const str = { type: 'string' } as const;
@@ -128,7 +128,7 @@ function parseArgs(argv: string[]): Args {
     partitions: int(v.partitions, '--partitions', 4),
     vsLengths: list(v['vs-lengths'], '--vs-lengths', quick ? [100, 1000, 10000] : [100, 1000, 10_000, 100_000]),
     vsD: int(v['vs-d'], '--vs-d', 32),
-    vsReps: int(v['vs-reps'], '--vs-reps', quick ? 15 : 40),
+    vsReps: int(v['vs-reps'], '--vs-reps', quick ? 15 : 100),
     python: v['no-numpy'] ? null : (v.python ?? defaultPython()),
     onlyVsAttention: v['only-vs-attention'],
   };

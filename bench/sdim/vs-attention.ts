@@ -4,13 +4,16 @@
  * Per history length L, one user with L behaviours (libs/sdim syntheticUser) and B candidates at
  * dimension d, the lengths taking turns request by request:
  *
- * - attention: GET the user's behaviour sequence (one key `{u:<id>}:seq:f32`: the last L behaviour
- *   embeddings as float32 little-endian rows, a ring written with SETRANGE at (n mod L) * d * 4 by
- *   the behaviour writer; target attention is invariant to the order of the keys, so the ring is
- *   read as is), a Float32Array view over the reply (a copy only if the reply is not 4-byte
- *   aligned), then the kernel: ONNX Runtime (MLAS: Gemm + Softmax + MatMul, one thread) and our
- *   native/sdim blocked kernel (AVX-512, online softmax). The baseline is the faster of the two
- *   at each L. numpy (OpenBLAS, one thread) runs the same inputs as a cross-check of time and values.
+ * - attention: the user's behaviour sequence from Redis, the last L behaviour embeddings as float32
+ *   little-endian rows, in segments of 1,024 rows (`{u:<id>}:seq:f32:<s>`, 128 KB at d = 32; the
+ *   writer APPENDs to the newest segment and drops the oldest, as the history segments of
+ *   apps/behavior), all read with one MGET and copied into one contiguous array (a view when there
+ *   is one segment); the fetch of the same rows as one key (`{u:<id>}:seq:f32`, one GET, a view) is
+ *   timed beside, and the baseline takes the faster. Then the kernel: ONNX Runtime (MLAS: Gemm +
+ *   Softmax + MatMul, one thread) and our native/sdim blocked kernel (AVX-512, online softmax). The
+ *   baseline is the faster at each L. numpy (OpenBLAS, one thread) runs the same inputs as a
+ *   cross-check of time and values. Target attention does not depend on the order of the keys, so
+ *   neither layout needs reordering.
  * - SDIM: HGETALL of the delta tail and GET of the tables blob in one round trip (what
  *   readUserTables and ranking do), readTables (header check, pending deltas: none here), the
  *   candidates' signatures in one batched kernel (SdimHasher.signaturesRows), the 'pooled' interest
@@ -21,6 +24,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { attention as nativeAttention } from '@recsys/sdim-native';
 import {
   BucketTables,
@@ -46,7 +51,7 @@ export interface VsAttentionOptions {
   lengths: number[];
   sdim: SdimConfig;
   candidates: number;
-  /** SDIM requests per L (attention: fewer at large L, see attentionReps). */
+  /** SDIM requests per L (attention: at most 40, 12 at L >= 10,000, 5 at L >= 100,000; see attentionReps). */
   reps: number;
   /** Python with numpy and threadpoolctl (ops/parity/sdim/setup.sh), or null to skip the cross-check. */
   python: string | null;
@@ -54,21 +59,44 @@ export interface VsAttentionOptions {
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+setFlagsFromString('--expose-gc');
+/** A full garbage collection between blocks, so that no block pays for the garbage of the one before (the synthetic users, multi-megabyte replies). */
+const gc = runInNewContext('gc') as () => void;
 const r3 = (x: number) => Number(x.toFixed(3));
 
-/** The behaviour sequence key of the layout above. */
+/** The behaviour sequence as one key (layout 'single'). */
 export const sequenceKey = (userId: string) => `${userTag(userId)}:seq:f32`;
+/** Rows per segment of layout 'segments' (128 KB at d = 32). */
+export const SEGMENT_ROWS = 1024;
+/** Segment s of the behaviour sequence (layout 'segments': the writer appends to the newest segment and drops the oldest). */
+export const sequenceSegmentKey = (userId: string, s: number) => `${userTag(userId)}:seq:f32:${s}`;
+const segmentKeys = (userId: string, L: number) => Array.from({ length: Math.ceil(L / SEGMENT_ROWS) }, (_, s) => sequenceSegmentKey(userId, s));
+
+/** The sequence from its segments (one MGET): a view when there is one aligned segment, else one copy into a contiguous array. */
+function joinSegments(bufs: (Buffer | null)[], L: number, d: number): Float32Array {
+  if (bufs.length === 1) return f32View(bufs[0]!);
+  const x = new Float32Array(L * d);
+  const bytes = new Uint8Array(x.buffer);
+  let at = 0;
+  for (const b of bufs) {
+    bytes.set(b!, at);
+    at += b!.length;
+  }
+  return x;
+}
 
 function f32View(buf: Buffer): Float32Array {
   if (buf.byteOffset % 4 === 0) return new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
   return new Float32Array(Uint8Array.from(buf).buffer);
 }
 
-const attentionReps = (L: number, reps: number) => (L >= 100_000 ? Math.min(reps, 5) : L >= 10_000 ? Math.min(reps, 12) : reps);
+const attentionReps = (L: number, reps: number) => Math.min(reps, L >= 100_000 ? 5 : L >= 10_000 ? 12 : 40);
 
 interface Prepared {
   L: number;
   userId: string;
+  segments: string[];
   cand: Float32Array;
   history: Float32Array;
   tablesBytes: number;
@@ -86,9 +114,13 @@ async function prepare(store: RedisStateStore, h: SdimHasher, L: number, o: VsAt
   u.history.forEach((x) => t.add(x));
   await seedUserTables(store, userId, t);
   // The sequence as one binary value (what L SETRANGEs of the ring leave behind).
-  await store.set(sequenceKey(userId), Buffer.from(history.buffer, history.byteOffset, history.byteLength));
+  const bytes = Buffer.from(history.buffer, history.byteOffset, history.byteLength);
+  await store.set(sequenceKey(userId), bytes);
+  const rowBytes = d * 4;
+  const segs = segmentKeys(userId, L);
+  for (let s = 0; s < segs.length; s++) await store.set(segs[s], bytes.subarray(s * SEGMENT_ROWS * rowBytes, Math.min(L, (s + 1) * SEGMENT_ROWS) * rowBytes));
   const blob = await store.get(sdimTablesKey(userId));
-  return { L, userId, cand, history, tablesBytes: blob?.length ?? 0 };
+  return { L, userId, segments: segs, cand, history, tablesBytes: blob?.length ?? 0 };
 }
 
 function numpyCrossCheck(python: string, p: Prepared, d: number, reference: Float32Array, reps: number) {
@@ -169,9 +201,9 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
   };
   const attentionRequest = async (p: Prepared, kernel: 'onnx' | 'native', parts: Parts | null) => {
     const t0 = now();
-    const buf = (await store.get(sequenceKey(p.userId)))!;
+    const bufs = await store.getMany(p.segments);
     const t1 = now();
-    const x = f32View(buf);
+    const x = joinSegments(bufs, p.L, d);
     const t2 = now();
     if (kernel === 'onnx') await onnx.run(p.cand, x);
     else nativeAttention(p.cand, x, d, attOut);
@@ -184,24 +216,40 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
   };
 
   const kernels = sdimKernelInfo();
-  for (let rep = -2; rep < o.reps; rep++) {
-    for (let i = 0; i < prepared.length; i++) {
-      const p = prepared[i];
-      await sdimRequest(p, rep >= 0 ? sdim[i] : null, true);
-      if (rep < attentionReps(p.L, o.reps) || rep < 0) {
-        await attentionRequest(p, 'onnx', rep >= 0 ? att[i].onnx : null);
-        await attentionRequest(p, 'native', rep >= 0 ? att[i].native : null);
-      }
-      if (rep < 10) {
-        const prev = setSdimKernels('js');
-        try {
-          await sdimRequest(p, rep >= 0 ? sdimJs[i] : null, false);
-        } finally {
-          setSdimKernels(prev);
-        }
-      }
+  const single = prepared.map((): Parts => ({ fetch: [], decode: [] }));
+  const singleFetch = async (p: Prepared, parts: Parts | null) => {
+    const t0 = now();
+    const buf = (await store.get(sequenceKey(p.userId)))!;
+    const t1 = now();
+    f32View(buf);
+    const t2 = now();
+    parts?.fetch.push(t1 - t0);
+    parts?.decode.push(t2 - t1);
+  };
+  // Blocks, each after a full GC: SDIM (the lengths taking turns), SDIM on the TypeScript kernels,
+  // then attention one length after another, shortest first. Apart, because a request that follows
+  // the GET of a multi-megabyte sequence pays for it (the reply's garbage, the socket): SDIM's 17 KB
+  // read right after a 12.8 MB one took ~5 ms, and so did attention's own fetch at L = 100.
+  gc();
+  for (let rep = -5; rep < o.reps; rep++) for (let i = 0; i < prepared.length; i++) await sdimRequest(prepared[i], rep >= 0 ? sdim[i] : null, true);
+  o.log(`vs attention: ${o.reps} SDIM rounds`);
+  const prev = setSdimKernels('js');
+  gc();
+  try {
+    for (let rep = -1; rep < 10; rep++) for (let i = 0; i < prepared.length; i++) await sdimRequest(prepared[i], rep >= 0 ? sdimJs[i] : null, false);
+  } finally {
+    setSdimKernels(prev);
+  }
+  const order = prepared.map((p, i) => i).sort((a, b) => prepared[a].L - prepared[b].L);
+  for (const i of order) {
+    const p = prepared[i];
+    gc();
+    for (let rep = -2; rep < attentionReps(p.L, o.reps); rep++) {
+      await attentionRequest(p, 'onnx', rep >= 0 ? att[i].onnx : null);
+      await attentionRequest(p, 'native', rep >= 0 ? att[i].native : null);
+      await singleFetch(p, rep >= 0 ? single[i] : null);
     }
-    if (rep % 10 === 9) o.log(`vs attention: ${rep + 1}/${o.reps} rounds`);
+    o.log(`vs attention: L=${p.L} attention done`);
   }
 
   const rows: any[] = [];
@@ -211,14 +259,16 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
     const onnxMs = med(att[i].onnx);
     const nativeMs = med(att[i].native);
     // The baseline, as favourable to attention as the measurements allow: the lower of the two
-    // kernels' median totals, and of the faster compute plus the median fetch + decode over all
-    // attention requests (so that a noisy fetch does not count against one kernel only).
-    const fetchAll = r3(median([...att[i].onnx.fetch, ...att[i].native.fetch]));
-    const decodeAll = r3(median([...att[i].onnx.decode, ...att[i].native.decode]));
+    // kernels' median totals, and of the faster compute plus the faster layout's median fetch +
+    // decode (segments over all attention requests, or the single key), so that a noisy fetch does
+    // not count against one kernel only.
+    const segFetch = r3(median([...att[i].onnx.fetch, ...att[i].native.fetch]) + median([...att[i].onnx.decode, ...att[i].native.decode]));
+    const singleMs = med(single[i]);
+    const oneFetch = r3(singleMs.fetch + singleMs.decode);
     const bestKernel = onnxMs.compute <= nativeMs.compute ? 'onnx' : 'native';
-    const composed = fetchAll + decodeAll + Math.min(onnxMs.compute, nativeMs.compute);
+    const composed = Math.min(segFetch, oneFetch) + Math.min(onnxMs.compute, nativeMs.compute);
     const bestTotal = Math.min(onnxMs.total, nativeMs.total, composed);
-    const best = bestTotal === composed ? `${bestKernel} (compute) + median fetch` : onnxMs.total <= nativeMs.total ? 'onnx' : 'native';
+    const best = bestTotal === composed ? `${bestKernel} compute + ${segFetch <= oneFetch ? 'segments' : 'single-key'} fetch (medians)` : onnxMs.total <= nativeMs.total ? 'onnx' : 'native';
     const s = med(sdim[i]);
     // Values: ONNX against our kernel, and numpy against ONNX (same inputs).
     const ref = await onnx.run(p.cand, p.history);
@@ -235,7 +285,7 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
       speedup: Number((bestTotal / s.total).toFixed(2)),
       sdim: s,
       sdimJsKernels: med(sdimJs[i]),
-      attention: { onnx: onnxMs, native: nativeMs, fetchAllMs: fetchAll, decodeAllMs: decodeAll },
+      attention: { onnx: onnxMs, native: nativeMs, fetchDecodeMs: { segments: segFetch, singleKey: oneFetch, singleKeyParts: singleMs } },
       numpy,
       maxAbsDiff: { nativeVsOnnx: Number(nativeVsOnnx.toExponential(2)) },
       bytes: { sequence: p.L * d * 4, tables: p.tablesBytes },
@@ -245,7 +295,7 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
     rows.push(row);
   }
   await onnx.close();
-  for (const p of prepared) await store.del(sequenceKey(p.userId), sdimTablesKey(p.userId), sdimTailKey(p.userId));
+  for (const p of prepared) await store.del(sequenceKey(p.userId), ...p.segments, sdimTablesKey(p.userId), sdimTailKey(p.userId));
   const at = (L: number) => rows.find((r) => r.L === L);
   const first = rows[0];
   const last = rows[rows.length - 1];
@@ -257,12 +307,11 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
       lengths: o.lengths,
       reps: o.reps,
       kernels,
-      sequenceLayout:
-        'one Redis string per user, {u:<id>}:seq:f32: the last L behaviour embeddings as float32 LE rows (a ring written with SETRANGE); read with one GET, a Float32Array view over the reply',
+      sequenceLayout: `segments (the kernels' requests): {u:<id>}:seq:f32:<s>, ${SEGMENT_ROWS} behaviour embeddings per segment as float32 LE rows (the writer APPENDs to the newest and drops the oldest), all read with one MGET and copied into one contiguous array (a view when L <= ${SEGMENT_ROWS}); single key (fetch timed beside): {u:<id>}:seq:f32, all L rows (a ring written with SETRANGE; attention does not depend on the order of the keys), one GET and a Float32Array view`,
       tablesLayout: 'libs/sdim codec format 1 ({u:<id>}:sdim, int32 sums) + delta tail hash ({u:<id>}:sdim:tail), read with HGETALL + GET in one round trip',
       attentionKernels:
         'onnx: onnxruntime-node 1.30 CPU (MLAS), Gemm(alpha=1/sqrt(d), transB) + Softmax + MatMul, 1 intra-op thread; native: native/sdim blocked float32 kernel with online softmax; numpy: OpenBLAS on 1 thread (compute only, cross-check)',
-      timing: `median over ${o.reps} requests per L for SDIM (the lengths taking turns), fewer for attention at L >= 10,000 (reps); the first 2 rounds are warm-up`,
+      timing: `median over ${o.reps} requests per L for SDIM (the lengths taking turns), fewer for attention at L >= 10,000 (reps); SDIM, SDIM on the TypeScript kernels and attention in three blocks (see vs-attention.ts), warm-up rounds first`,
     },
     rows,
     targets: {
