@@ -22,7 +22,7 @@ import { makeCampaigns, simulateDay, type DayResult, type Mode } from './day';
 import { benchFill } from './fill';
 
 const USAGE = `usage: npm run bench:ads -- [--out bench/results/ads.json] [--campaigns 1000] [--requests 400000] [--eligible 100]
-  [--slots 3] [--seed 1] [--modes unpaced,paced,throttle] [--auction-iterations 20000] [--fill-requests 2000] [--fill-concurrency 1] [--skip-fill]
+  [--slots 3] [--seed 1] [--modes unpaced,paced,throttle] [--auction-iterations 20000] [--fill-requests 2000] [--fill-concurrency 1] [--fill-ranking-isolation worker|inline] [--skip-fill]
   [--step 1 (pacing step, simulated minutes)] [--pacing kp=8,ki=4,gateSlack=0,... (controller options)] [--gate on|off] [--participation random|deterministic]
   [--error-floor 10 (billing events)] [--skip-day (latency sections only)] [--skip-auction]`;
 
@@ -42,6 +42,7 @@ async function main() {
       'auction-iterations': { type: 'string' },
       'fill-requests': { type: 'string' },
       'fill-concurrency': { type: 'string' },
+      'fill-ranking-isolation': { type: 'string' },
       'skip-fill': { type: 'boolean', default: false },
       'skip-day': { type: 'boolean', default: false },
       'skip-auction': { type: 'boolean', default: false },
@@ -101,7 +102,17 @@ async function main() {
   }
 
   // ---- 3. fill latency with retrieval and ranking ----
-  const fill = args['skip-fill'] ? null : await benchFill({ campaigns: o.campaigns, requests: o.fillRequests, candidates: 200, slots: 3, concurrency: o.fillConcurrency, seed: o.seed });
+  const fill = args['skip-fill']
+    ? null
+    : await benchFill({
+        campaigns: o.campaigns,
+        requests: o.fillRequests,
+        candidates: 200,
+        slots: 3,
+        concurrency: o.fillConcurrency,
+        seed: o.seed,
+        rankingIsolation: names(args['fill-ranking-isolation'] as string | undefined, '--fill-ranking-isolation', ['worker', 'inline'] as const, ['worker'])[0],
+      });
   if (fill)
     console.log(
       `# fill in process: p50 ${fill.latencyMs.p50.toFixed(2)} ms, p99 ${fill.latencyMs.p99.toFixed(2)} ms; over HTTP: p50 ${fill.httpLatencyMs.p50.toFixed(2)} ms, p99 ${fill.httpLatencyMs.p99.toFixed(2)} ms; ${fill.adsPerFill.toFixed(2)} ads/fill`,

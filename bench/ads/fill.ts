@@ -36,9 +36,20 @@ export interface FillBenchResult {
   adsPerFill: number;
   degraded: Record<string, number>;
   model: string;
+  /** RANKING_MODEL_ISOLATION: the ONNX session in a worker thread (the default) or on the request loop. */
+  rankingIsolation: 'worker' | 'inline';
 }
 
-export async function benchFill(o: { campaigns: number; requests: number; candidates: number; slots: number; concurrency: number; seed: number }): Promise<FillBenchResult> {
+export async function benchFill(o: {
+  campaigns: number;
+  requests: number;
+  candidates: number;
+  slots: number;
+  concurrency: number;
+  seed: number;
+  rankingIsolation?: 'worker' | 'inline';
+}): Promise<FillBenchResult> {
+  const rankingIsolation = o.rankingIsolation ?? 'worker';
   const spec = exampleFeatureSpec({ domains: ['family', 'thrill', 'drama', 'ads'] });
   const { bytes } = syntheticCtrModel({ spec });
   const d = spec.embedding.dim;
@@ -52,6 +63,7 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
     SDIM_SEED: String(spec.sdim.seed),
     SDIM_M: String(spec.sdim.m),
     SDIM_TAU: String(spec.sdim.tau),
+    RANKING_MODEL_ISOLATION: rankingIsolation,
   };
   const log = createLogger('warn');
   const infra = await createInfra(loadConfig({ ...base, APPS: 'retrieval,ranking,ads' }), log);
@@ -171,6 +183,7 @@ export async function benchFill(o: { campaigns: number; requests: number; candid
       adsPerFill: served / o.requests,
       degraded,
       model: 'synthetic CTR model (apps/ranking/src/testing/synthetic-model.ts), domains family/thrill/drama/ads',
+      rankingIsolation,
     };
   } finally {
     await suite.close();

@@ -125,5 +125,11 @@ describe('ads budgets on real Redis', () => {
     assert.equal(d.reserved, 0);
     assert.equal(d.spent, 0);
     assert.equal(d.late, 1);
+    // conversions: counted by hour once per event id (the Lua script's own branch), never billed
+    const conv = { campaignId: c, day: '2030-01-02', token: 'b', eventId: 'conv', bill: false, impression: false, click: false, conversion: true, hour: 7 };
+    assert.deepEqual(await ledger.settle(conv), { status: 'counted' });
+    assert.deepEqual(await ledger.settle(conv), { status: 'duplicate' });
+    const after = await ledger.day(c, '2030-01-02');
+    assert.deepEqual([after.conversions, after.hourly.conversions[7], after.spent], [1, 1, 0]);
   });
 });

@@ -43,7 +43,7 @@ export const adsConfigSchema = z.object({
    */
   ADS_PACING_GATE_SLACK: z
     .union([z.literal('off'), z.coerce.number().min(0).max(1)])
-    .default(0.01)
+    .default(0)
     .transform((v) => (v === 'off' ? Infinity : v)),
   /** Pacing control step (also refreshes every campaign's spend for eligibility); bench:ads simulates 5 minutes. */
   ADS_PACING_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),

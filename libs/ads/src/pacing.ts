@@ -38,7 +38,7 @@ export interface PacingOptions {
   memory?: number;
   /** Participation before the first observation. Default 1. */
   initialRate?: number;
-  /** Spend gate slack, share of the daily budget above the target curve (see allowance). Default 0.01; Infinity turns the gate off. */
+  /** Spend gate slack, share of the daily budget above the target curve (see allowance). Default 0 (the caller's minimum: one billing event; chosen on a validation day, bench/ads/README.md); Infinity turns the gate off. */
   gateSlack?: number;
 }
 
@@ -78,7 +78,7 @@ export class PacingController {
     this.kd = opts.kd ?? 0.5;
     this.minRate = opts.minRate ?? 0.001;
     this.memory = opts.memory ?? 0.01;
-    this.gateSlack = opts.gateSlack ?? 0.01;
+    this.gateSlack = opts.gateSlack ?? 0;
     this.s = state ? { ...state } : { rate: opts.initialRate ?? 1, rho: null, spendAvg: 0, exposureAvg: 0, integral: 0, lastError: null, lastF: null, lastSpent: 0 };
   }
 
