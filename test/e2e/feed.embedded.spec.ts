@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { eventually, getJson } from '../support/suite';
 import { loadConfig, type RunningSuite } from '@recsys/platform';
+import { stageUrlResolver } from '../../apps/gateway/src/gateway.app';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway.config';
 import { SuiteStageClients } from '../../apps/gateway/src/stages/stage-clients';
 import { startFeedSuite } from './feed.suite';
@@ -183,7 +184,7 @@ describe('feed end to end (whole suite, embedded)', () => {
       const d = 10_000;
       assert.deepEqual(await local.recentHistory(user, 50, d), await http.recentHistory(user, 50, d));
       assert.deepEqual(await local.assign(user, { surface: 'home' }, d), await http.assign(user, { surface: 'home' }, d));
-      const creq = { userId: user, k: 200, excludeIds: ['ml-1', 'ml-2'] };
+      const creq = { userId: user, k: 200, excludeIds: ['1', '2'] };
       const cands = await local.candidates(creq, d);
       assert.ok(cands && cands.length === 200);
       assert.deepEqual(cands, await http.candidates(creq, d));
@@ -209,6 +210,22 @@ describe('feed end to end (whole suite, embedded)', () => {
       }
     } finally {
       await local.close();
+      await http.close();
+    }
+  });
+
+  it('over HTTP the gateway finds stages started on port 0 at the URLs the suite announced', async () => {
+    const config = loadGatewayConfig(suite.contexts.get('gateway')!.config, {});
+    assert.equal(config.urls.ranking.endsWith(':0'), true, config.urls.ranking);
+    const local = suite.contexts.get('gateway')!.local;
+    const http = new SuiteStageClients(config, { local, inProcess: new Set(), resolveUrl: stageUrlResolver(config, local) });
+    try {
+      assert.equal(http.transport('ranking'), 'http');
+      const r = await http.rank({ userId: 'demo-user-4', domain: 'family', candidates: ['1', '2', '3'] }, 10_000);
+      assert.equal(r.items.length, 3);
+      assert.equal(r.modelVersion, 'demo-ml100k-adaptdhm-e2-s0');
+      assert.equal((await http.assign('demo-user-4', {}, 10_000)).assignments.length > 0, true);
+    } finally {
       await http.close();
     }
   });

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONTEXT, AdminGuard, type AppContext, type AppDefinition } from '@recsys/platform';
+import { APP_CONTEXT, AdminGuard, type AppContext, type AppDefinition, type LocalDirectory } from '@recsys/platform';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { ApiKeyGuard, GATEWAY_AUTH, KeyAdminGuard, type GatewayAuth } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-keys';
@@ -51,6 +51,11 @@ export interface GatewayOverrides {
   env?: Record<string, string | undefined>;
 }
 
+/** Where a stage's app listens: GATEWAY_<APP>_URL when set, else the URL the suite announced for an app of this process (its bound port, also when it was 0), else HOST:<APP>_PORT. */
+export function stageUrlResolver(config: GatewayConfig, local: LocalDirectory): (app: StageApp) => string {
+  return (app) => (config.explicitUrls.has(app) ? config.urls[app] : (local.lookup<string>(appUrlCapability(app)) ?? config.urls[app]));
+}
+
 /** The gateway module; `overrides` let specs swap the stage clients or the GATEWAY_* environment. */
 export function gatewayModule(ctx: AppContext, overrides: GatewayOverrides = {}): DynamicModule {
   const config = loadGatewayConfig(ctx.config, overrides.env ?? process.env);
@@ -60,8 +65,7 @@ export function gatewayModule(ctx: AppContext, overrides: GatewayOverrides = {})
     new SuiteStageClients(config, {
       local: ctx.local,
       inProcess: config.inProcess,
-      // A URL the suite announced (the app runs in this process, maybe on port 0) unless GATEWAY_<APP>_URL is set.
-      resolveUrl: (app: StageApp) => (config.explicitUrls.has(app) ? config.urls[app] : (ctx.local.lookup<string>(appUrlCapability(app)) ?? config.urls[app])),
+      resolveUrl: stageUrlResolver(config, ctx.local),
       onBreakerChange: (s, st) => metrics.breakerChanged(s, st),
     });
   const catalog = new CatalogView();
