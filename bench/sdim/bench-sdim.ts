@@ -239,7 +239,6 @@ async function timeSdim(store: RedisStateStore, repo: BehaviorRepository, loaded
 
 async function measureLength(store: RedisStateStore, repo: BehaviorRepository, { L, data, ids }: Loaded, parts: Awaited<ReturnType<typeof timeSdim>>[number], a: Args) {
   const users = data.length;
-  const d = SDIM.d;
   const h = repo.hasher;
   const reps = parts.total.length;
   // The stored tables (written batch by batch by the repository) give exactly the interest of

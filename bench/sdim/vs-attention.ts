@@ -231,12 +231,24 @@ export async function vsAttention(store: RedisStateStore, o: VsAttentionOptions)
   // the GET of a multi-megabyte sequence pays for it (the reply's garbage, the socket): SDIM's 17 KB
   // read right after a 12.8 MB one took ~5 ms, and so did attention's own fetch at L = 100.
   gc();
-  for (let rep = -5; rep < o.reps; rep++) for (let i = 0; i < prepared.length; i++) await sdimRequest(prepared[i], rep >= 0 ? sdim[i] : null, true);
+  // The lengths take turns, the first of each round rotating, so that no length always follows the same one.
+  const n = prepared.length;
+  for (let rep = -5; rep < o.reps; rep++) {
+    for (let j = 0; j < n; j++) {
+      const i = (((rep + j) % n) + n) % n;
+      await sdimRequest(prepared[i], rep >= 0 ? sdim[i] : null, true);
+    }
+  }
   o.log(`vs attention: ${o.reps} SDIM rounds`);
   const prev = setSdimKernels('js');
   gc();
   try {
-    for (let rep = -1; rep < 10; rep++) for (let i = 0; i < prepared.length; i++) await sdimRequest(prepared[i], rep >= 0 ? sdimJs[i] : null, false);
+    for (let rep = -1; rep < 10; rep++) {
+      for (let j = 0; j < n; j++) {
+        const i = (((rep + j) % n) + n) % n;
+        await sdimRequest(prepared[i], rep >= 0 ? sdimJs[i] : null, false);
+      }
+    }
   } finally {
     setSdimKernels(prev);
   }
