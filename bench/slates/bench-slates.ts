@@ -8,6 +8,8 @@
  *     [--vw-seeds N] [--vw-requests N] [--no-vw] [--policies greedy,...] [--worlds obd-men,ml-100k] [--vw-parallel 2]
  *     [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000]
  *     [--brokers 127.0.0.1:19092] [--redis redis://127.0.0.1:16379] [--out bench/results/slates.json]
+ *     [--explore 0.25] [--slate-explore 0.1] [--epsilon 0.01] [--ucb-level 0.9]   (default: TUNED in tune.ts)
+ *   npm run bench:slates -- --tune [--tune-seeds 3] [--requests 20000] [--worlds ...]   (validation seeds 1001...: chooses those four)
  *
  * Defaults are the issue's full size (20 seeds x 100,000 requests for every policy including VW).
  */
@@ -25,7 +27,7 @@ import { agentOptions, tune, TUNED, type PolicyParams } from './tune';
 import { measureLatency, measureLearning } from './latency';
 
 const USAGE =
-  'npm run bench:slates -- [--data DIR] [--seeds 20] [--requests 100000] [--vw-seeds N] [--vw-requests N] [--no-vw] [--worlds obd-men,obd-women,ml-100k] [--vw-parallel 2] [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000] [--brokers H:P] [--redis URL] [--out FILE]';
+  'npm run bench:slates -- [--data DIR] [--seeds 20] [--requests 100000] [--vw-seeds N] [--vw-requests N] [--no-vw] [--worlds obd-men,obd-women,ml-100k] [--vw-parallel 2] [--no-sim] [--no-latency] [--latency-iterations 2000] [--no-learning] [--learning-requests 50000] [--brokers H:P] [--redis URL] [--out FILE] [--explore X] [--slate-explore X] [--epsilon X] [--ucb-level X] [--tune] [--tune-seeds N]';
 
 async function main() {
   const a = cli(

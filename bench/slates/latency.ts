@@ -16,7 +16,7 @@ import { TOPICS } from '@recsys/contracts';
 import { summarize } from '../common/stats';
 import { slateRequest } from '../../apps/slates/src/api/dto';
 import { slatesKeys } from '../../apps/slates/src/domain/keys';
-import { PosteriorStore } from '../../apps/slates/src/domain/posterior-store';
+import { encodeEffect, encodeItem, PosteriorStore } from '../../apps/slates/src/domain/posterior-store';
 import { SlateBuilder } from '../../apps/slates/src/domain/slate-builder';
 import { SlatesService } from '../../apps/slates/src/slates.service';
 import { slatesApp } from '../../apps/slates/src/slates.app';
@@ -30,10 +30,10 @@ function candidates(n: number, seed: number) {
 
 async function seedPosteriors(state: MemoryStateStore, n: number) {
   const r = new Rng(3);
-  const writes: [string, string][] = [[slatesKeys.slope(), JSON.stringify({ ...newEffect(1.1, 900), clicks: 5000, exposures: 90000 })]];
-  for (let g = 0; g < 25; g++) writes.push([slatesKeys.group(`g${g}`), JSON.stringify({ ...newEffect(0.2 * r.normal(), 50 + 200 * r.nextDouble()), clicks: 100, exposures: 1000 })]);
+  const writes: [string, Buffer][] = [[slatesKeys.slope(), encodeEffect({ ...newEffect(1.1, 900), clicks: 5000, exposures: 90000 })]];
+  for (let g = 0; g < 25; g++) writes.push([slatesKeys.group(`g${g}`), encodeEffect({ ...newEffect(0.2 * r.normal(), 50 + 200 * r.nextDouble()), clicks: 100, exposures: 1000 })]);
   for (let i = 0; i < n; i++)
-    writes.push([slatesKeys.item(`item-${i}`), JSON.stringify({ ...newEffect(0.4 * r.normal(), 4 + 60 * r.nextDouble()), clicks: 3, exposures: 40, group: `g${i % 25}`, updatedAt: 1 })]);
+    writes.push([slatesKeys.item(`item-${i}`), encodeItem({ ...newEffect(0.4 * r.normal(), 4 + 60 * r.nextDouble()), clicks: 3, exposures: 40, group: `g${i % 25}`, updatedAt: 1 })]);
   await state.setMany(writes);
 }
 
@@ -181,6 +181,22 @@ export async function measureLearning(opts: { brokers: string; redisUrl: string;
       lat.push(ms(process.hrtime.bigint() - t1));
     }
     result.clickToPosteriorMs = summarize(lat);
+    // closing the backlog's feedback windows: every shown item not clicked becomes a skip
+    const open = service.learner.deadlines.size;
+    const c0 = process.cpuUsage();
+    const w0 = process.hrtime.bigint();
+    const closed = await service.learner.closeDue(Date.now() + 3_600_000);
+    const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
+    const cc = process.cpuUsage(c0);
+    result.windowClose = {
+      open,
+      closed,
+      skipsApplied: service.learner.stats.skips,
+      seconds: wallS,
+      requestsPerSecond: closed / wallS,
+      skipsPerSecond: service.learner.stats.skips / wallS,
+      nodeCpuUsPerRequest: (cc.user + cc.system) / Math.max(1, closed),
+    };
   } finally {
     await suite.close();
     await producer.disconnect();
