@@ -186,7 +186,76 @@ function ratioAt(ours: SpannRow[], theirs: SpannRow[], target: number): Record<s
   return { ratio: q1 / q2, atRecall: at, reachedTarget: at === target, oursQps: q1, theirsQps: q2 };
 }
 
+/** SPANN's QPS ratios at the target recall: warm vs faiss (per I/O mode), cold vs DiskANN (per cold mode and I/O mode). */
+function ratiosOf(results: SpannRow[], warmIo: PostingIoMode[], coldIo: PostingIoMode[], coldModes: string[], target: number): Record<string, unknown> {
+  const sel = (f: (r: SpannRow) => boolean): SpannRow[] => results.filter(f);
+  const spannWarm = sel((r) => r.index === 'spann' && r.mode === 'warm' && r.io === warmIo[0]);
+  const faiss = sel((r) => r.index === 'faiss-ivfflat');
+  const ratios: Record<string, unknown> = { warmVsFaiss: ratioAt(spannWarm, faiss, target) };
+  for (const m of warmIo.slice(1)) {
+    ratios[`warm-${m}VsFaiss`] = ratioAt(
+      sel((r) => r.index === 'spann' && r.mode === 'warm' && r.io === m),
+      faiss,
+      target,
+    );
+  }
+  for (const cm of coldModes) {
+    const dk = sel((r) => r.index === 'diskann' && r.mode === cm);
+    for (const m of coldIo)
+      ratios[`${cm}-${m}VsDiskann`] = ratioAt(
+        sel((r) => r.index === 'spann' && r.mode === cm && r.io === m),
+        dk,
+        target,
+      );
+    ratios[`${cm}-bestIoVsDiskann`] = ratioAt(
+      sel((r) => r.index === 'spann' && r.mode === cm),
+      dk,
+      target,
+    );
+  }
+  ratios.warmVsDiskannWarm = ratioAt(
+    spannWarm,
+    sel((r) => r.index === 'diskann' && r.mode === 'warm'),
+    target,
+  );
+  return ratios;
+}
+
+/**
+ * `--reanalyze FILE.json`: recomputes the ratios (throughput and median latency) and the plot of
+ * a result file from its rows (no measurement), for files written before a ratio was added.
+ */
+function reanalyze(file: string): void {
+  const r = JSON.parse(readFileSync(file, 'utf8')) as {
+    results: SpannRow[];
+    tuning: { targetRecall: number };
+    ratios: unknown;
+    ratiosByMedianLatency?: unknown;
+    dataset: { name: string; n: number; dim: number; reportedQueries: number };
+  };
+  const io = (mode: string): PostingIoMode[] => [...new Set(r.results.filter((x) => x.index === 'spann' && x.mode === mode).map((x) => x.io!))];
+  const coldModes = [...new Set(r.results.filter((x) => x.mode !== 'warm').map((x) => x.mode))];
+  const coldIo = [...new Set(r.results.filter((x) => x.index === 'spann' && x.mode !== 'warm').map((x) => x.io!))];
+  r.ratios = ratiosOf(r.results, io('warm'), coldIo, coldModes, r.tuning.targetRecall);
+  r.ratiosByMedianLatency = ratiosOf(
+    r.results.map((x) => ({ ...x, qps: 1000 / x.p50Ms })),
+    io('warm'),
+    coldIo,
+    coldModes,
+    r.tuning.targetRecall,
+  );
+  writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
+  const d = r.dataset;
+  writeSvg(
+    file.replace(/\.json$/, '') + '.svg',
+    spannChart(`${d.name}: ${d.n} x ${d.dim}, ${d.reportedQueries} reported queries (1 thread), SPANN warm / cold vs faiss IVF-Flat and DiskANN`, r.results),
+  );
+  log(`re-analysed ${file}: ${JSON.stringify(r.ratiosByMedianLatency)}`);
+}
+
 async function main(): Promise<void> {
+  const ri = process.argv.indexOf('--reanalyze');
+  if (ri >= 0) return reanalyze(process.argv[ri + 1]);
   const a = parseSpannArgs(process.argv.slice(2));
   const startMachine = machine();
   const started = Date.now();
@@ -352,39 +421,18 @@ async function main(): Promise<void> {
   index.close();
 
   const results = [...best.values()];
-  const sel = (f: (r: SpannRow) => boolean): SpannRow[] => results.filter(f);
   const raw = n * dim * 4;
-  const spannWarm = sel((r) => r.index === 'spann' && r.mode === 'warm' && r.io === warmIo[0]);
-  const faiss = sel((r) => r.index === 'faiss-ivfflat');
-  const ratios: Record<string, unknown> = { warmVsFaiss: ratioAt(spannWarm, faiss, a.targetRecall) };
-  for (const m of ['pread', 'uring', 'mmap'] as const) {
-    if (m !== warmIo[0] && warmIo.includes(m)) {
-      ratios[`warm${m[0].toUpperCase()}${m.slice(1)}VsFaiss`] = ratioAt(
-        sel((r) => r.index === 'spann' && r.mode === 'warm' && r.io === m),
-        faiss,
-        a.targetRecall,
-      );
-    }
-  }
-  for (const cm of a.coldModes) {
-    const dk = sel((r) => r.index === 'diskann' && r.mode === cm);
-    for (const m of coldIo)
-      ratios[`${cm}-${m}VsDiskann`] = ratioAt(
-        sel((r) => r.index === 'spann' && r.mode === cm && r.io === m),
-        dk,
-        a.targetRecall,
-      );
-    ratios[`${cm}-bestIoVsDiskann`] = ratioAt(
-      sel((r) => r.index === 'spann' && r.mode === cm),
-      dk,
-      a.targetRecall,
-    );
-  }
-  ratios.warmVsDiskannWarm = ratioAt(
-    spannWarm,
-    sel((r) => r.index === 'diskann' && r.mode === 'warm'),
+  const ratios = ratiosOf(results, warmIo, coldIo, a.coldModes, a.targetRecall);
+  // The same ratios on 1 / median latency: a cross-check of the throughput runs, which a shared
+  // machine's load spikes disturb more than the median.
+  const byMedian = ratiosOf(
+    results.map((r) => ({ ...r, qps: 1000 / r.p50Ms })),
+    warmIo,
+    coldIo,
+    a.coldModes,
     a.targetRecall,
   );
+  const spannWarm = results.filter((r) => r.index === 'spann' && r.mode === 'warm' && r.io === warmIo[0]);
   const tunedRow = spannWarm.find((r) => r.params.tuned === true);
   const memoryRatio = (spannWarm[0]?.memoryBytes ?? NaN) / raw;
   const wf = ratios.warmVsFaiss as { ratio: number; reachedTarget: boolean } | null;
@@ -399,6 +447,7 @@ async function main(): Promise<void> {
     tuning: { targetRecall: a.targetRecall, tunedMaxLists: tuned, validation, tunedOnReported: tunedRow ? { maxLists: tuned, recallAt10: tunedRow.recallAt10, qps: tunedRow.qps } : null },
     results,
     ratios,
+    ratiosByMedianLatency: byMedian,
     targets: {
       spannMemoryAtMost25PctRaw: memoryRatio <= 0.25,
       warmQpsAtLeastFaiss: wf ? wf.reachedTarget && wf.ratio >= 1 : null,

@@ -60,11 +60,11 @@ async function main(): Promise<void> {
   const start = machine();
   const sets = [texmex(join(data, 'siftsmall'), 'siftsmall'), texmex(join(data, 'fmnist1k'), 'fmnist1k'), synthetic(synthN, 500, 7)];
   const settings: Array<Partial<SpannParams>> = [
-    { centroidRatio: 1 / 32, replicas: 8 },
-    { centroidRatio: 1 / 64, replicas: 8 },
-    { centroidRatio: 1 / 128, replicas: 8 },
-    { centroidRatio: 1 / 64, replicas: 4 },
-    { centroidRatio: 1 / 32, replicas: 4 },
+    { centroidRatio: 1 / 32, replicas: 8, flatCentroidRatio: 0 },
+    { centroidRatio: 1 / 64, replicas: 8, flatCentroidRatio: 0 },
+    { centroidRatio: 1 / 128, replicas: 8, flatCentroidRatio: 0 },
+    { centroidRatio: 1 / 64, replicas: 4, flatCentroidRatio: 0 },
+    { centroidRatio: 1 / 32, replicas: 4, flatCentroidRatio: 0 },
   ];
   const probes = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48];
   const rows: Array<Record<string, unknown>> = [];

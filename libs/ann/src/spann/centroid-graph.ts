@@ -14,7 +14,7 @@ const KEEP_PRUNED = 0.5;
  * centroid; the graph walk at ef 16-32 costs ~8 us at 170 nodes and ~10-12 us at 400-1000 (it
  * visits most of a small graph), so the flat pass wins up to roughly 600 centroids.
  */
-const FLAT_MAX = 600;
+export const FLAT_MAX = 600;
 
 /**
  * In-memory HNSW over the posting-list centroids (squared L2 in routing space).

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric } from '../vector-index.port';
-import { CentroidGraph } from './centroid-graph';
+import { CentroidGraph, FLAT_MAX } from './centroid-graph';
 import { hierarchicalClustering } from './hierarchical-clustering';
 import { IdTable } from './id-table';
 import { PostingStore } from './posting-store';
@@ -89,7 +89,7 @@ export async function buildCore(o: SpannBuildOptions): Promise<SpannCore> {
 
   progress(0, 'clustering');
   const h = hierarchicalClustering(routing, rd, n, {
-    targetLeaves: Math.max(1, Math.round(n * p.centroidRatio)),
+    targetLeaves: Math.max(1, Math.round(Math.max(n * p.centroidRatio, Math.min(n * p.flatCentroidRatio, FLAT_MAX)))),
     branching: p.branching,
     iters: p.kmeansIters,
     balanceFactor: p.balanceFactor,

@@ -15,6 +15,16 @@ export interface SpannParams {
    * vectors for 128-d data.
    */
   centroidRatio: number;
+  /**
+   * Centroid fraction while the centroids stay few enough for routing to be one flat pass
+   * (CentroidGraph's 600): the build uses max(n * centroidRatio, min(n * flatCentroidRatio, 600))
+   * centroids, so small collections get lists of ~32 instead of ~64 vectors. There routing costs
+   * little per centroid, and on the held-out validation queries of SIFT10K and Fashion-MNIST 1k
+   * (bench/results/ann-tuning-spann.json) 1/32 scores 25-30% fewer records at recall@10 0.90
+   * than 1/64, while on a 100k x 128 set (graph routing) 1/32 scores as many records through
+   * almost twice the lists. 0 turns it off.
+   */
+  flatCentroidRatio: number;
   /** Fan-out of the balanced hierarchical k-means (SPTAG BKTKmeansK = 32; 8 is cheaper on 1 core at equal list quality). */
   branching: number;
   /**
@@ -72,6 +82,7 @@ export interface SpannParams {
 
 export const DEFAULT_SPANN_PARAMS: SpannParams = {
   centroidRatio: 1 / 64,
+  flatCentroidRatio: 1 / 32,
   branching: 4,
   kmeansIters: 16,
   balanceFactor: 0.3,
@@ -90,7 +101,7 @@ export const DEFAULT_SPANN_PARAMS: SpannParams = {
 };
 
 /** Parameters for which 0 is meaningful (off); every other one must be positive. */
-const ZERO_ALLOWED = new Set<keyof SpannParams>(['reassignLists']);
+const ZERO_ALLOWED = new Set<keyof SpannParams>(['reassignLists', 'flatCentroidRatio']);
 
 export function resolveParams(p: Partial<SpannParams> | undefined): SpannParams {
   const out: SpannParams = { ...DEFAULT_SPANN_PARAMS };
