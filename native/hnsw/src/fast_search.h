@@ -126,8 +126,12 @@ inline float Dot(const float* a, const float* b, size_t dim) {
 #define RECSYS_FAST_SIMD "scalar"
 #endif
 
-inline void PrefetchVector(const char* p, size_t lines) {
-  for (size_t l = 0; l < lines; l++) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+// Every cache line of the `bytes` bytes at p (a vector rarely starts on a line boundary: hnswlib's
+// element stride is not a multiple of 64).
+inline void PrefetchVector(const char* p, size_t bytes) {
+  const uintptr_t first = reinterpret_cast<uintptr_t>(p) & ~static_cast<uintptr_t>(63);
+  const uintptr_t last = reinterpret_cast<uintptr_t>(p) + bytes - 1;
+  for (uintptr_t a = first; a <= last; a += 64) _mm_prefetch(reinterpret_cast<const char*>(a), _MM_HINT_T0);
 }
 
 class FastSearcher {
@@ -145,7 +149,9 @@ class FastSearcher {
     const size_t stride = g.size_data_per_element_;
     const size_t offData = g.offsetData_;
     const size_t offLinks = g.offsetLevel0_;
-    const size_t lines = std::min<size_t>((dim * sizeof(float) + 63) / 64, 8);
+    // Bytes prefetched per neighbour: the whole vector, up to 9 lines (longer vectors stream in
+    // behind the first lines through the hardware prefetcher).
+    const size_t prefetchBytes = std::min<size_t>(dim * sizeof(float), 512);
     auto vec = [&](hnswlib::tableint id) { return reinterpret_cast<const float*>(base + id * stride + offData); };
     auto dist = [&](hnswlib::tableint id) { return l2 ? L2Sq(q, vec(id), dim) : 1.0f - Dot(q, vec(id), dim); };
 
@@ -212,9 +218,9 @@ class FastSearcher {
         }
       }
       const size_t ahead = std::min<size_t>(m, kPrefetchAhead);
-      for (size_t j = 0; j < ahead; j++) PrefetchVector(base + fresh[j] * stride + offData, lines);
+      for (size_t j = 0; j < ahead; j++) PrefetchVector(base + fresh[j] * stride + offData, prefetchBytes);
       for (size_t j = 0; j < m; j++) {
-        if (j + ahead < m) PrefetchVector(base + fresh[j + ahead] * stride + offData, lines);
+        if (j + ahead < m) PrefetchVector(base + fresh[j + ahead] * stride + offData, prefetchBytes);
         const hnswlib::tableint id = fresh[j];
         const float d = dist(id);
         if (top_.size() < ef || d < lowerBound) {
