@@ -51,7 +51,8 @@ export interface TestAppOptions {
  */
 export async function createTestApp(def: AppDefinition, options: TestAppOptions = {}): Promise<TestApp> {
   const ports = Object.fromEntries(APP_NAMES.map((a) => [`${a.toUpperCase()}_PORT`, '0']));
-  const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), `recsys-${def.name}-`)), LOG_LEVEL: 'warn', SEED_DEMO: 'false', APPS: def.name, ...ports, ...options.env });
+  // The embedded database in memory: a test app's data dies with it (specs of persistence set PGLITE_DIR).
+  const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), `recsys-${def.name}-`)), PGLITE_DIR: 'memory', LOG_LEVEL: 'warn', SEED_DEMO: 'false', APPS: def.name, ...ports, ...options.env });
   const log = options.log ?? createLogger(config.LOG_LEVEL, { test: true });
   const infra = options.infra ?? (await createInfra(config, log));
   const ctx = createAppContext(def.name, config, infra, log, options.local);

@@ -7,7 +7,8 @@ import { APP_NAMES, createLogger, loadConfig, RunningSuite, startSuite } from '@
 /** Starts the suite in this process on random ports; `env` adds configuration (e.g. real servers). */
 export async function startTestSuite(env: Record<string, string> = {}): Promise<RunningSuite & { url(app: string): string }> {
   const ports = Object.fromEntries(APP_NAMES.map((a) => [`${a.toUpperCase()}_PORT`, '0']));
-  const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-suite-')), LOG_LEVEL: 'warn', SEED_DEMO: 'false', ...ports, ...env });
+  // The embedded database in memory: a test suite's data dies with it (specs of persistence set PGLITE_DIR).
+  const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'recsys-suite-')), PGLITE_DIR: 'memory', LOG_LEVEL: 'warn', SEED_DEMO: 'false', ...ports, ...env });
   const suite = await startSuite(config, ALL_APPS, createLogger(config.LOG_LEVEL, { test: true }));
   return {
     ...suite,
