@@ -7,7 +7,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * - algorithm libs (every lib but infra and platform) import no framework or driver: only node
  *   builtins, zod, @stdlib math/distribution packages, other algorithm libs and infrastructure *ports* (never adapters); libs/ann may
  *   also use the hnswlib addons (hnswlib-node and the in-repo native/hnsw, @recsys/hnsw-native)
- *   and the posting-file I/O addon (native/spann-io, @recsys/spann-io);
+ *   and the posting-file I/O addon (native/spann-io, @recsys/spann-io); libs/sdim its SIMD kernels addon
+ *   (native/sdim, @recsys/sdim-native, loaded optionally);
  * - libs/infra (ports and adapters) imports no web framework;
  * - an app never imports another app (apps/suite, which assembles them, excepted).
  */
@@ -44,7 +45,8 @@ export function checkFile(relPath: string, source: string): Violation[] {
   for (const spec of importsOf(source)) {
     const isRelative = spec.startsWith('.');
     const alias = /^@recsys\/([a-z-]+)(?:\/(.*))?$/.exec(spec);
-    const aliasTarget = alias && alias[1] !== 'testing' && alias[1] !== 'hnsw-native' && alias[1] !== 'spann-io' && alias[1] !== 'sdim-native' ? `libs/${alias[1]}/src${alias[2] ? `/${alias[2]}` : ''}` : null;
+    const aliasTarget =
+      alias && alias[1] !== 'testing' && alias[1] !== 'hnsw-native' && alias[1] !== 'spann-io' && alias[1] !== 'sdim-native' ? `libs/${alias[1]}/src${alias[2] ? `/${alias[2]}` : ''}` : null;
     const target = isRelative ? join(dirname(norm), spec).split(sep).join('/') : aliasTarget;
     const [tTop, tArea] = target ? target.split('/') : [];
     if (top === 'libs') {
