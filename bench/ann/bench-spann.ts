@@ -112,7 +112,10 @@ async function spannIndex(d: Data): Promise<{ index: SpannIndex; buildSeconds: n
   const meta = join(dir, 'bench-build.json');
   if (existsSync(meta)) {
     const m = JSON.parse(readFileSync(meta, 'utf8')) as { buildSeconds: number; params: unknown };
-    if (JSON.stringify(m.params) === JSON.stringify(DEFAULT_SPANN_PARAMS)) return { index: await SpannIndex.open(dir), buildSeconds: m.buildSeconds };
+    // flatCentroidRatio only changes builds whose N / 64 centroids stay under 600 (the flat limit).
+    const same = (p: unknown): string =>
+      JSON.stringify({ ...(p as object), flatCentroidRatio: d.base.count * DEFAULT_SPANN_PARAMS.centroidRatio >= 600 ? null : ((p as { flatCentroidRatio?: number }).flatCentroidRatio ?? 0) });
+    if (same(m.params) === same(DEFAULT_SPANN_PARAMS)) return { index: await SpannIndex.open(dir), buildSeconds: m.buildSeconds };
     log('cached SPANN build has other default parameters: rebuilding');
   }
   log(`spann: build ${d.base.count} x ${d.base.dim}`);

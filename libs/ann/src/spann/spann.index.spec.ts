@@ -89,8 +89,18 @@ describe('SpannIndex (batch build, 20k x 32 clustered, l2)', () => {
     assert.ok(ix.memoryBytes() < 0.5 * raw, `memoryBytes ${ix.memoryBytes()} vs raw ${raw}`);
     assert.ok(statSync(join(dir, POSTINGS_FILE)).size >= raw, 'every vector is in the posting file');
     const lists = ix.listCount();
-    // max(N / 64, min(N / 32, 600)) centroids: 600 here (routing stays a flat pass), give or take the clustering's rounding.
-    assert.ok(lists > 540 && lists < 660, `lists ${lists} (flatCentroidRatio 1/32 up to 600 centroids)`);
+    assert.ok(lists > N / 100 && lists < N / 40, `lists ${lists} (centroidRatio 1/64)`);
+  });
+
+  it('flatCentroidRatio gives small collections more, smaller lists up to the flat-routing limit', async () => {
+    const base = new GaussianMixture({ dim: 16, clusters: 20, seed: 3 }).sample(6400, 4);
+    const ids = Array.from({ length: base.count }, (_, i) => id(i));
+    const plain = await SpannIndex.build({ dir: tempDir(), dim: 16, metric: 'l2', vectors: base.data, ids });
+    const flat = await SpannIndex.build({ dir: tempDir(), dim: 16, metric: 'l2', vectors: base.data, ids, params: { flatCentroidRatio: 1 / 32 } });
+    open.push(plain, flat);
+    // 6400 / 64 = 100 lists by default; min(6400 / 32, 600) = 200 with the flat ratio.
+    assert.ok(plain.listCount() > 80 && plain.listCount() < 120, `default lists ${plain.listCount()}`);
+    assert.ok(flat.listCount() > 170 && flat.listCount() < 230, `flat-ratio lists ${flat.listCount()}`);
   });
 
   it('more probed lists => recall does not drop; maxDistRatio prunes probes', () => {

@@ -18,11 +18,12 @@ export interface SpannParams {
   /**
    * Centroid fraction while the centroids stay few enough for routing to be one flat pass
    * (CentroidGraph's 600): the build uses max(n * centroidRatio, min(n * flatCentroidRatio, 600))
-   * centroids, so small collections get lists of ~32 instead of ~64 vectors. There routing costs
-   * little per centroid, and on the held-out validation queries of SIFT10K and Fashion-MNIST 1k
+   * centroids, so small collections can get lists of ~32 instead of ~64 vectors. Off (0) by
+   * default: on the held-out validation queries of SIFT10K and Fashion-MNIST 1k
    * (bench/results/ann-tuning-spann.json) 1/32 scores 25-30% fewer records at recall@10 0.90
-   * than 1/64, while on a 100k x 128 set (graph routing) 1/32 scores as many records through
-   * almost twice the lists. 0 turns it off.
+   * than 1/64, but the timed SIFT10K run with 1/32 (314 lists) was slower at recall 0.90 than
+   * with 1/64 (13 instead of 6-8 lists, p50 ~20 vs ~14 us): the extra lists and routing cost more
+   * than the records saved with the in-place kernel (~15 ns per 128-d u8 record).
    */
   flatCentroidRatio: number;
   /** Fan-out of the balanced hierarchical k-means (SPTAG BKTKmeansK = 32; 8 is cheaper on 1 core at equal list quality). */
@@ -82,7 +83,7 @@ export interface SpannParams {
 
 export const DEFAULT_SPANN_PARAMS: SpannParams = {
   centroidRatio: 1 / 64,
-  flatCentroidRatio: 1 / 32,
+  flatCentroidRatio: 0,
   branching: 4,
   kmeansIters: 16,
   balanceFactor: 0.3,
