@@ -95,7 +95,7 @@ export class NativeHnswEngine implements HnswEngine {
 
   info(): Record<string, unknown> {
     const b = loadAddon().buildInfo;
-    return { engine: this.name, march: b.march, simd: b.simd, hnswlib: b.hnswlib };
+    return { engine: this.name, march: b.march, simd: b.simd, searchSimd: b.searchSimd, hnswlib: b.hnswlib };
   }
 
   private f32(v: Float32Array | number[]): Float32Array {
