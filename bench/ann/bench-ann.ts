@@ -23,7 +23,7 @@ import type { VectorIndex } from '@recsys/ann/vector-index.port';
 import { parseArgs, type BenchArgs } from './args';
 import { UsageError } from '../common/cli';
 import { Index as UsearchIndex, MetricKind, ScalarKind } from 'usearch';
-import { callMedianUs, machineInfo, qpsAtRecall, queryLoop, rss, timedLoop, type BenchResult } from './measure';
+import { callMedianUs, machineInfo, qpsAtRecall, queryLoop, ratioAtRecall, rss, timedLoop, type BenchResult } from './measure';
 import { PeerServer, UsearchNpmPeer, type PeersInfo } from './peers';
 import { writeSvg } from '../common/plot';
 import { machine } from '../common/machine';
@@ -199,23 +199,6 @@ function nodeCallOverhead(dim: number, k: number, withUsearch: boolean): Record<
     out['usearch-npm'] = callMedianUs(() => u.search(q, kk, 1));
   }
   return out;
-}
-
-/** QPS ratio of two curves at a common recall: the target if both reach it, else the highest both reach. */
-function ratioAtRecall(ours: BenchResult[], theirs: BenchResult[], target: number): Record<string, unknown> | null {
-  if (ours.length === 0 || theirs.length === 0) return null;
-  const maxBoth = Math.min(Math.max(...ours.map((r) => r.recallAt10)), Math.max(...theirs.map((r) => r.recallAt10)));
-  const at = Math.min(target, maxBoth);
-  const q1 = qpsAtRecall(
-    ours.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
-    at,
-  );
-  const q2 = qpsAtRecall(
-    theirs.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
-    at,
-  );
-  if (q1 === null || q2 === null) return null;
-  return { ratio: q1 / q2, atRecall: at, targetRecall: target, reachedTarget: at === target, oursQps: q1, theirsQps: q2 };
 }
 
 async function main(): Promise<void> {

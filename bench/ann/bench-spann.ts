@@ -14,14 +14,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SpannIndex, availableIoModes, buildSpannForBench, DEFAULT_SPANN_PARAMS, type PostingIoMode } from '@recsys/ann/spann/index';
 import { readIvecs, readVectors, writeFvecs, type FloatVectors } from '@recsys/ann/io/texmex';
-import { recallOne, truthRows } from '@recsys/ann/recall';
+import { recallAtK, truthRows } from '@recsys/ann/recall';
 import { syntheticDataset } from '@recsys/ann/synthetic';
 import type { SearchOptions } from '@recsys/ann/vector-index.port';
 import { runMain } from '../common/cli';
 import { machine } from '../common/machine';
 import { writeSvg } from '../common/plot';
 import { quantileSorted } from '../common/stats';
-import { qpsAtRecall, queryLoop } from './measure';
+import { queryLoop, ratioAtRecall } from './measure';
 import { parseSpannArgs, type SpannBenchArgs } from './spann-args';
 import { spannChart } from './spann-plot';
 
@@ -128,11 +128,8 @@ async function spannIndex(d: Data): Promise<{ index: SpannIndex; buildSeconds: n
   return { index, buildSeconds };
 }
 
-function recallOf(found: Int32Array[], truth: Int32Array[], k: number): number {
-  let s = 0;
-  for (let i = 0; i < found.length; i++) s += recallOne(found[i], truth[i], Math.min(10, k));
-  return s / found.length;
-}
+/** recall@10 (recall@k for k < 10) of the answers. */
+const recallOf = (found: Int32Array[], truth: Int32Array[], k: number): number => recallAtK(found, truth, Math.min(10, k));
 
 /** One untimed pass (recall only): the validation sweep. */
 function recallPass(index: SpannIndex, q: Float32Array, dim: number, count: number, k: number, truth: Int32Array[], opts: SearchOptions): number {
@@ -173,30 +170,14 @@ function coldLoop(index: SpannIndex, q: Float32Array, dim: number, count: number
   return { recall, qps: best!.qps, p50Ms: quantileSorted(lat, 0.5), p99Ms: quantileSorted(lat, 0.99), bytesFromDevicePerQuery: best!.read / count };
 }
 
-/** QPS ratio at a recall on the two curves' Pareto frontiers (the target, or the highest recall both reach). */
-function ratioAt(ours: SpannRow[], theirs: SpannRow[], target: number): Record<string, unknown> | null {
-  if (ours.length === 0 || theirs.length === 0) return null;
-  const at = Math.min(target, Math.max(...ours.map((r) => r.recallAt10)), Math.max(...theirs.map((r) => r.recallAt10)));
-  const q1 = qpsAtRecall(
-    ours.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
-    at,
-  );
-  const q2 = qpsAtRecall(
-    theirs.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
-    at,
-  );
-  if (q1 === null || q2 === null) return null;
-  return { ratio: q1 / q2, atRecall: at, reachedTarget: at === target, oursQps: q1, theirsQps: q2 };
-}
-
 /** SPANN's QPS ratios at the target recall: warm vs faiss (per I/O mode), cold vs DiskANN (per cold mode and I/O mode). */
 function ratiosOf(results: SpannRow[], warmIo: PostingIoMode[], coldIo: PostingIoMode[], coldModes: string[], target: number): Record<string, unknown> {
   const sel = (f: (r: SpannRow) => boolean): SpannRow[] => results.filter(f);
   const spannWarm = sel((r) => r.index === 'spann' && r.mode === 'warm' && r.io === warmIo[0]);
   const faiss = sel((r) => r.index === 'faiss-ivfflat');
-  const ratios: Record<string, unknown> = { warmVsFaiss: ratioAt(spannWarm, faiss, target) };
+  const ratios: Record<string, unknown> = { warmVsFaiss: ratioAtRecall(spannWarm, faiss, target) };
   for (const m of warmIo.slice(1)) {
-    ratios[`warm-${m}VsFaiss`] = ratioAt(
+    ratios[`warm-${m}VsFaiss`] = ratioAtRecall(
       sel((r) => r.index === 'spann' && r.mode === 'warm' && r.io === m),
       faiss,
       target,
@@ -205,18 +186,18 @@ function ratiosOf(results: SpannRow[], warmIo: PostingIoMode[], coldIo: PostingI
   for (const cm of coldModes) {
     const dk = sel((r) => r.index === 'diskann' && r.mode === cm);
     for (const m of coldIo)
-      ratios[`${cm}-${m}VsDiskann`] = ratioAt(
+      ratios[`${cm}-${m}VsDiskann`] = ratioAtRecall(
         sel((r) => r.index === 'spann' && r.mode === cm && r.io === m),
         dk,
         target,
       );
-    ratios[`${cm}-bestIoVsDiskann`] = ratioAt(
+    ratios[`${cm}-bestIoVsDiskann`] = ratioAtRecall(
       sel((r) => r.index === 'spann' && r.mode === cm),
       dk,
       target,
     );
   }
-  ratios.warmVsDiskannWarm = ratioAt(
+  ratios.warmVsDiskannWarm = ratioAtRecall(
     spannWarm,
     sel((r) => r.index === 'diskann' && r.mode === 'warm'),
     target,

@@ -173,3 +173,20 @@ export function qpsAtRecall(points: Point[], recall: number): number | null {
 export function machineInfo(python: string | null, start?: Machine): Machine {
   return machine({ python }, start);
 }
+
+/** QPS ratio of two curves at a common recall: the target if both reach it, else the highest both reach. */
+export function ratioAtRecall(ours: ReadonlyArray<{ recallAt10: number; qps: number }>, theirs: ReadonlyArray<{ recallAt10: number; qps: number }>, target: number): Record<string, unknown> | null {
+  if (ours.length === 0 || theirs.length === 0) return null;
+  const maxBoth = Math.min(Math.max(...ours.map((r) => r.recallAt10)), Math.max(...theirs.map((r) => r.recallAt10)));
+  const at = Math.min(target, maxBoth);
+  const q1 = qpsAtRecall(
+    ours.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
+    at,
+  );
+  const q2 = qpsAtRecall(
+    theirs.map((r) => ({ recall: r.recallAt10, qps: r.qps })),
+    at,
+  );
+  if (q1 === null || q2 === null) return null;
+  return { ratio: q1 / q2, atRecall: at, targetRecall: target, reachedTarget: at === target, oursQps: q1, theirsQps: q2 };
+}
